@@ -1,0 +1,241 @@
+// Management records on the wire. Zeek sends records as Broker vectors in field order,
+// unset optional fields as none. Decoding tolerates extra trailing fields that newer
+// Zeek versions may append, and missing trailing optional ones from older versions.
+
+import { B, BrokerData } from '../broker/data';
+import { ShapeError } from '../broker/errors';
+import {
+  ClusterRole, ClusterRoleSchema, Configuration, Instance, ManagementRole, ManagementRoleSchema, Node,
+  NodeOutputs, NodeStatus, Option, State, StateSchema,
+} from './schemas';
+
+/** Management::Result. `data` is Zeek's `any`: left as Broker data for the caller to interpret. */
+export interface Result {
+  reqid: string;
+  success: boolean;
+  instance: string | null;
+  data: BrokerData | null;
+  error: string | null;
+  node: string | null;
+}
+
+export function makeResult(reqid: string, fields: Partial<Omit<Result, 'reqid'>> = {}): Result {
+  return { reqid, success: true, instance: null, data: null, error: null, node: null, ...fields };
+}
+
+// ---- field readers -------------------------------------------------------------
+
+function fields(d: BrokerData, record: string, min: number, path: string): BrokerData[] {
+  if (d.type !== 'vector') throw new ShapeError(`${record} must be a vector, got ${d.type}`, path);
+  if (d.value.length < min) throw new ShapeError(`${record} needs at least ${min} fields, got ${d.value.length}`, path);
+  return d.value;
+}
+
+const NONE: BrokerData = { type: 'none' };
+const at = (v: BrokerData[], i: number): BrokerData => v[i] ?? NONE;
+
+export function readString(d: BrokerData, what: string, path: string): string {
+  if (d.type !== 'string') throw new ShapeError(`${what} must be a string, got ${d.type}`, path);
+  return d.value;
+}
+
+function optString(d: BrokerData, what: string, path: string): string | null {
+  return d.type === 'none' ? null : readString(d, what, path);
+}
+
+function optPort(d: BrokerData, what: string, path: string): number | null {
+  if (d.type === 'none') return null;
+  if (d.type !== 'port') throw new ShapeError(`${what} must be a port, got ${d.type}`, path);
+  return d.value.number;
+}
+
+function optInt(d: BrokerData, what: string, path: string): number | null {
+  if (d.type === 'none') return null;
+  if (d.type !== 'integer' && d.type !== 'count') throw new ShapeError(`${what} must be an integer, got ${d.type}`, path);
+  const n = Number(d.value);
+  if (!Number.isSafeInteger(n)) throw new ShapeError(`${what} ${d.value} is out of range`, path);
+  return n;
+}
+
+function readEnum<T extends string>(d: BrokerData, scope: string, schema: { options: readonly T[] }, what: string, path: string): T {
+  if (d.type !== 'enum-value' && d.type !== 'string') throw new ShapeError(`${what} must be an enum value, got ${d.type}`, path);
+  const bare = d.value.startsWith(scope + '::') ? d.value.slice(scope.length + 2) : d.value;
+  if (!(schema.options as readonly string[]).includes(bare)) {
+    throw new ShapeError(`${what} ${JSON.stringify(d.value)} is not one of ${schema.options.map((o) => `${scope}::${o}`).join(', ')}`, path);
+  }
+  return bare as T;
+}
+
+function elements(d: BrokerData, what: string, path: string): BrokerData[] {
+  if (d.type !== 'vector' && d.type !== 'set') throw new ShapeError(`${what} must be a vector or set, got ${d.type}`, path);
+  return d.value;
+}
+
+// ---- enums ---------------------------------------------------------------------
+
+export const clusterRoleToData = (r: ClusterRole): BrokerData => B.enum(`Supervisor::${r}`);
+export const managementRoleToData = (r: ManagementRole): BrokerData => B.enum(`Management::${r}`);
+export const stateToData = (s: State): BrokerData => B.enum(`Management::${s}`);
+export const clusterRoleFromData = (d: BrokerData, path = '$'): ClusterRole => readEnum(d, 'Supervisor', ClusterRoleSchema, 'cluster role', path);
+export const managementRoleFromData = (d: BrokerData, path = '$'): ManagementRole => readEnum(d, 'Management', ManagementRoleSchema, 'management role', path);
+export const stateFromData = (d: BrokerData, path = '$'): State => readEnum(d, 'Management', StateSchema, 'state', path);
+
+// ---- records -------------------------------------------------------------------
+
+export function optionToData(o: Option): BrokerData {
+  return B.vec([B.str(o.name), B.str(o.value)]);
+}
+
+export function optionFromData(d: BrokerData, path = '$'): Option {
+  const f = fields(d, 'Option', 2, path);
+  return { name: readString(f[0], 'option name', `${path}[0]`), value: readString(f[1], 'option value', `${path}[1]`) };
+}
+
+export function instanceToData(i: Instance): BrokerData {
+  return B.vec([B.str(i.name), B.addr(i.host), B.opt(i.listen_port, (p) => B.port(p))]);
+}
+
+export function instanceFromData(d: BrokerData, path = '$'): Instance {
+  const f = fields(d, 'Instance', 2, path);
+  const host = f[1];
+  if (host.type !== 'address' && host.type !== 'none') throw new ShapeError(`instance host must be an address, got ${host.type}`, `${path}[1]`);
+  return {
+    name: readString(f[0], 'instance name', `${path}[0]`),
+    host: host.type === 'address' ? host.value : '0.0.0.0',
+    listen_port: optPort(at(f, 2), 'instance listen_port', `${path}[2]`),
+  };
+}
+
+export function nodeToData(n: Node): BrokerData {
+  return B.vec([
+    B.str(n.name),
+    B.str(n.instance),
+    clusterRoleToData(n.role),
+    stateToData(n.state),
+    B.opt(n.port, (p) => B.port(p)),
+    B.opt(n.scripts, (s) => B.vec(s.map(B.str))),
+    n.options && n.options.length > 0 ? B.set(n.options.map(optionToData)) : B.none(),
+    B.opt(n.interface, B.str),
+    B.opt(n.cpu_affinity, B.int),
+    B.table(Object.keys(n.env).sort().map((k) => [B.str(k), B.str(n.env[k])])),
+    B.opt(n.metrics_port, (p) => B.port(p)),
+  ]);
+}
+
+export function nodeFromData(d: BrokerData, path = '$'): Node {
+  const f = fields(d, 'Node', 4, path);
+  const scripts = at(f, 5);
+  const options = at(f, 6);
+  const env = at(f, 9);
+  const envOut: Record<string, string> = {};
+  if (env.type === 'table') {
+    env.value.forEach(([k, v], i) => {
+      envOut[readString(k, 'env key', `${path}[9][${i}].key`)] = readString(v, 'env value', `${path}[9][${i}].value`);
+    });
+  } else if (env.type !== 'none') throw new ShapeError(`node env must be a table, got ${env.type}`, `${path}[9]`);
+  return {
+    name: readString(f[0], 'node name', `${path}[0]`),
+    instance: readString(f[1], 'node instance', `${path}[1]`),
+    role: clusterRoleFromData(f[2], `${path}[2]`),
+    state: stateFromData(f[3], `${path}[3]`),
+    port: optPort(at(f, 4), 'node port', `${path}[4]`),
+    scripts: scripts.type === 'none' ? null : elements(scripts, 'node scripts', `${path}[5]`).map((s, i) => readString(s, 'script', `${path}[5][${i}]`)),
+    options: options.type === 'none' ? null : elements(options, 'node options', `${path}[6]`).map((o, i) => optionFromData(o, `${path}[6][${i}]`)),
+    interface: optString(at(f, 7), 'node interface', `${path}[7]`),
+    cpu_affinity: optInt(at(f, 8), 'node cpu_affinity', `${path}[8]`),
+    env: envOut,
+    metrics_port: optPort(at(f, 10), 'node metrics_port', `${path}[10]`),
+  };
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+export function configurationToData(c: Configuration): BrokerData {
+  return B.vec([
+    B.str(c.id),
+    B.set([...c.instances].sort(byName).map(instanceToData)),
+    B.set([...c.nodes].sort(byName).map(nodeToData)),
+  ]);
+}
+
+/** Decodes a Configuration; instances and nodes come back sorted by name, as zeek-client keeps them. */
+export function configurationFromData(d: BrokerData, path = '$'): Configuration {
+  const f = fields(d, 'Configuration', 1, path);
+  const inst = at(f, 1);
+  const nodes = at(f, 2);
+  return {
+    id: readString(f[0], 'configuration id', `${path}[0]`),
+    instances: inst.type === 'none' ? [] : elements(inst, 'instances', `${path}[1]`).map((x, i) => instanceFromData(x, `${path}[1][${i}]`)).sort(byName),
+    nodes: nodes.type === 'none' ? [] : elements(nodes, 'nodes', `${path}[2]`).map((x, i) => nodeFromData(x, `${path}[2][${i}]`)).sort(byName),
+  };
+}
+
+export function nodeStatusToData(s: NodeStatus): BrokerData {
+  return B.vec([
+    B.str(s.node),
+    stateToData(s.state),
+    managementRoleToData(s.mgmt_role),
+    clusterRoleToData(s.cluster_role),
+    B.opt(s.pid, B.int),
+    B.opt(s.port, (p) => B.port(p)),
+    B.opt(s.metrics_port, (p) => B.port(p)),
+  ]);
+}
+
+export function nodeStatusFromData(d: BrokerData, path = '$'): NodeStatus {
+  const f = fields(d, 'NodeStatus', 2, path);
+  const mg = at(f, 2);
+  const cr = at(f, 3);
+  return {
+    node: readString(f[0], 'node status name', `${path}[0]`),
+    state: stateFromData(f[1], `${path}[1]`),
+    mgmt_role: mg.type === 'none' ? 'NONE' : managementRoleFromData(mg, `${path}[2]`),
+    cluster_role: cr.type === 'none' ? 'NONE' : clusterRoleFromData(cr, `${path}[3]`),
+    pid: optInt(at(f, 4), 'pid', `${path}[4]`),
+    port: optPort(at(f, 5), 'port', `${path}[5]`),
+    metrics_port: optPort(at(f, 6), 'metrics_port', `${path}[6]`),
+  };
+}
+
+export function resultToData(r: Result): BrokerData {
+  return B.vec([
+    B.str(r.reqid),
+    B.bool(r.success),
+    B.opt(r.instance, B.str),
+    r.data ?? B.none(),
+    B.opt(r.error, B.str),
+    B.opt(r.node, B.str),
+  ]);
+}
+
+export function resultFromData(d: BrokerData, path = '$'): Result {
+  const f = fields(d, 'Result', 1, path);
+  const success = at(f, 1);
+  if (success.type !== 'boolean' && success.type !== 'none') throw new ShapeError(`result success must be a boolean, got ${success.type}`, `${path}[1]`);
+  const data = at(f, 3);
+  return {
+    reqid: readString(f[0], 'result reqid', `${path}[0]`),
+    success: success.type === 'boolean' ? success.value : true,
+    instance: optString(at(f, 2), 'result instance', `${path}[2]`),
+    data: data.type === 'none' ? null : data,
+    error: optString(at(f, 4), 'result error', `${path}[4]`),
+    node: optString(at(f, 5), 'result node', `${path}[5]`),
+  };
+}
+
+export function resultVecToData(rs: Result[]): BrokerData {
+  return B.vec(rs.map(resultToData));
+}
+
+export function resultVecFromData(d: BrokerData, path = '$'): Result[] {
+  return elements(d, 'result vector', path).map((x, i) => resultFromData(x, `${path}[${i}]`));
+}
+
+export function nodeOutputsToData(o: NodeOutputs): BrokerData {
+  return B.vec([B.str(o.stdout), B.str(o.stderr)]);
+}
+
+export function nodeOutputsFromData(d: BrokerData, path = '$'): NodeOutputs {
+  const f = fields(d, 'NodeOutputs', 2, path);
+  return { stdout: readString(f[0], 'stdout', `${path}[0]`), stderr: readString(f[1], 'stderr', `${path}[1]`) };
+}
