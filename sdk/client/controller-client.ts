@@ -1,0 +1,182 @@
+// A client of the Management controller: one WebSocket connection, request/response
+// transactions matched on reqid (several may be in flight), a typed method for every
+// Management::Controller::API request.
+
+import { randomUUID } from 'node:crypto';
+import { B, BrokerData } from '../broker/data';
+import { ShapeError } from '../broker/errors';
+import { ZeekEvent } from '../broker/event';
+import { ControllerApi } from '../model/events';
+import { configurationToData, Result, resultFromData, resultVecFromData } from '../model/records';
+import { Configuration } from '../model/schemas';
+import { EndpointClient, EndpointClientOptions } from '../transport/endpoint-client';
+import { ClientTlsSettings } from '../transport/tls';
+import { TOPICS } from '../transport/topics';
+
+export interface ControllerClientOptions {
+  host?: string;
+  port?: number;
+  /** wss:// with these settings when set. */
+  tls?: ClientTlsSettings;
+  /** zeek-client's client.peering_attempts (10). */
+  peeringAttempts?: number;
+  /** zeek-client's client.peering_retry_delay_secs (1.0), in seconds. */
+  peeringRetryDelaySecs?: number;
+  /** zeek-client's client.request_timeout_secs (20). */
+  requestTimeoutSecs?: number;
+  topic?: string;
+  appName?: string;
+  onRetry?: EndpointClientOptions['onRetry'];
+}
+
+export const CONTROLLER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 2149,
+  peeringAttempts: 10,
+  peeringRetryDelaySecs: 1.0,
+  requestTimeoutSecs: 20,
+} as const;
+
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+}
+
+interface Pending {
+  response: string;
+  resolve: (ev: ZeekEvent) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class ControllerClient {
+  private readonly pending = new Map<string, Pending>();
+  private readonly listeners = new Set<(ev: ZeekEvent, topic: string) => void>();
+  readonly requestTimeoutMs: number;
+  readonly topic: string;
+
+  private constructor(readonly connection: EndpointClient, opts: ControllerClientOptions) {
+    this.requestTimeoutMs = (opts.requestTimeoutSecs ?? CONTROLLER_DEFAULTS.requestTimeoutSecs) * 1000;
+    this.topic = opts.topic ?? TOPICS.controller;
+    connection.on('event', (ev, topic) => this.dispatch(ev, topic));
+    connection.on('close', () => {
+      for (const [reqid, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`connection to controller closed while waiting for ${p.response} (reqid ${reqid})`));
+      }
+      this.pending.clear();
+    });
+  }
+
+  static async connect(opts: ControllerClientOptions = {}): Promise<ControllerClient> {
+    const conn = await EndpointClient.connect({
+      host: opts.host ?? CONTROLLER_DEFAULTS.host,
+      port: opts.port ?? CONTROLLER_DEFAULTS.port,
+      topics: [opts.topic ?? TOPICS.controller],
+      tls: opts.tls,
+      attempts: opts.peeringAttempts ?? CONTROLLER_DEFAULTS.peeringAttempts,
+      retryDelayMs: (opts.peeringRetryDelaySecs ?? CONTROLLER_DEFAULTS.peeringRetryDelaySecs) * 1000,
+      appName: opts.appName ?? 'zeek-mgmt',
+      onRetry: opts.onRetry,
+    });
+    return new ControllerClient(conn, opts);
+  }
+
+  /** Every event received, matched to a transaction or not (for `monitor`). */
+  onEvent(fn: (ev: ZeekEvent, topic: string) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private dispatch(ev: ZeekEvent, topic: string): void {
+    for (const fn of this.listeners) fn(ev, topic);
+    const first = ev.args[0];
+    if (first?.type !== 'string') return;
+    const p = this.pending.get(first.value);
+    if (!p || p.response !== ev.name) return;
+    this.pending.delete(first.value);
+    clearTimeout(p.timer);
+    p.resolve(ev);
+  }
+
+  /** Publishes a request (reqid first) and resolves with the matching response event. */
+  transact(request: string, response: string, args: BrokerData[], opts: { reqid?: string; timeoutMs?: number } = {}): Promise<ZeekEvent> {
+    const reqid = opts.reqid ?? randomUUID();
+    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
+    return new Promise<ZeekEvent>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(reqid);
+        reject(new RequestTimeoutError(`no response to ${request} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.pending.set(reqid, { response, resolve, reject, timer });
+      try {
+        this.connection.publishEvent(this.topic, { name: request, args: [B.str(reqid), ...args] });
+      } catch (err) {
+        clearTimeout(timer);
+        this.pending.delete(reqid);
+        reject(err as Error);
+      }
+    });
+  }
+
+  /** Publishes an event that has no response. */
+  send(name: string, args: BrokerData[]): void {
+    this.connection.publishEvent(this.topic, { name, args });
+  }
+
+  private async single(req: string, resp: string, args: BrokerData[]): Promise<Result> {
+    const ev = await this.transact(req, resp, args);
+    return resultFromData(argAt(ev, 1), '$.args[1]');
+  }
+
+  private async multi(req: string, resp: string, args: BrokerData[]): Promise<Result[]> {
+    const ev = await this.transact(req, resp, args);
+    return resultVecFromData(argAt(ev, 1), '$.args[1]');
+  }
+
+  getInstances(): Promise<Result> {
+    return this.single(ControllerApi.get_instances_request, ControllerApi.get_instances_response, []);
+  }
+
+  stageConfiguration(config: Configuration): Promise<Result[]> {
+    return this.multi(ControllerApi.stage_configuration_request, ControllerApi.stage_configuration_response, [configurationToData(config)]);
+  }
+
+  getConfiguration(deployed: boolean): Promise<Result> {
+    return this.single(ControllerApi.get_configuration_request, ControllerApi.get_configuration_response, [B.bool(deployed)]);
+  }
+
+  deploy(): Promise<Result[]> {
+    return this.multi(ControllerApi.deploy_request, ControllerApi.deploy_response, []);
+  }
+
+  getNodes(): Promise<Result[]> {
+    return this.multi(ControllerApi.get_nodes_request, ControllerApi.get_nodes_response, []);
+  }
+
+  getIdValue(id: string, nodes: string[] = []): Promise<Result[]> {
+    return this.multi(ControllerApi.get_id_value_request, ControllerApi.get_id_value_response, [B.str(id), B.set(nodes.map(B.str))]);
+  }
+
+  restart(nodes: string[] = []): Promise<Result[]> {
+    return this.multi(ControllerApi.restart_request, ControllerApi.restart_response, [B.set(nodes.map(B.str))]);
+  }
+
+  testTimeout(withState: boolean): Promise<Result> {
+    return this.single(ControllerApi.test_timeout_request, ControllerApi.test_timeout_response, [B.bool(withState)]);
+  }
+
+  testNoop(): void {
+    this.send(ControllerApi.test_noop_request, [B.str(randomUUID())]);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+function argAt(ev: ZeekEvent, i: number): BrokerData {
+  const a = ev.args[i];
+  if (a === undefined) throw new ShapeError(`${ev.name} has no argument ${i}`);
+  return a;
+}
+

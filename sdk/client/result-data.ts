@@ -1,0 +1,40 @@
+// Interpreting the `data` field (Zeek's `any`) of the controller's results, per request.
+
+import { BrokerData } from '../broker/data';
+import { ShapeError } from '../broker/errors';
+import {
+  configurationFromData, instanceFromData, nodeOutputsFromData, nodeStatusFromData, Result,
+} from '../model/records';
+import { Configuration, Instance, NodeOutputs, NodeStatus } from '../model/schemas';
+
+function list(d: BrokerData | null, what: string): BrokerData[] {
+  if (d === null) return [];
+  if (d.type !== 'vector' && d.type !== 'set') throw new ShapeError(`${what} must be a vector, got ${d.type}`);
+  return d.value;
+}
+
+/** get_instances_response: a vector of Management::Instance. */
+export function instancesOf(r: Result): Instance[] {
+  return list(r.data, 'instances').map((d, i) => instanceFromData(d, `$.data[${i}]`));
+}
+
+/** get_configuration_response: a Management::Configuration, when successful. */
+export function configurationOf(r: Result): Configuration | null {
+  return r.data === null ? null : configurationFromData(r.data, '$.data');
+}
+
+/** get_nodes_response: per instance, a vector of Management::NodeStatus. */
+export function nodeStatusesOf(r: Result): NodeStatus[] {
+  return list(r.data, 'node statuses').map((d, i) => nodeStatusFromData(d, `$.data[${i}]`));
+}
+
+/** deploy_response: a failed node's Management::NodeOutputs, when present. */
+export function nodeOutputsOf(r: Result): NodeOutputs | null {
+  if (r.data === null || r.data.type !== 'vector') return null;
+  return nodeOutputsFromData(r.data, '$.data');
+}
+
+/** get_id_value_response: the node's JSON rendering of the identifier's value. */
+export function idValueOf(r: Result): string | null {
+  return r.data !== null && r.data.type === 'string' ? r.data.value : null;
+}

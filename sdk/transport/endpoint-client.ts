@@ -1,0 +1,225 @@
+// A WebSocket peer of a Broker endpoint (JSON API v1): connects (retrying as
+// zeek-client does), sends its subscriptions, waits for the ack, then publishes and
+// receives data messages and Zeek events.
+
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { BrokerData } from '../broker/data';
+import { WireError } from '../broker/errors';
+import { eventFromData, eventToData, ZeekEvent } from '../broker/event';
+import { DecodeLimits, DEFAULT_LIMITS } from '../broker/json-codec';
+import {
+  encodeDataMessage, encodeSubscriptions, ErrorMessage, parseServerMessage, WEBSOCKET_PATH, DataMessage,
+} from '../broker/messages';
+import { ClientTlsSettings, clientTlsOptions } from './tls';
+
+export interface EndpointClientOptions {
+  host: string;
+  port: number;
+  /** Topic prefixes to subscribe to. */
+  topics: string[];
+  /** wss:// when set (an empty object means TLS without client certificate). */
+  tls?: ClientTlsSettings;
+  /** Connection attempts before giving up (zeek-client's peering_attempts, default 10). */
+  attempts?: number;
+  /** Delay between attempts, and the per-attempt timeout (peering_retry_delay_secs, default 1 s). */
+  retryDelayMs?: number;
+  /** Sent as X-Application-Name. */
+  appName?: string;
+  maxMessageBytes?: number;
+  /** Called before each retry, e.g. for a log line. */
+  onRetry?: (attempt: number, err: Error) => void;
+  /** Stop retrying when this signal aborts. */
+  signal?: AbortSignal;
+}
+
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+  constructor(message: string, override readonly cause?: Error) {
+    super(message);
+  }
+}
+
+export interface EndpointClientEvents {
+  message: [msg: DataMessage];
+  event: [ev: ZeekEvent, topic: string];
+  'error-message': [msg: ErrorMessage];
+  'protocol-error': [err: WireError];
+  close: [code: number, reason: string];
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export class EndpointClient extends EventEmitter<EndpointClientEvents> {
+  endpointId = '';
+  version = '';
+  private closed = false;
+  private readonly limits: DecodeLimits;
+
+  private constructor(private readonly ws: WebSocket, readonly options: EndpointClientOptions) {
+    super();
+    this.limits = { ...DEFAULT_LIMITS, maxTextLength: options.maxMessageBytes ?? DEFAULT_LIMITS.maxTextLength };
+  }
+
+  get url(): string {
+    return EndpointClient.urlFor(this.options);
+  }
+
+  static urlFor(o: Pick<EndpointClientOptions, 'host' | 'port' | 'tls'>): string {
+    return `${o.tls ? 'wss' : 'ws'}://${formatHost(o.host)}:${o.port}${WEBSOCKET_PATH}`;
+  }
+
+  /** Connects and completes the handshake, retrying refused or timed-out attempts. */
+  static async connect(options: EndpointClientOptions): Promise<EndpointClient> {
+    const attempts = Math.max(1, options.attempts ?? 10);
+    const delay = options.retryDelayMs ?? 1000;
+    const tls = options.tls ? clientTlsOptions(options.tls) : undefined;
+    let last: Error | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (options.signal?.aborted) break;
+      try {
+        return await EndpointClient.attempt(options, tls, delay);
+      } catch (err) {
+        last = err as Error;
+        const cause = err instanceof ConnectError ? (err.cause ?? err) : last;
+        if (!isRetryable(cause)) {
+          throw err instanceof ConnectError ? err : new ConnectError(`websocket error with ${formatHost(options.host)}:${options.port}: ${last.message}`, last);
+        }
+        if (attempt < attempts) {
+          options.onRetry?.(attempt, last);
+          await sleep(delay, options.signal);
+        }
+      }
+    }
+    throw new ConnectError(
+      `websocket connection to ${formatHost(options.host)}:${options.port} failed after ${attempts} attempt(s): ${last?.message ?? 'aborted'}`,
+      last,
+    );
+  }
+
+  private static attempt(options: EndpointClientOptions, tls: object | undefined, timeoutMs: number): Promise<EndpointClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(EndpointClient.urlFor(options), {
+        ...(tls ?? {}),
+        handshakeTimeout: Math.max(timeoutMs, 1000),
+        maxPayload: options.maxMessageBytes ?? DEFAULT_LIMITS.maxTextLength,
+        headers: options.appName ? { 'X-Application-Name': options.appName } : undefined,
+        perMessageDeflate: false,
+      });
+      const client = new EndpointClient(ws, options);
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        ws.removeAllListeners();
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(err);
+      };
+      const ackTimer = setTimeout(() => fail(new ConnectError('timed out waiting for the handshake ack', new Error('ETIMEDOUT'))), Math.max(timeoutMs * 5, 5000));
+      ws.once('open', () => ws.send(encodeSubscriptions(options.topics)));
+      ws.on('error', (err) => fail(err));
+      ws.once('close', (code, reason) => fail(new ConnectError(`connection closed during handshake (${code} ${reason.toString()})`, new Error('ECONNRESET'))));
+      ws.once('message', (raw) => {
+        clearTimeout(ackTimer);
+        let msg;
+        try {
+          msg = parseServerMessage(raw.toString(), client.limits);
+        } catch (err) {
+          return fail(new ConnectError(`protocol data error in handshake: ${(err as Error).message}`));
+        }
+        if (msg.type === 'error') return fail(new ConnectError(`handshake refused: ${msg.code}: ${msg.context}`));
+        if (msg.type !== 'ack') return fail(new ConnectError('expected a handshake ack, got a data message'));
+        settled = true;
+        ws.removeAllListeners();
+        client.endpointId = msg.endpoint;
+        client.version = msg.version;
+        client.attach();
+        resolve(client);
+      });
+    });
+  }
+
+  private attach(): void {
+    this.ws.on('message', (raw, isBinary) => {
+      if (isBinary) return;
+      let msg;
+      try {
+        msg = parseServerMessage(raw.toString(), this.limits);
+      } catch (err) {
+        this.emit('protocol-error', err instanceof WireError ? err : new WireError('deserialization_failed', String(err)));
+        return;
+      }
+      if (msg.type === 'error') {
+        this.emit('error-message', msg);
+        return;
+      }
+      if (msg.type !== 'data-message') return;
+      this.emit('message', msg);
+      if (this.listenerCount('event') === 0) return;
+      let ev: ZeekEvent;
+      try {
+        ev = eventFromData(msg.data);
+      } catch (err) {
+        this.emit('protocol-error', err as WireError);
+        return;
+      }
+      this.emit('event', ev, msg.topic);
+    });
+    this.ws.on('error', () => undefined);
+    this.ws.on('close', (code, reason) => {
+      this.closed = true;
+      this.emit('close', code, reason.toString());
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  publish(topic: string, data: BrokerData): void {
+    if (!this.isOpen) throw new ConnectError(`cannot publish on ${topic}: connection to ${this.url} is closed`);
+    this.ws.send(encodeDataMessage(topic, data));
+  }
+
+  publishEvent(topic: string, ev: ZeekEvent): void {
+    this.publish(topic, eventToData(ev));
+  }
+
+  /** Sends raw text, for tests of hostile input. */
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.ws.terminate();
+        resolve();
+      }, 1000);
+      this.ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.ws.close();
+    });
+  }
+}
+
+function isRetryable(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? err.message;
+  return /ECONNREFUSED|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|timed out|Opening handshake has timed out|socket hang up|Unexpected server response: 5/.test(String(code) + ' ' + err.message);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

@@ -1,0 +1,243 @@
+// A Broker-style WebSocket endpoint (JSON API v1) that peers connect to: it performs the
+// subscription handshake, relays each peer's data messages to the other peers whose
+// subscriptions match (as Broker does), and hands every message to its owner.
+// It survives hostile input: malformed frames get Broker error messages, oversized
+// frames and peers that never finish the handshake are disconnected, each with a log line.
+
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, WebSocket, RawData } from 'ws';
+import { BrokerData } from '../broker/data';
+import { WireError } from '../broker/errors';
+import { eventFromData, eventToData, ZeekEvent } from '../broker/event';
+import { DecodeLimits, DEFAULT_LIMITS } from '../broker/json-codec';
+import {
+  DataMessage, encodeAck, encodeDataMessage, encodeError, parseDataMessage, parseSubscriptions, WEBSOCKET_PATH,
+} from '../broker/messages';
+import { serverTlsOptions, ServerTlsSettings } from './tls';
+import { topicMatches } from './topics';
+
+export type LogFn = (level: 'debug' | 'info' | 'warning' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+export interface EndpointServerOptions {
+  host: string;
+  port: number;
+  /** The endpoint id sent in the ack. Defaults to a fresh UUID. */
+  endpointId?: string;
+  /** The version string sent in the ack. */
+  version?: string;
+  tls?: ServerTlsSettings;
+  /** Largest accepted frame in bytes (default 16 MiB). */
+  maxMessageBytes?: number;
+  /** A peer that has not sent its subscriptions by then is closed (default 10 s). */
+  handshakeTimeoutMs?: number;
+  /** Relay a peer's messages to other matching peers, as Broker does (default true). */
+  relay?: boolean;
+  maxDepth?: number;
+  log?: LogFn;
+}
+
+export const BROKER_VERSION = '2.8.0-zeek-mgmt';
+
+export class Peer {
+  readonly id = randomUUID();
+  subscriptions: string[] = [];
+  ready = false;
+  constructor(
+    readonly socket: WebSocket,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    readonly appName: string | undefined,
+  ) {}
+
+  get open(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  sendText(text: string): void {
+    if (this.open) this.socket.send(text);
+  }
+
+  send(topic: string, data: BrokerData): void {
+    this.sendText(encodeDataMessage(topic, data));
+  }
+
+  sendEvent(topic: string, ev: ZeekEvent): void {
+    this.send(topic, eventToData(ev));
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
+  }
+}
+
+export interface EndpointServerEvents {
+  peer: [peer: Peer];
+  message: [msg: DataMessage, peer: Peer];
+  event: [ev: ZeekEvent, topic: string, peer: Peer];
+  'peer-closed': [peer: Peer];
+}
+
+export class EndpointServer extends EventEmitter<EndpointServerEvents> {
+  readonly endpointId: string;
+  readonly peers = new Set<Peer>();
+  private http?: http.Server | https.Server;
+  private wss?: WebSocketServer;
+  private readonly limits: DecodeLimits;
+  private readonly log: LogFn;
+
+  constructor(readonly options: EndpointServerOptions) {
+    super();
+    this.endpointId = options.endpointId ?? randomUUID();
+    this.limits = {
+      maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+      maxTextLength: options.maxMessageBytes ?? DEFAULT_LIMITS.maxTextLength,
+    };
+    this.log = options.log ?? (() => undefined);
+  }
+
+  get maxMessageBytes(): number {
+    return this.options.maxMessageBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  async listen(): Promise<AddressInfo> {
+    const server = this.options.tls ? https.createServer(serverTlsOptions(this.options.tls)) : http.createServer();
+    server.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' });
+      res.end(`WebSocket endpoint: ${WEBSOCKET_PATH}\n`);
+    });
+    server.on('tlsClientError', (err) => this.log('warning', `TLS handshake failed: ${err.message}`));
+    server.on('clientError', (_err, sock) => sock.destroy());
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.maxMessageBytes });
+    server.on('upgrade', (req, sock, head) => {
+      const url = (req.url ?? '').split('?')[0];
+      const app = req.headers['x-application-name'];
+      const appName = Array.isArray(app) ? app[0] : app;
+      if (url !== WEBSOCKET_PATH) {
+        this.log('warning', `rejected WebSocket upgrade for path ${url}`, { remote: req.socket.remoteAddress });
+        sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      if (appName !== undefined && !/^[-/_.=:*@a-zA-Z0-9]+$/.test(appName)) {
+        this.log('warning', 'rejected WebSocket client with invalid X-Application-Name', { remote: req.socket.remoteAddress });
+        sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, sock, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0, appName));
+    });
+    this.http = server;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  get address(): AddressInfo | undefined {
+    return (this.http?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  private accept(ws: WebSocket, remoteAddress: string, remotePort: number, appName: string | undefined): void {
+    const peer = new Peer(ws, remoteAddress, remotePort, appName);
+    this.peers.add(peer);
+    const timer = setTimeout(() => {
+      if (!peer.ready) {
+        this.log('warning', 'peer did not complete the handshake in time, closing', { remote: remoteAddress, port: remotePort });
+        peer.sendText(encodeError('peer_timeout', 'handshake not completed in time'));
+        peer.close(1008, 'handshake timeout');
+      }
+    }, this.options.handshakeTimeoutMs ?? 10000);
+    timer.unref();
+    ws.on('message', (raw: RawData, isBinary: boolean) => this.receive(peer, raw, isBinary));
+    ws.on('error', (err) => {
+      // ws reports oversized frames and protocol violations here, then closes.
+      this.log('warning', `connection error: ${err.message}`, { remote: remoteAddress, port: remotePort });
+    });
+    ws.on('close', () => {
+      clearTimeout(timer);
+      this.peers.delete(peer);
+      if (peer.ready) this.emit('peer-closed', peer);
+    });
+  }
+
+  private receive(peer: Peer, raw: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.log('warning', 'binary frame rejected', { peer: peer.id });
+      peer.sendText(encodeError('deserialization_failed', 'only JSON text messages are accepted'));
+      return;
+    }
+    const text = raw.toString();
+    if (!peer.ready) {
+      try {
+        peer.subscriptions = parseSubscriptions(text, this.limits);
+      } catch (err) {
+        const e = err as WireError;
+        this.log('warning', `bad handshake: ${e.message}`, { remote: peer.remoteAddress });
+        peer.sendText(encodeError(e.code ?? 'deserialization_failed', e.message));
+        peer.close(1008, 'bad handshake');
+        return;
+      }
+      peer.ready = true;
+      peer.sendText(encodeAck(this.endpointId, this.options.version ?? BROKER_VERSION));
+      this.emit('peer', peer);
+      return;
+    }
+    let msg: DataMessage;
+    try {
+      msg = parseDataMessage(text, this.limits);
+    } catch (err) {
+      const e = err instanceof WireError ? err : new WireError('deserialization_failed', String(err));
+      this.log('warning', `discarded malformed message: ${e.message}`, { peer: peer.id, remote: peer.remoteAddress });
+      peer.sendText(encodeError(e.code, `input #1 rejected: ${e.message}`));
+      return;
+    }
+    if (this.options.relay !== false) this.relay(msg.topic, text, peer);
+    this.emit('message', msg, peer);
+    if (this.listenerCount('event') > 0) {
+      let ev: ZeekEvent;
+      try {
+        ev = eventFromData(msg.data);
+      } catch (err) {
+        const e = err as WireError;
+        this.log('warning', `discarded data message that is not a Zeek event: ${e.message}`, { peer: peer.id, topic: msg.topic });
+        peer.sendText(encodeError('invalid_data', `not a Zeek event: ${e.message}`));
+        return;
+      }
+      this.emit('event', ev, msg.topic, peer);
+    }
+  }
+
+  private relay(topic: string, text: string, from: Peer | undefined): void {
+    for (const p of this.peers) {
+      if (p !== from && p.ready && topicMatches(p.subscriptions, topic)) p.sendText(text);
+    }
+  }
+
+  /** Sends data to every peer subscribed to a prefix of `topic`. */
+  publish(topic: string, data: BrokerData): void {
+    this.relay(topic, encodeDataMessage(topic, data), undefined);
+  }
+
+  publishEvent(topic: string, ev: ZeekEvent): void {
+    this.publish(topic, eventToData(ev));
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.peers) p.socket.terminate();
+    this.peers.clear();
+    await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => {
+      if (!this.http) return resolve();
+      this.http.close(() => resolve());
+      this.http.closeAllConnections?.();
+    });
+  }
+}

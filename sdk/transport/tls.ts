@@ -1,0 +1,71 @@
+// TLS settings for wss:// connections, with zeek-client's meaning: without a client
+// certificate the server is not verified (Broker's default); with one, the cafile or
+// capath, when given, verifies the server.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
+
+export interface ClientTlsSettings {
+  certificate?: string;
+  keyfile?: string;
+  cafile?: string;
+  capath?: string;
+  passphrase?: string;
+}
+
+export interface ServerTlsSettings {
+  certificate: string;
+  keyfile: string;
+  passphrase?: string;
+  /** When set, clients must present a certificate signed by one of these CAs. */
+  cafile?: string;
+}
+
+export class TlsSettingsError extends Error {
+  override readonly name = 'TlsSettingsError';
+}
+
+function mustBeFile(file: string, what: string): Buffer {
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new TlsSettingsError(`SSL ${what} file "${file}" not found`);
+  return fs.readFileSync(file);
+}
+
+function caFromPath(dir: string): Buffer[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new TlsSettingsError(`SSL trusted CAs path "${dir}" not found`);
+  return fs.readdirSync(dir)
+    .map((f) => path.join(dir, f))
+    .filter((f) => fs.statSync(f).isFile())
+    .map((f) => fs.readFileSync(f));
+}
+
+export function clientTlsOptions(s: ClientTlsSettings): ConnectionOptions {
+  const opts: ConnectionOptions = {};
+  if (s.certificate) opts.cert = mustBeFile(s.certificate, 'certificate');
+  if (s.keyfile) opts.key = mustBeFile(s.keyfile, 'private key');
+  if (s.passphrase) opts.passphrase = s.passphrase;
+  const ca: Buffer[] = [];
+  if (s.cafile) ca.push(mustBeFile(s.cafile, 'trusted CAs'));
+  if (s.capath) ca.push(...caFromPath(s.capath));
+  if (s.certificate && ca.length > 0) {
+    opts.ca = ca;
+    opts.rejectUnauthorized = true;
+    // Broker's certificates name endpoints, not hosts.
+    opts.checkServerIdentity = () => undefined;
+  } else {
+    opts.rejectUnauthorized = false;
+  }
+  return opts;
+}
+
+export function serverTlsOptions(s: ServerTlsSettings): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+  return {
+    cert: mustBeFile(s.certificate, 'certificate'),
+    key: mustBeFile(s.keyfile, 'private key'),
+    passphrase: s.passphrase || undefined,
+    ca: s.cafile ? mustBeFile(s.cafile, 'trusted CAs') : undefined,
+    requestCert: !!s.cafile,
+    rejectUnauthorized: !!s.cafile,
+  };
+}
