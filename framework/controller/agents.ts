@@ -1,0 +1,271 @@
+// The controller's connections to agents, both directions, behind one interface:
+//
+// - inbound: agents that connect to the controller's agent port (2150), as WebSocket
+//   peers of an EndpointServer, subscribed to zeek/management/agent/<name>;
+// - outbound: agents the controller connects to (instances given as host:port), kept
+//   up by a connector that retries every Management::connect_retry, as Broker::peer does.
+//
+// Publishing to an agent follows Broker's rule: the message goes to every inbound peer
+// subscribed to a prefix of the topic, and over every outbound connection made for that
+// agent. Only these links deliver Management::Agent::API events to the controller.
+
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { ZeekEvent } from '../../sdk/broker/event';
+import { encodeError } from '../../sdk/broker/messages';
+import { EndpointClient } from '../../sdk/transport/endpoint-client';
+import { EndpointServer, Peer } from '../../sdk/transport/endpoint-server';
+import { topicMatches } from '../../sdk/transport/topics';
+import { ManagementLog } from './log';
+
+export interface AgentLink {
+  readonly id: string;
+  readonly kind: 'inbound' | 'outbound';
+  /** The agent's address as seen by the controller (inbound), or the one it connects to (outbound). */
+  readonly host: string;
+  /** The remote port: the agent's listening port for outbound links. */
+  readonly port: number;
+  /** For outbound links: the agent name this connection was made for. */
+  readonly expectedName?: string;
+  /** The instance name the agent announced in notify_agent_hello. */
+  instance?: string;
+  /** The Broker endpoint id reported in the server's ack (outbound links only). */
+  readonly endpointId?: string;
+  /** Whether a message published on `topic` reaches this agent. */
+  receives(topic: string): boolean;
+  send(topic: string, ev: ZeekEvent): void;
+  /** Reports a rejected message to the agent where the protocol allows it (inbound only). */
+  reject(code: string, context: string): void;
+  describe(): string;
+}
+
+/** IPv4-mapped IPv6 addresses as plain IPv4, as Zeek shows peers. */
+export function normalizeAddress(addr: string): string {
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+class InboundLink implements AgentLink {
+  readonly id = randomUUID();
+  readonly kind = 'inbound' as const;
+  instance?: string;
+  readonly host: string;
+  readonly port: number;
+  constructor(readonly peer: Peer) {
+    this.host = normalizeAddress(peer.remoteAddress);
+    this.port = peer.remotePort;
+  }
+  receives(topic: string): boolean {
+    return topicMatches(this.peer.subscriptions, topic);
+  }
+  send(topic: string, ev: ZeekEvent): void {
+    this.peer.sendEvent(topic, ev);
+  }
+  reject(code: string, context: string): void {
+    this.peer.sendText(encodeError(code, context));
+  }
+  describe(): string {
+    return `agent connection from ${this.host}:${this.port}${this.instance ? ` (${this.instance})` : ''}`;
+  }
+}
+
+class OutboundLink implements AgentLink {
+  readonly id = randomUUID();
+  readonly kind = 'outbound' as const;
+  instance?: string;
+  constructor(readonly client: EndpointClient, readonly host: string, readonly port: number, readonly expectedName: string, readonly topic: string) {}
+  get endpointId(): string {
+    return this.client.endpointId;
+  }
+  receives(topic: string): boolean {
+    // The agent subscribes to its own topic; we cannot see its subscriptions otherwise.
+    return topic.startsWith(this.topic) || this.topic.startsWith(topic);
+  }
+  send(topic: string, ev: ZeekEvent): void {
+    if (this.client.isOpen) this.client.publishEvent(topic, ev);
+  }
+  reject(): void {
+    // A WebSocket client cannot send error messages to the server it connected to.
+  }
+  describe(): string {
+    return `agent connection to ${this.host}:${this.port} (${this.instance ?? this.expectedName})`;
+  }
+}
+
+export interface AgentLinksEvents {
+  event: [ev: ZeekEvent, topic: string, link: AgentLink];
+  /** A data message that is not a Zeek event, or an unusable message (already logged). */
+  'bad-message': [link: AgentLink, detail: string];
+  up: [link: AgentLink];
+  lost: [link: AgentLink];
+}
+
+interface Connector {
+  key: string;
+  name: string;
+  host: string;
+  port: number;
+  link?: OutboundLink;
+  stop: AbortController;
+}
+
+export interface AgentLinksOptions {
+  server?: EndpointServer;
+  topicPrefix: string;
+  connectRetryMs: number;
+  maxMessageBytes: number;
+  log: ManagementLog;
+}
+
+export class AgentLinks extends EventEmitter<AgentLinksEvents> {
+  private readonly inbound = new Map<Peer, InboundLink>();
+  private readonly connectors = new Map<string, Connector>();
+  private closed = false;
+
+  constructor(private readonly opts: AgentLinksOptions) {
+    super();
+    const server = opts.server;
+    if (server) {
+      server.on('peer', (peer) => {
+        const link = new InboundLink(peer);
+        this.inbound.set(peer, link);
+        opts.log.debug(`broker peer ${link.host}:${link.port} added, subscriptions ${peer.subscriptions.join(', ')}`);
+        this.emit('up', link);
+      });
+      server.on('event', (ev, topic, peer) => {
+        const link = this.inbound.get(peer);
+        if (link) this.emit('event', ev, topic, link);
+      });
+      server.on('peer-closed', (peer) => {
+        const link = this.inbound.get(peer);
+        if (!link) return;
+        this.inbound.delete(peer);
+        opts.log.debug(`broker peer ${link.host}:${link.port} lost`);
+        this.emit('lost', link);
+      });
+    }
+  }
+
+  topicFor(name: string): string {
+    return `${this.opts.topicPrefix}/${name}`;
+  }
+
+  /** Broker::publish on the agent's topic. Returns how many links it went out on. */
+  publish(name: string, ev: ZeekEvent): number {
+    const topic = this.topicFor(name);
+    let n = 0;
+    for (const link of this.inbound.values()) {
+      if (link.receives(topic)) {
+        link.send(topic, ev);
+        n++;
+      }
+    }
+    for (const c of this.connectors.values()) {
+      if (c.link && c.name === name && c.link.client.isOpen) {
+        c.link.send(topic, ev);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Broker::peer(host, port, connect_retry) for agent `name`; idempotent per name, host and port. */
+  connect(name: string, host: string, port: number): void {
+    if (this.closed) return;
+    const key = `${name}@${host}:${port}`;
+    if (this.connectors.has(key)) return;
+    const c: Connector = { key, name, host, port, stop: new AbortController() };
+    this.connectors.set(key, c);
+    void this.run(c);
+  }
+
+  /** Stops connecting to agent `name` anywhere but at `keepHost`:`keepPort` (a changed location). */
+  disconnectOthers(name: string, keepHost: string | null, keepPort: number | null): void {
+    for (const c of [...this.connectors.values()]) {
+      if (c.name !== name || (c.host === keepHost && c.port === keepPort)) continue;
+      this.opts.log.info(`no longer connecting to agent ${name} at ${c.host}:${c.port}`);
+      this.stopConnector(c);
+    }
+  }
+
+  private stopConnector(c: Connector): void {
+    this.connectors.delete(c.key);
+    c.stop.abort();
+    if (c.link) void c.link.client.close();
+  }
+
+  private async run(c: Connector): Promise<void> {
+    const { log } = this.opts;
+    let attempt = 0;
+    while (!c.stop.signal.aborted && !this.closed) {
+      let client: EndpointClient;
+      try {
+        client = await EndpointClient.connect({
+          host: c.host,
+          port: c.port,
+          topics: [this.topicFor(c.name)],
+          attempts: 1,
+          retryDelayMs: this.opts.connectRetryMs,
+          maxMessageBytes: this.opts.maxMessageBytes,
+          appName: 'zeek-mgmt-controller',
+          signal: c.stop.signal,
+        });
+      } catch (err) {
+        attempt++;
+        if (attempt === 1 || attempt % 60 === 0) log.debug(`connecting to agent ${c.name} at ${c.host}:${c.port} failed (attempt ${attempt}): ${(err as Error).message}`);
+        await sleep(this.opts.connectRetryMs, c.stop.signal);
+        continue;
+      }
+      if (c.stop.signal.aborted || this.closed) {
+        await client.close();
+        return;
+      }
+      attempt = 0;
+      const link = new OutboundLink(client, c.host, c.port, c.name, this.topicFor(c.name));
+      c.link = link;
+      log.debug(`broker peer ${c.host}:${c.port} added (agent ${c.name}, endpoint ${client.endpointId})`);
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.on('event', (ev, topic) => this.emit('event', ev, topic, link));
+      client.on('protocol-error', (err) => {
+        log.warning(`discarded malformed message from ${link.describe()}: ${err.message}`);
+        this.emit('bad-message', link, err.message);
+      });
+      client.on('error-message', (m) => log.warning(`error message from ${link.describe()}: ${m.code}: ${m.context}`));
+      this.emit('up', link);
+      await closed;
+      c.link = undefined;
+      log.debug(`broker peer ${c.host}:${c.port} lost (agent ${c.name})`);
+      this.emit('lost', link);
+      if (!c.stop.signal.aborted && !this.closed) await sleep(this.opts.connectRetryMs, c.stop.signal);
+    }
+  }
+
+  get connectorCount(): number {
+    return this.connectors.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const closing: Promise<void>[] = [];
+    for (const c of this.connectors.values()) {
+      c.stop.abort();
+      if (c.link) closing.push(c.link.client.close());
+    }
+    this.connectors.clear();
+    await Promise.all(closing);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

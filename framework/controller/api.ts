@@ -1,0 +1,210 @@
+// Handlers of Management::Controller::API requests from clients, one per request
+// event, with Zeek's behaviour, results and error strings (controller/main.zeek).
+// Arguments arrive already decoded and type-checked (arguments.ts).
+
+import { B } from '../../sdk/broker/data';
+import { AgentApi, ControllerApi } from '../../sdk/model/events';
+import {
+  configurationToData, instanceToData, makeResult, resultToData, resultVecToData,
+} from '../../sdk/model/records';
+import { Configuration } from '../../sdk/model/schemas';
+import { assignPorts, PortAssignmentError } from '../../sdk/ports/auto-assign';
+import { canonicalizeConfiguration, strcmp, validateConfiguration } from '../../sdk/validation/configuration';
+import { ConfigState } from './persistence';
+import { requestToString } from './requests';
+import { ControllerRuntime } from './runtime';
+import { resultToString, short } from './strings';
+
+export type ClientRequestHandler = (rt: ControllerRuntime, args: Record<string, unknown>) => void;
+
+const C = ControllerApi;
+
+/** config_filter_nodes_by_name against the deployed configuration; the rest are unknown. */
+function splitNodes(rt: ControllerRuntime, nodes: string[]): { known: string[]; unknown: string[] } {
+  const names = new Set((rt.configs.get('DEPLOYED')?.nodes ?? []).map((n) => n.name));
+  const known = nodes.filter((n) => names.has(n)).sort(strcmp);
+  const unknown = nodes.filter((n) => !names.has(n)).sort(strcmp);
+  return { known, unknown };
+}
+
+/** The READY configuration: instance addresses from checked-in agents, then ports. */
+export function makeReadyConfiguration(rt: ControllerRuntime, staged: Configuration): Configuration {
+  const instances = staged.instances.map((inst) => {
+    const known = rt.known.get(inst.name);
+    if (known && inst.host === '0.0.0.0' && known.instance.host !== '0.0.0.0') return { ...inst, host: known.instance.host };
+    return inst;
+  });
+  return assignPorts({ ...staged, instances }, {
+    autoAssignBrokerPorts: rt.config.autoAssignBrokerPorts,
+    autoAssignBrokerStartPort: rt.config.autoAssignBrokerStartPort,
+    autoAssignMetricsPorts: rt.config.autoAssignMetricsPorts,
+    autoAssignMetricsStartPort: rt.config.autoAssignMetricsStartPort,
+  }).config;
+}
+
+export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandler>> = {
+  [C.get_instances_request](rt, { reqid }) {
+    const id = reqid as string;
+    rt.log.info(`rx Management::Controller::API::get_instances_request ${short(id)}`);
+    const insts = [...rt.known.keys()].sort(strcmp).map((n) => instanceToData(rt.known.get(n)!.instance));
+    const res = makeResult(id, { data: B.vec(insts) });
+    rt.log.info(`tx Management::Controller::API::get_instances_response ${short(id)}`);
+    rt.respond(C.get_instances_response, [B.str(id), resultToData(res)]);
+  },
+
+  [C.stage_configuration_request](rt, { reqid, config }) {
+    const id = reqid as string;
+    rt.log.info(`rx Management::Controller::API::stage_configuration_request ${short(id)}`);
+    const staged = canonicalizeConfiguration(config as Configuration);
+    const errors = validateConfiguration(staged, {
+      controllerPort: rt.controllerPort(),
+      autoAssignBrokerPorts: rt.config.autoAssignBrokerPorts,
+    });
+    let ready: Configuration | undefined;
+    if (errors.length === 0) {
+      try {
+        ready = makeReadyConfiguration(rt, staged);
+      } catch (err) {
+        if (!(err instanceof PortAssignmentError)) throw err;
+        errors.push(err.message);
+      }
+    }
+    if (errors.length > 0 || !ready) {
+      const results = errors.map((e) => makeResult(id, { success: false, error: e }));
+      rt.log.info(`tx Management::Controller::API::stage_configuration_response ${requestToString({ id, results, finished: true })}`);
+      rt.respond(C.stage_configuration_response, [B.str(id), resultVecToData(results)]);
+      return;
+    }
+    void rt.configs.set({ STAGED: staged, READY: ready });
+    const res = makeResult(id, { data: B.str(staged.id) });
+    rt.log.info(`tx Management::Controller::API::stage_configuration_response ${resultToString(res)}`);
+    rt.respondWhenDurable(C.stage_configuration_response, [B.str(id), resultVecToData([res])]);
+  },
+
+  [C.get_configuration_request](rt, { reqid, deployed }) {
+    const id = reqid as string;
+    rt.log.info(`rx Management::Controller::API::get_configuration_request ${short(id)}`);
+    const key: ConfigState = deployed ? 'DEPLOYED' : 'STAGED';
+    const config = rt.configs.get(key);
+    const res = config
+      ? makeResult(id, { data: configurationToData(config) })
+      : makeResult(id, { success: false, error: `no ${key.toLowerCase()} configuration available` });
+    rt.log.info(`tx Management::Controller::API::get_configuration_response ${resultToString(res)}`);
+    rt.respond(C.get_configuration_response, [B.str(id), resultToData(res)]);
+  },
+
+  [C.deploy_request](rt, { reqid }) {
+    const id = reqid as string;
+    rt.log.info(`rx Management::Controller::API::deploy_request ${short(id)}`);
+    const fail = (error: string): void => {
+      const results = [makeResult(id, { success: false, error })];
+      rt.log.info(`tx Management::Controller::API::deploy_response ${requestToString({ id, results, finished: false })}`);
+      rt.respond(C.deploy_response, [B.str(id), resultVecToData(results)]);
+    };
+    const ready = rt.configs.get('READY');
+    if (!ready) return fail('no configuration available to deploy');
+    // At the moment there can only be one pending deployment.
+    if (rt.pendingDeploy !== '') return fail(`earlier deployment ${short(rt.pendingDeploy)} still pending`);
+    const req = rt.requests.create(id, { kind: 'deploy', config: ready, isInternal: false, requests: new Set() });
+    rt.deploy(req);
+    // Deploys to the agents now if all are ready (via notify_agents_ready).
+    rt.checkInstancesReady();
+  },
+
+  [C.get_nodes_request](rt, { reqid }) {
+    const id = reqid as string;
+    rt.log.info(`rx Management::Controller::API::get_nodes_request ${short(id)}`);
+    if (rt.known.size === 0) {
+      rt.log.info(`tx Management::Controller::API::get_nodes_response ${short(id)}`);
+      const res = makeResult(id, { success: false, error: 'no instances connected' });
+      rt.respond(C.get_nodes_response, [B.str(id), resultVecToData([res])]);
+      return;
+    }
+    const req = rt.requests.create(id, { kind: 'get_nodes', requests: new Set() });
+    for (const name of [...rt.known.keys()].sort(strcmp)) {
+      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.get_nodes_request }, req.id);
+      if (req.state?.kind === 'get_nodes') req.state.requests.add(areq.id);
+      rt.log.info(`tx Management::Agent::API::get_nodes_request ${areq.id} to ${name}`);
+      rt.sendToAgent(name, AgentApi.get_nodes_request, [B.str(areq.id)]);
+    }
+  },
+
+  [C.get_id_value_request](rt, { reqid, id: ident, nodes }) {
+    const id = reqid as string;
+    const idName = ident as string;
+    rt.log.info(`rx Management::Controller::API::get_id_value_request ${short(id)} ${short(idName)}`);
+    // Special case: without a deployed cluster, respond right away.
+    if (rt.instances.size === 0) {
+      rt.log.info(`tx Management::Controller::API::get_id_value_response ${short(id)}`);
+      const res = makeResult(id, { success: false, error: 'no cluster deployed' });
+      rt.respond(C.get_id_value_response, [B.str(id), resultVecToData([res])]);
+      return;
+    }
+    const action = ['get_id_value', idName];
+    const req = rt.requests.create(id, { kind: 'node_dispatch', action, requests: new Set() });
+    let final: string[] = [];
+    const requested = nodes as string[];
+    if (requested.length > 0) {
+      const split = splitNodes(rt, requested);
+      final = split.known;
+      for (const node of split.unknown) req.results.push(makeResult(id, { success: false, error: 'unknown cluster node', node }));
+      if (final.length === 0) {
+        rt.log.info(`tx Management::Controller::API::get_id_value_response ${requestToString(req)}`);
+        rt.respond(C.get_id_value_response, [B.str(id), resultVecToData(req.results)]);
+        rt.requests.finish(id);
+        return;
+      }
+    }
+    for (const name of [...rt.instances.keys()].sort(strcmp)) {
+      if (!rt.ready.has(name)) continue;
+      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.node_dispatch_request }, req.id);
+      if (req.state?.kind === 'node_dispatch') req.state.requests.add(areq.id);
+      rt.log.info(`tx Management::Agent::API::node_dispatch_request ${areq.id} [${action.map((a) => short(a)).join(', ')}] to ${name}`);
+      rt.sendToAgent(name, AgentApi.node_dispatch_request, [B.str(areq.id), B.vec(action.map(B.str)), B.set(final.map(B.str))]);
+    }
+  },
+
+  [C.restart_request](rt, { reqid, nodes }) {
+    const id = reqid as string;
+    const requested = nodes as string[];
+    rt.log.info(`rx Management::Controller::API::restart_request ${short(id)} [${requested.slice().sort(strcmp).map((n) => short(n)).join(', ')}]`);
+    const req = rt.requests.create(id, { kind: 'restart', requests: new Set() });
+    const fail = (error: string): void => {
+      req.results.push(makeResult(id, { success: false, error }));
+      rt.log.info(`tx Management::Controller::API::restart_response ${requestToString(req)}`);
+      rt.respond(C.restart_response, [B.str(id), resultVecToData(req.results)]);
+      rt.requests.finish(id);
+    };
+    if (rt.known.size === 0) return fail('no instances connected');
+    if (!rt.configs.has('DEPLOYED')) return fail('no active cluster deployment');
+    if (requested.length > 0) {
+      const split = splitNodes(rt, requested);
+      for (const node of split.unknown) req.results.push(makeResult(id, { success: false, error: 'unknown cluster node', node }));
+      if (split.known.length === 0) {
+        rt.log.info(`tx Management::Controller::API::restart_response ${requestToString(req)}`);
+        rt.respond(C.restart_response, [B.str(id), resultVecToData(req.results)]);
+        rt.requests.finish(id);
+        return;
+      }
+    }
+    // As Zeek does, the agents get the requested set; they skip nodes they do not run.
+    for (const name of [...rt.instances.keys()].sort(strcmp)) {
+      if (!rt.ready.has(name)) continue;
+      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.restart_request }, req.id);
+      if (req.state?.kind === 'restart') req.state.requests.add(areq.id);
+      rt.log.info(`tx Management::Agent::API::restart_request ${areq.id} to ${name}`);
+      rt.sendToAgent(name, AgentApi.restart_request, [B.str(areq.id), B.set(requested.map(B.str))]);
+    }
+  },
+
+  [C.test_timeout_request](rt, { reqid, with_state }) {
+    const id = reqid as string;
+    rt.log.info(`rx Management::Controller::API::test_timeout_request ${short(id)} ${with_state ? 'T' : 'F'}`);
+    // The state times out and triggers the response (runtime.requestExpired).
+    if (with_state) rt.requests.create(id, { kind: 'test' });
+  },
+
+  [C.test_noop_request](rt, { reqid }) {
+    rt.log.info(`rx Management::Controller::API::test_noop_request ${short(reqid as string)}`);
+  },
+};

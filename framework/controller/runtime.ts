@@ -1,0 +1,277 @@
+// The controller's runtime state and deployment orchestration, after Zeek's
+// controller/main.zeek: which instances the current configuration needs (g_instances),
+// which agents have checked in (g_instances_known), which of the needed ones have
+// accepted our welcome (g_instances_ready), the one pending deployment
+// (g_config_reqid_pending), and the functions that move between these states:
+// add_instance, drop_instance, deploy, check_instances_ready, notify_agents_ready,
+// config_deploy_to_agents and the request_expired handler.
+
+import { B, BrokerData } from '../../sdk/broker/data';
+import { ZeekEvent } from '../../sdk/broker/event';
+import { AgentApi, ControllerApi } from '../../sdk/model/events';
+import { configurationToData, makeResult, resultToData, resultVecToData } from '../../sdk/model/records';
+import { Configuration, Instance } from '../../sdk/model/schemas';
+import { strcmp } from '../../sdk/validation/configuration';
+import { AgentLink, AgentLinks } from './agents';
+import { ControllerConfig } from './config';
+import { ManagementLog } from './log';
+import { Request, requestToString, RequestTable } from './requests';
+import { ConfigStore } from './state';
+import { short } from './strings';
+
+export interface KnownInstance {
+  instance: Instance;
+  /** The connection the agent checked in on (Zeek tracks this via g_instances_by_id). */
+  link: AgentLink;
+}
+
+const sorted = (names: Iterable<string>): string[] => [...names].sort(strcmp);
+
+export class ControllerRuntime {
+  /** g_instances: the instances the current configuration needs. */
+  readonly instances = new Map<string, Instance>();
+  /** g_instances_known: every agent that has checked in with notify_agent_hello. */
+  readonly known = new Map<string, KnownInstance>();
+  /** g_instances_ready: needed instances that have answered our welcome. */
+  readonly ready = new Set<string>();
+  /** g_config_reqid_pending: the deployment in progress, "" when none. */
+  pendingDeploy = '';
+  readonly requests: RequestTable;
+
+  constructor(
+    readonly config: ControllerConfig,
+    readonly log: ManagementLog,
+    readonly configs: ConfigStore,
+    readonly agents: AgentLinks,
+    private readonly publishToClients: (ev: ZeekEvent) => void,
+    /** The controller's Broker (agent) port as bound, for validation; null when not listening. */
+    readonly controllerPort: () => number | null,
+  ) {
+    this.requests = new RequestTable(config.requestTimeoutMs, (req) => this.requestExpired(req));
+  }
+
+  // ---- publishing -----------------------------------------------------------------
+
+  /** Broker::publish(Management::Controller::topic, ...). */
+  respond(name: string, args: BrokerData[]): void {
+    this.publishToClients({ name, args });
+  }
+
+  /** Like respond, once configuration changes made so far are durable. */
+  respondWhenDurable(name: string, args: BrokerData[]): void {
+    void this.configs.durable().then(() => this.respond(name, args));
+  }
+
+  /** Broker::publish(Management::Agent::topic_prefix + "/" + name, ...). */
+  sendToAgent(name: string, event: string, args: BrokerData[]): void {
+    const n = this.agents.publish(name, { name: event, args });
+    if (n === 0) this.log.debug(`no connection to agent ${name}, ${event} not delivered`);
+  }
+
+  // ---- instances ------------------------------------------------------------------
+
+  /** add_instance. */
+  addInstance(inst: Instance): void {
+    this.instances.set(inst.name, inst);
+    if (inst.listen_port !== null) {
+      this.agents.disconnectOthers(inst.name, inst.host, inst.listen_port);
+      this.agents.connect(inst.name, inst.host, inst.listen_port);
+    }
+    const known = this.known.get(inst.name);
+    if (!known) {
+      this.log.debug(`instance ${inst.name} not known to us, skipping`);
+      return;
+    }
+    // An agent that connected to us: use its address as we observed it.
+    if (inst.listen_port === null) this.instances.set(inst.name, { ...inst, host: known.instance.host });
+    this.sendWelcome(inst.name);
+  }
+
+  sendWelcome(name: string): void {
+    const req = this.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.agent_welcome_request });
+    this.log.info(`tx Management::Agent::API::agent_welcome_request ${req.id} to ${name}`);
+    this.sendToAgent(name, AgentApi.agent_welcome_request, [B.str(req.id)]);
+  }
+
+  sendStandby(name: string): void {
+    this.log.info(`tx Management::Agent::API::agent_standby_request to ${name}`);
+    this.sendToAgent(name, AgentApi.agent_standby_request, [B.str('')]);
+  }
+
+  /** drop_instance: the agent stays known, but releases its cluster nodes. */
+  dropInstance(inst: Instance): void {
+    if (!this.instances.has(inst.name)) return;
+    this.sendStandby(inst.name);
+    this.instances.delete(inst.name);
+    this.ready.delete(inst.name);
+    this.log.info(`dropped instance ${inst.name}`);
+  }
+
+  /** is_instance_connectivity_change. */
+  private isConnectivityChange(inst: Instance): boolean {
+    const cur = this.instances.get(inst.name);
+    if (!cur) return false;
+    if (inst.host !== '0.0.0.0' && inst.host !== cur.host) return true;
+    if ((inst.listen_port === null) !== (cur.listen_port === null)) return true;
+    return inst.listen_port !== null && cur.listen_port !== null && inst.listen_port !== cur.listen_port;
+  }
+
+  // ---- deployment -----------------------------------------------------------------
+
+  /**
+   * deploy: makes the request pending, aligns the needed instances with the
+   * configuration's, and finishes at once when the configuration has no instances.
+   * (Zeek reads the instances from the READY configuration; we read them from the
+   * configuration being deployed, which is the same for client deployments and the
+   * right one for internal re-deployments of the DEPLOYED configuration.)
+   */
+  deploy(req: Request): void {
+    const state = req.state;
+    if (state?.kind !== 'deploy') return;
+    this.pendingDeploy = req.id;
+
+    const current = new Set(this.instances.keys());
+    const wanted = new Map(state.config.instances.map((i) => [i.name, i]));
+    const toDrop = new Set([...current].filter((n) => !wanted.has(n)));
+    const toPeer = new Map<string, Instance>();
+    for (const inst of wanted.values()) {
+      if (!current.has(inst.name)) toPeer.set(inst.name, inst);
+      else if (this.isConnectivityChange(inst)) {
+        toDrop.add(inst.name);
+        toPeer.set(inst.name, inst);
+      }
+    }
+    for (const name of sorted(toDrop)) {
+      this.log.debug(`dropping instance ${name}`);
+      this.dropInstance(this.instances.get(name)!);
+    }
+    for (const name of sorted(toPeer.keys())) {
+      this.log.debug(`adding instance ${name}`);
+      this.addInstance(toPeer.get(name)!);
+    }
+
+    if (wanted.size === 0) this.completeDeployment(req);
+  }
+
+  /** The deployment succeeded everywhere (or needed no agent): adopt and answer. */
+  private completeDeployment(req: Request): void {
+    const state = req.state;
+    if (state?.kind !== 'deploy') return;
+    void this.configs.set({ DEPLOYED: state.config });
+    this.pendingDeploy = '';
+    req.results.push(makeResult(req.id, { data: B.str(state.config.id) }));
+    if (!state.isInternal) {
+      this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
+      this.respondWhenDurable(ControllerApi.deploy_response, [B.str(req.id), resultVecToData(req.results)]);
+    }
+    this.requests.finish(req.id);
+  }
+
+  /** check_instances_ready. */
+  checkInstancesReady(): void {
+    if (this.instances.size !== this.ready.size) return;
+    for (const name of this.instances.keys()) if (!this.ready.has(name)) return;
+    this.notifyAgentsReady(sorted(this.instances.keys()));
+  }
+
+  /** The Management::Controller::API::notify_agents_ready handler. */
+  notifyAgentsReady(names: string[]): void {
+    this.log.info(`rx Management::Controller::API:notify_agents_ready ${names.join(', ')}`);
+    const deployed = this.configs.get('DEPLOYED');
+    if (this.pendingDeploy === '' && deployed) {
+      // Some agents may have restarted: bring them in sync. Agents already running
+      // this configuration do nothing.
+      const internal = this.requests.create(undefined, { kind: 'deploy', config: deployed, isInternal: true, requests: new Set() });
+      this.log.info(`no deployment in progress, triggering via ${internal.id}`);
+      this.deploy(internal);
+    }
+    if (this.pendingDeploy === '') return;
+    const req = this.requests.lookup(this.pendingDeploy);
+    if (!req || req.state?.kind !== 'deploy') return;
+    this.deployToAgents(req.state.config, req);
+  }
+
+  /** config_deploy_to_agents. */
+  private deployToAgents(config: Configuration, req: Request): void {
+    if (req.state?.kind !== 'deploy') return;
+    const data = configurationToData(config);
+    for (const name of sorted(this.instances.keys())) {
+      if (!this.ready.has(name)) continue;
+      const areq = this.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.deploy_request }, req.id);
+      req.state.requests.add(areq.id);
+      this.log.info(`tx Management::Agent::API::deploy_request ${areq.id} to ${name}`);
+      this.sendToAgent(name, AgentApi.deploy_request, [B.str(areq.id), data, B.bool(false)]);
+    }
+  }
+
+  /** An agent's deploy_response arrived and was added to `req`; finish when all have. */
+  deployResponseArrived(req: Request, areqId: string): void {
+    if (req.state?.kind !== 'deploy') return;
+    req.state.requests.delete(areqId);
+    if (req.state.requests.size > 0) return;
+    this.completeDeployment(req);
+  }
+
+  /** Used when starting with a persisted DEPLOYED configuration. */
+  deployPersisted(): void {
+    const deployed = this.configs.get('DEPLOYED');
+    if (!deployed) return;
+    const req = this.requests.create(undefined, { kind: 'deploy', config: deployed, isInternal: true, requests: new Set() });
+    this.log.info(`deploying persisted configuration ${deployed.id}, request ${req.id}`);
+    this.deploy(req);
+    // Agents that connect later trigger notify_agents_ready themselves.
+  }
+
+  // ---- agent links ----------------------------------------------------------------
+
+  /** Broker::peer_lost: forget the instance that checked in over this link. */
+  linkLost(link: AgentLink): void {
+    for (const [name, k] of this.known) {
+      if (k.link !== link) continue;
+      this.known.delete(name);
+      this.ready.delete(name);
+      this.log.info(`dropped state for instance ${name}`);
+    }
+  }
+
+  // ---- timeouts -------------------------------------------------------------------
+
+  /** Management::Request::request_expired. */
+  requestExpired(req: Request): void {
+    const state = req.state;
+    if (!state || state.kind === 'agent') return;
+    const res = makeResult(req.id, { success: false, error: 'request timed out' });
+    this.log.info(`request ${short(req.id)} timed out`);
+    switch (state.kind) {
+      case 'deploy':
+        if (this.pendingDeploy === req.id) this.pendingDeploy = '';
+        req.results.push(res);
+        if (!state.isInternal) {
+          this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
+          this.respond(ControllerApi.deploy_response, [B.str(req.id), resultVecToData(req.results)]);
+        }
+        break;
+      case 'get_nodes':
+        req.results.push(res);
+        this.log.info(`tx Management::Controller::API::get_nodes_response ${requestToString(req)}`);
+        this.respond(ControllerApi.get_nodes_response, [B.str(req.id), resultVecToData(req.results)]);
+        break;
+      case 'node_dispatch':
+        req.results.push(res);
+        if (state.action[0] === 'get_id_value') {
+          this.log.info(`tx Management::Controller::API::get_id_value_response ${requestToString(req)}`);
+          this.respond(ControllerApi.get_id_value_response, [B.str(req.id), resultVecToData(req.results)]);
+        } else this.log.error(`unexpected dispatch command ${state.action[0]}`);
+        break;
+      case 'restart':
+        req.results.push(res);
+        this.log.info(`tx Management::Controller::API::restart_response ${requestToString(req)}`);
+        this.respond(ControllerApi.restart_response, [B.str(req.id), resultVecToData(req.results)]);
+        break;
+      case 'test':
+        this.log.info(`tx Management::Controller::API::test_timeout_response ${short(req.id)}`);
+        this.respond(ControllerApi.test_timeout_response, [B.str(req.id), resultToData(res)]);
+        break;
+    }
+  }
+}
