@@ -3,6 +3,7 @@
 // into BrokerData (rejecting anything malformed with a WireError that says what and
 // where) and BrokerData back into JSON text.
 
+import { isIP } from 'node:net';
 import { parse as parseLossless } from 'lossless-json';
 import { BrokerData, BrokerDataType, BROKER_DATA_TYPES, I64_MAX, I64_MIN, PortProtocol, U64_MAX } from './data';
 import { WireError } from './errors';
@@ -31,12 +32,36 @@ export function parseJsonText(text: string, limits: DecodeLimits = DEFAULT_LIMIT
     throw new WireError('deserialization_failed', `message of ${text.length} characters exceeds the limit of ${limits.maxTextLength}`);
   }
   try {
-    if (!NEEDS_LOSSLESS.test(text)) return JSON.parse(text);
+    if (!NEEDS_LOSSLESS.test(text)) return JSON.parse(text); // V8's JSON.parse is not recursive: any nesting is safe
+    // lossless-json recurses per nesting level, so deep input is refused before it runs
+    // out of stack. Each Broker level takes at most 3 JSON levels (value, array, table entry).
+    const maxJsonDepth = 3 * (limits.maxDepth + 1) + 2;
+    if (jsonDepthExceeds(text, maxJsonDepth)) throw new WireError('invalid_data', `values nest deeper than ${limits.maxDepth} levels`);
     return parseLossless(text, null, (s: string) => new NumberText(s));
   } catch (err) {
+    if (err instanceof WireError) throw err;
     const why = err instanceof RangeError ? 'nesting too deep' : (err as Error).message;
     throw new WireError('deserialization_failed', `malformed JSON: ${why}`);
   }
+}
+
+/** True if brackets and braces outside strings nest deeper than `max`. */
+function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // skip the string, honouring escapes
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -54,6 +79,11 @@ function describe(v: unknown): string {
 
 const INTEGER_TEXT = /^-?(0|[1-9]\d*)$/;
 
+/** Shortens long offending input for error messages. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
+}
+
 function integerOf(raw: unknown, type: 'count' | 'integer', path: string): bigint {
   let text: string;
   if (raw instanceof NumberText) text = raw.text;
@@ -65,7 +95,12 @@ function integerOf(raw: unknown, type: 'count' | 'integer', path: string): bigin
     }
     text = String(raw);
   } else throw new WireError('invalid_data', `${type} must be a JSON integer, got ${describe(raw)}`, path);
-  if (!INTEGER_TEXT.test(text)) throw new WireError('invalid_data', `${type} must be a whole number without decimal point or exponent, got ${text}`, path);
+  if (!INTEGER_TEXT.test(text)) throw new WireError('invalid_data', `${type} must be a whole number without decimal point or exponent, got ${clip(text)}`, path);
+  // 2^64-1 has 20 digits: longer texts are out of range, and are not handed to BigInt
+  // (whose decimal parse is quadratic in the number of digits).
+  if (text.length > 21) {
+    throw new WireError('invalid_data', type === 'count' ? `count ${clip(text)} exceeds 2^64-1` : `integer ${clip(text)} is outside the 64-bit signed range`, path);
+  }
   const value = BigInt(text);
   if (type === 'count') {
     if (value < 0n) throw new WireError('invalid_data', `count must not be negative, got ${text}`, path);
@@ -76,6 +111,7 @@ function integerOf(raw: unknown, type: 'count' | 'integer', path: string): bigin
   return value;
 }
 
+// Broker documents ns, us, ms, s, min, h and d; zeek-client sends whole days as "<n>d".
 const TIMESPAN = /^(-?\d+)(ns|us|ms|s|min|h|d)$/;
 const UNIT_NS: Record<string, bigint> = {
   ns: 1n, us: 1000n, ms: 1000000n, s: 1000000000n, min: 60000000000n, h: 3600000000000n, d: 86400000000000n,
@@ -83,36 +119,66 @@ const UNIT_NS: Record<string, bigint> = {
 
 export function parseTimespan(text: string, path = '$'): bigint {
   const m = TIMESPAN.exec(text);
-  if (!m) throw new WireError('invalid_data', `timespan must look like <integer><ns|us|ms|s|min|h|d>, got ${JSON.stringify(text)}`, path);
+  if (!m) throw new WireError('invalid_data', `timespan must look like <integer><ns|us|ms|s|min|h|d>, got ${JSON.stringify(clip(text))}`, path);
+  if (m[1].length > 21) throw new WireError('invalid_data', `timespan ${clip(text)} overflows 64-bit nanoseconds`, path);
   const ns = BigInt(m[1]) * UNIT_NS[m[2]];
   if (ns < I64_MIN || ns > I64_MAX) throw new WireError('invalid_data', `timespan ${text} overflows 64-bit nanoseconds`, path);
   return ns;
 }
 
+/**
+ * Renders a timespan the way Broker does: "0s" for zero, otherwise the coarsest of
+ * s, ms, us, ns that keeps the value exact. (Broker's own parser, CAF's, knows no "d"
+ * suffix, so none is ever emitted.)
+ */
 export function formatTimespan(ns: bigint): string {
-  if (ns === 0n) return '0ns';
-  for (const unit of ['d', 'h', 'min', 's', 'ms', 'us']) {
-    if (ns % UNIT_NS[unit] === 0n) return `${ns / UNIT_NS[unit]}${unit}`;
-  }
-  return `${ns}ns`;
+  if (ns < I64_MIN || ns > I64_MAX) throw new WireError('serialization_failed', `timespan of ${ns}ns overflows 64-bit nanoseconds`);
+  if (ns === 0n) return '0s';
+  if (ns % 1000n !== 0n) return `${ns}ns`;
+  if (ns % 1000000n !== 0n) return `${ns / 1000n}us`;
+  if (ns % 1000000000n !== 0n) return `${ns / 1000000n}ms`;
+  return `${ns / 1000000000n}s`;
 }
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
+// ISO 8601 as Broker (CAF) reads it: date, time, an optional fraction of 1 to 9 digits and
+// an optional UTC offset (Z, +hh:mm, +hhmm or +hh). Without an offset the time is UTC.
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+function utcOffsetSeconds(zone: string | undefined): number {
+  if (zone === undefined || zone === 'Z') return 0;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const hh = Number(digits.slice(0, 2));
+  const mm = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  if (hh > 23 || mm > 59) return NaN;
+  return sign * (hh * 3600 + mm * 60);
+}
 
 export function parseTimestamp(text: string, path = '$'): bigint {
   const m = TIMESTAMP.exec(text);
-  if (!m) throw new WireError('invalid_data', `timestamp must be ISO 8601 YYYY-MM-DDThh:mm:ss[.fraction], got ${JSON.stringify(text)}`, path);
+  if (!m) throw new WireError('invalid_data', `timestamp must be ISO 8601 YYYY-MM-DDThh:mm:ss[.fraction], got ${JSON.stringify(clip(text))}`, path);
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(ms);
-  if (Number.isNaN(ms) || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 60) {
+  // setUTCFullYear, unlike Date.UTC, takes years 0-99 literally.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  const offset = utcOffsetSeconds(m[8]);
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59 || Number.isNaN(offset)) {
     throw new WireError('invalid_data', `timestamp ${JSON.stringify(text)} is not a valid date and time`, path);
   }
-  const frac = (m[7] ?? '').padEnd(9, '0');
-  return BigInt(ms) * 1000000n + BigInt(frac);
+  const secs = BigInt(date.getTime() / 1000 + h * 3600 + mi * 60 + s - offset);
+  const ns = secs * 1000000000n + BigInt((m[7] ?? '').padEnd(9, '0'));
+  if (ns < I64_MIN || ns > I64_MAX) {
+    throw new WireError('invalid_data', `timestamp ${JSON.stringify(text)} is outside the range of 64-bit nanoseconds since the epoch (1677-09-21 to 2262-04-11)`, path);
+  }
+  return ns;
 }
 
+/**
+ * ISO 8601 in UTC, as Broker renders it: milliseconds always shown ("…T07:00:00.000"),
+ * more digits only when the value has sub-millisecond precision.
+ */
 export function formatTimestamp(ns: bigint): string {
+  if (ns < I64_MIN || ns > I64_MAX) throw new WireError('serialization_failed', `timestamp ${ns}ns is outside the range of 64-bit nanoseconds`);
   let secs = ns / 1000000000n;
   let frac = ns % 1000000000n;
   if (frac < 0n) { frac += 1000000000n; secs -= 1n; }
@@ -127,15 +193,14 @@ const PORT = /^(\d{1,5})\/(tcp|udp|icmp|\?)$/;
 export function parsePort(text: string, path = '$'): { number: number; protocol: PortProtocol } {
   const m = PORT.exec(text);
   if (!m || Number(m[1]) > 65535) {
-    throw new WireError('invalid_data', `port must look like <0-65535>/<tcp|udp|icmp|?>, got ${JSON.stringify(text)}`, path);
+    throw new WireError('invalid_data', `port must look like <0-65535>/<tcp|udp|icmp|?>, got ${JSON.stringify(clip(text))}`, path);
   }
   return { number: Number(m[1]), protocol: m[2] as PortProtocol };
 }
 
-import { isIP } from 'node:net';
-
+// Node's isIP accepts IPv6 zone identifiers ("fe80::1%eth0"); Broker's addresses have none.
 export function checkAddress(text: string, path = '$'): string {
-  if (isIP(text) === 0) throw new WireError('invalid_data', `address ${JSON.stringify(text)} is not an IPv4 or IPv6 address`, path);
+  if (isIP(text) === 0 || text.includes('%')) throw new WireError('invalid_data', `address ${JSON.stringify(clip(text))} is not an IPv4 or IPv6 address`, path);
   return text;
 }
 
@@ -143,10 +208,10 @@ export function checkSubnet(text: string, path = '$'): string {
   const slash = text.lastIndexOf('/');
   const addr = slash > 0 ? text.slice(0, slash) : '';
   const len = slash > 0 ? text.slice(slash + 1) : '';
-  const family = isIP(addr);
+  const family = addr.includes('%') ? 0 : isIP(addr);
   const max = family === 4 ? 32 : 128;
   if (family === 0 || !/^\d{1,3}$/.test(len) || Number(len) > max) {
-    throw new WireError('invalid_data', `subnet ${JSON.stringify(text)} is not <address>/<prefix length>`, path);
+    throw new WireError('invalid_data', `subnet ${JSON.stringify(clip(text))} is not <address>/<prefix length>`, path);
   }
   return text;
 }
@@ -226,73 +291,184 @@ export function decodeData(json: unknown, limits: DecodeLimits = DEFAULT_LIMITS,
   }
 }
 
-/** Appends the JSON text of one value; a hand-written writer since bigints must be emitted exactly. */
-function write(d: BrokerData, out: string[]): void {
+// ---- encoding -------------------------------------------------------------------
+// A hand-written writer, since bigints must be emitted exactly. It builds the text by
+// string concatenation (V8 ropes), which beats collecting parts in an array. Values are
+// checked as they are written: BrokerData assembled by hand can hold values that have
+// no valid wire form, and those must fail here rather than reach a peer.
+
+const PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', '?']);
+
+function encodeFailure(detail: string): WireError {
+  return new WireError('serialization_failed', detail);
+}
+
+/** Re-raises an error from inside a container with the element's position prefixed to its path. */
+function nested(err: unknown, segment: string): unknown {
+  if (!(err instanceof WireError)) return err;
+  return new WireError(err.code, err.detail, `$${segment}${err.path === '$' ? '' : err.path.slice(1)}`);
+}
+
+/** Renders a real so that Broker reads it back as a double: always with a fraction or an exponent. */
+function formatReal(v: number): string {
+  if (!Number.isFinite(v)) throw encodeFailure(`real ${v} has no JSON representation`);
+  if (Object.is(v, -0)) return '-0.0';
+  const s = String(v);
+  return Number.isInteger(v) && !s.includes('e') ? `${s}.0` : s;
+}
+
+// Characters JSON.stringify would escape: quote, backslash, controls, and surrogates
+// (which it escapes when unpaired).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON string literal; a plain copy between quotes when nothing needs escaping (several times faster than JSON.stringify). */
+function quote(v: string): string {
+  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+}
+
+function describeValue(v: unknown): string {
+  try {
+    const s = JSON.stringify(v);
+    if (s !== undefined) return clip(s);
+  } catch { /* bigint inside, or cyclic */ }
+  return typeof v;
+}
+
+/** Accumulates output text. Appending to one growing string is the fastest way V8 offers to build large text. */
+class TextSink {
+  s = '';
+}
+
+/** Appends a value's JSON text without its opening brace (`"@data-type":…,"data":…}`), so that a data message can embed it. */
+function writeBody(d: BrokerData, out: TextSink): void {
+  if (typeof d !== 'object' || d === null) throw encodeFailure(`expected Broker data, got ${d === null ? 'null' : typeof d}`);
   switch (d.type) {
     case 'none':
-      out.push('{"@data-type":"none","data":{}}');
+      out.s += '"@data-type":"none","data":{}}';
       return;
     case 'boolean':
-      out.push(d.value ? '{"@data-type":"boolean","data":true}' : '{"@data-type":"boolean","data":false}');
+      if (d.value === true) out.s += '"@data-type":"boolean","data":true}';
+      else if (d.value === false) out.s += '"@data-type":"boolean","data":false}';
+      else throw encodeFailure(`boolean value must be true or false, got ${typeof d.value}`);
       return;
-    case 'count':
-    case 'integer':
-      out.push(`{"@data-type":"${d.type}","data":${d.value.toString()}}`);
+    case 'count': {
+      const v = d.value;
+      if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw encodeFailure(`count must be a bigint in 0..2^64-1, got ${typeof v === 'bigint' ? v : typeof v}`);
+      out.s += '"@data-type":"count","data":' + v + '}';
       return;
-    case 'real':
-      if (!Number.isFinite(d.value)) throw new WireError('serialization_failed', `real ${d.value} has no JSON representation`);
-      out.push(`{"@data-type":"real","data":${JSON.stringify(d.value)}}`);
+    }
+    case 'integer': {
+      const v = d.value;
+      if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) throw encodeFailure(`integer must be a bigint in -2^63..2^63-1, got ${typeof v === 'bigint' ? v : typeof v}`);
+      out.s += '"@data-type":"integer","data":' + v + '}';
       return;
-    case 'timespan':
-      out.push(`{"@data-type":"timespan","data":"${formatTimespan(d.value)}"}`);
+    }
+    case 'real': {
+      const v: unknown = d.value;
+      if (typeof v !== 'number') throw encodeFailure(`real must be a number, got ${typeof v}`);
+      out.s += '"@data-type":"real","data":' + formatReal(v) + '}';
       return;
-    case 'timestamp':
-      out.push(`{"@data-type":"timestamp","data":"${formatTimestamp(d.value)}"}`);
+    }
+    case 'timespan': {
+      const v: unknown = d.value;
+      if (typeof v !== 'bigint') throw encodeFailure(`timespan must be bigint nanoseconds, got ${typeof v}`);
+      out.s += '"@data-type":"timespan","data":"' + formatTimespan(v) + '"}';
       return;
-    case 'string':
-    case 'enum-value':
-    case 'address':
-    case 'subnet':
-      out.push(`{"@data-type":"${d.type}","data":${JSON.stringify(d.value)}}`);
+    }
+    case 'timestamp': {
+      const v: unknown = d.value;
+      if (typeof v !== 'bigint') throw encodeFailure(`timestamp must be bigint nanoseconds since the epoch, got ${typeof v}`);
+      out.s += '"@data-type":"timestamp","data":"' + formatTimestamp(v) + '"}';
       return;
-    case 'port':
-      out.push(`{"@data-type":"port","data":"${d.value.number}/${d.value.protocol}"}`);
+    }
+    case 'string': {
+      const v: unknown = d.value;
+      if (typeof v !== 'string') throw encodeFailure(`string value must be a string, got ${typeof v}`);
+      out.s += '"@data-type":"string","data":' + quote(v) + '}';
       return;
+    }
+    case 'enum-value': {
+      const v: unknown = d.value;
+      if (typeof v !== 'string' || v === '') throw encodeFailure(`enum-value must be a non-empty string, got ${describeValue(v)}`);
+      out.s += '"@data-type":"enum-value","data":' + quote(v) + '}';
+      return;
+    }
+    case 'address': {
+      const v: unknown = d.value;
+      if (typeof v !== 'string' || isIP(v) === 0 || v.includes('%')) throw encodeFailure(`address ${describeValue(v)} is not an IPv4 or IPv6 address`);
+      out.s += '"@data-type":"address","data":"' + v + '"}';
+      return;
+    }
+    case 'subnet': {
+      const v: unknown = d.value;
+      if (typeof v !== 'string') throw encodeFailure(`subnet must be a string, got ${typeof v}`);
+      try { checkSubnet(v); } catch (e) { throw encodeFailure((e as WireError).detail); }
+      out.s += '"@data-type":"subnet","data":"' + v + '"}';
+      return;
+    }
+    case 'port': {
+      const p = d.value;
+      if (typeof p !== 'object' || p === null || !Number.isInteger(p.number) || p.number < 0 || p.number > 65535 || !PROTOCOLS.has(p.protocol)) {
+        throw encodeFailure(`port must have a number in 0..65535 and protocol tcp, udp, icmp or ?, got ${describeValue(p)}`);
+      }
+      out.s += '"@data-type":"port","data":"' + p.number + '/' + p.protocol + '"}';
+      return;
+    }
     case 'vector':
     case 'set': {
-      out.push(`{"@data-type":"${d.type}","data":[`);
-      for (let i = 0; i < d.value.length; i++) {
-        if (i > 0) out.push(',');
-        write(d.value[i], out);
+      const xs: unknown = d.value;
+      if (!Array.isArray(xs)) throw encodeFailure(`${d.type} value must be an array, got ${typeof xs}`);
+      out.s += d.type === 'vector' ? '"@data-type":"vector","data":[' : '"@data-type":"set","data":[';
+      let i = 0;
+      try {
+        for (; i < xs.length; i++) {
+          out.s += i === 0 ? '{' : ',{';
+          writeBody(xs[i] as BrokerData, out);
+        }
+      } catch (e) {
+        throw nested(e, `.data[${i}]`);
       }
-      out.push(']}');
+      out.s += ']}';
       return;
     }
     case 'table': {
-      out.push('{"@data-type":"table","data":[');
-      for (let i = 0; i < d.value.length; i++) {
-        if (i > 0) out.push(',');
-        out.push('{"key":');
-        write(d.value[i][0], out);
-        out.push(',"value":');
-        write(d.value[i][1], out);
-        out.push('}');
+      const xs: unknown = d.value;
+      if (!Array.isArray(xs)) throw encodeFailure(`table value must be an array of [key, value] pairs, got ${typeof xs}`);
+      out.s += '"@data-type":"table","data":[';
+      for (let i = 0; i < xs.length; i++) {
+        const kv: unknown = xs[i];
+        if (!Array.isArray(kv) || kv.length !== 2) throw nested(encodeFailure('table entries must be [key, value] pairs'), `.data[${i}]`);
+        out.s += i === 0 ? '{"key":{' : ',{"key":{';
+        try { writeBody(kv[0] as BrokerData, out); } catch (e) { throw nested(e, `.data[${i}].key`); }
+        out.s += ',"value":{';
+        try { writeBody(kv[1] as BrokerData, out); } catch (e) { throw nested(e, `.data[${i}].value`); }
+        out.s += '}';
       }
-      out.push(']}');
+      out.s += ']}';
       return;
     }
+    default:
+      throw encodeFailure(`unknown Broker data type ${describeValue((d as { type?: unknown }).type)}`);
   }
 }
 
-/** The compact JSON text of a value: `{"@data-type":…,"data":…}`. */
+/**
+ * Appends `prefix` and then the value's fields and closing brace: `prefix + '"@data-type":…,"data":…}'`.
+ * Used to put a value's fields straight into an enclosing object, e.g. a data message.
+ */
+export function encodeDataFieldsAfter(prefix: string, d: BrokerData): string {
+  const out = new TextSink();
+  out.s = prefix;
+  writeBody(d, out);
+  return out.s;
+}
+
+/** The compact JSON text of a value: `"@data-type":…,"data":…}`. Throws WireError('serialization_failed') for values with no wire form. */
 export function encodeData(d: BrokerData): string {
-  const out: string[] = [];
-  write(d, out);
-  return out.join('');
+  return encodeDataFieldsAfter('{', d);
 }
 
 /** The value's fields (`"@data-type":…,"data":…`) without braces, for embedding in a message object. */
 export function encodeDataFields(d: BrokerData): string {
-  const s = encodeData(d);
-  return s.slice(1, -1);
+  return encodeDataFieldsAfter('', d).slice(0, -1);
 }

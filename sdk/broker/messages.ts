@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { BrokerData } from './data';
 import { BrokerErrorCode, WireError } from './errors';
-import { decodeData, DecodeLimits, DEFAULT_LIMITS, encodeDataFields, parseJsonText } from './json-codec';
+import { decodeData, DecodeLimits, DEFAULT_LIMITS, encodeDataFieldsAfter, parseJsonText } from './json-codec';
+import { fastParseDataMessage } from './json-fast';
 
 export const WEBSOCKET_PATH = '/v1/messages/json';
 
@@ -41,7 +42,12 @@ export function encodeSubscriptions(topics: string[]): string {
 
 /** A data message as sent by a client: `{"type":"data-message","topic":…,"@data-type":…,"data":…}`. */
 export function parseDataMessage(text: string, limits: DecodeLimits = DEFAULT_LIMITS): DataMessage {
-  return dataMessageFrom(parseJsonText(text, limits), limits);
+  return fastDataMessage(text, limits) ?? dataMessageFrom(parseJsonText(text, limits), limits);
+}
+
+/** The one-pass reader for well-formed data messages; undefined leaves the decision (and any error) to the general path. */
+function fastDataMessage(text: string, limits: DecodeLimits): DataMessage | undefined {
+  return text.length <= limits.maxTextLength ? fastParseDataMessage(text, limits) : undefined;
 }
 
 function dataMessageFrom(json: unknown, limits: DecodeLimits): DataMessage {
@@ -51,7 +57,7 @@ function dataMessageFrom(json: unknown, limits: DecodeLimits): DataMessage {
 }
 
 export function encodeDataMessage(topic: string, data: BrokerData): string {
-  return `{"type":"data-message","topic":${JSON.stringify(topic)},${encodeDataFields(data)}}`;
+  return encodeDataFieldsAfter(`{"type":"data-message","topic":${JSON.stringify(topic)},`, data);
 }
 
 export function encodeAck(endpoint: string, version: string): string {
@@ -64,6 +70,8 @@ export function encodeError(code: BrokerErrorCode | string, context: string): st
 
 /** Anything a server sends to a client. */
 export function parseServerMessage(text: string, limits: DecodeLimits = DEFAULT_LIMITS): ServerMessage {
+  const fast = fastDataMessage(text, limits);
+  if (fast !== undefined) return fast;
   const json = parseJsonText(text, limits);
   const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
   if (type === 'ack') {

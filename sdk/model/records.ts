@@ -57,13 +57,24 @@ function optInt(d: BrokerData, what: string, path: string): number | null {
   return n;
 }
 
-function readEnum<T extends string>(d: BrokerData, scope: string, schema: { options: readonly T[] }, what: string, path: string): T {
-  if (d.type !== 'enum-value' && d.type !== 'string') throw new ShapeError(`${what} must be an enum value, got ${d.type}`, path);
-  const bare = d.value.startsWith(scope + '::') ? d.value.slice(scope.length + 2) : d.value;
-  if (!(schema.options as readonly string[]).includes(bare)) {
-    throw new ShapeError(`${what} ${JSON.stringify(d.value)} is not one of ${schema.options.map((o) => `${scope}::${o}`).join(', ')}`, path);
+/** Maps both the scoped ("Management::RUNNING") and bare ("RUNNING") spelling to the bare name. */
+function enumLookup<T extends string>(scope: string, options: readonly T[]): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const o of options) {
+    m.set(`${scope}::${o}`, o);
+    m.set(o, o);
   }
-  return bare as T;
+  return m;
+}
+
+function readEnum<T extends string>(d: BrokerData, scope: string, lookup: Map<string, T>, what: string, path: string): T {
+  if (d.type !== 'enum-value' && d.type !== 'string') throw new ShapeError(`${what} must be an enum value, got ${d.type}`, path);
+  const v = lookup.get(d.value);
+  if (v === undefined) {
+    const names = [...new Set(lookup.values())].map((o) => `${scope}::${o}`);
+    throw new ShapeError(`${what} ${JSON.stringify(d.value)} is not one of ${names.join(', ')}`, path);
+  }
+  return v;
 }
 
 function elements(d: BrokerData, what: string, path: string): BrokerData[] {
@@ -73,12 +84,22 @@ function elements(d: BrokerData, what: string, path: string): BrokerData[] {
 
 // ---- enums ---------------------------------------------------------------------
 
-export const clusterRoleToData = (r: ClusterRole): BrokerData => B.enum(`Supervisor::${r}`);
-export const managementRoleToData = (r: ManagementRole): BrokerData => B.enum(`Management::${r}`);
-export const stateToData = (s: State): BrokerData => B.enum(`Management::${s}`);
-export const clusterRoleFromData = (d: BrokerData, path = '$'): ClusterRole => readEnum(d, 'Supervisor', ClusterRoleSchema, 'cluster role', path);
-export const managementRoleFromData = (d: BrokerData, path = '$'): ManagementRole => readEnum(d, 'Management', ManagementRoleSchema, 'management role', path);
-export const stateFromData = (d: BrokerData, path = '$'): State => readEnum(d, 'Management', StateSchema, 'state', path);
+/** Enum values on the wire: one shared, frozen BrokerData per member. */
+function enumValues<T extends string>(scope: string, options: readonly T[]): Map<T, BrokerData> {
+  return new Map(options.map((o) => [o, Object.freeze(B.enum(`${scope}::${o}`)) as BrokerData]));
+}
+const CLUSTER_ROLE_DATA = enumValues('Supervisor', ClusterRoleSchema.options);
+const MANAGEMENT_ROLE_DATA = enumValues('Management', ManagementRoleSchema.options);
+const STATE_DATA = enumValues('Management', StateSchema.options);
+export const clusterRoleToData = (r: ClusterRole): BrokerData => CLUSTER_ROLE_DATA.get(r) ?? B.enum(`Supervisor::${r}`);
+export const managementRoleToData = (r: ManagementRole): BrokerData => MANAGEMENT_ROLE_DATA.get(r) ?? B.enum(`Management::${r}`);
+export const stateToData = (s: State): BrokerData => STATE_DATA.get(s) ?? B.enum(`Management::${s}`);
+const CLUSTER_ROLES = enumLookup('Supervisor', ClusterRoleSchema.options);
+const MANAGEMENT_ROLES = enumLookup('Management', ManagementRoleSchema.options);
+const STATES = enumLookup('Management', StateSchema.options);
+export const clusterRoleFromData = (d: BrokerData, path = '$'): ClusterRole => readEnum(d, 'Supervisor', CLUSTER_ROLES, 'cluster role', path);
+export const managementRoleFromData = (d: BrokerData, path = '$'): ManagementRole => readEnum(d, 'Management', MANAGEMENT_ROLES, 'management role', path);
+export const stateFromData = (d: BrokerData, path = '$'): State => readEnum(d, 'Management', STATES, 'state', path);
 
 // ---- records -------------------------------------------------------------------
 
@@ -106,44 +127,77 @@ export function instanceFromData(d: BrokerData, path = '$'): Instance {
   };
 }
 
+const portData = (p: number | null): BrokerData => (p === null || p === undefined ? NONE : B.port(p));
+const stringData = (v: string | null): BrokerData => (v === null || v === undefined ? NONE : { type: 'string', value: v });
+
 export function nodeToData(n: Node): BrokerData {
+  let scripts: BrokerData = NONE;
+  if (n.scripts !== null && n.scripts !== undefined) {
+    const xs = new Array<BrokerData>(n.scripts.length);
+    for (let i = 0; i < xs.length; i++) xs[i] = { type: 'string', value: n.scripts[i] };
+    scripts = B.vec(xs);
+  }
+  const envKeys = Object.keys(n.env ?? {}).sort();
+  const env = new Array<[BrokerData, BrokerData]>(envKeys.length);
+  for (let i = 0; i < envKeys.length; i++) env[i] = [{ type: 'string', value: envKeys[i] }, { type: 'string', value: n.env[envKeys[i]] }];
   return B.vec([
-    B.str(n.name),
-    B.str(n.instance),
+    { type: 'string', value: n.name },
+    { type: 'string', value: n.instance },
     clusterRoleToData(n.role),
     stateToData(n.state),
-    B.opt(n.port, (p) => B.port(p)),
-    B.opt(n.scripts, (s) => B.vec(s.map(B.str))),
-    n.options && n.options.length > 0 ? B.set(n.options.map(optionToData)) : B.none(),
-    B.opt(n.interface, B.str),
-    B.opt(n.cpu_affinity, B.int),
-    B.table(Object.keys(n.env).sort().map((k) => [B.str(k), B.str(n.env[k])])),
-    B.opt(n.metrics_port, (p) => B.port(p)),
+    portData(n.port),
+    scripts,
+    // zeek-client sends an empty or absent option set as none.
+    n.options && n.options.length > 0 ? B.set(n.options.map(optionToData)) : NONE,
+    stringData(n.interface),
+    n.cpu_affinity === null || n.cpu_affinity === undefined ? NONE : B.int(n.cpu_affinity),
+    B.table(env),
+    portData(n.metrics_port),
   ]);
+}
+
+function readEnv(env: BrokerData, path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (env.type === 'none') return out;
+  if (env.type !== 'table') throw new ShapeError(`node env must be a table, got ${env.type}`, path);
+  const entries = env.value;
+  for (let i = 0; i < entries.length; i++) {
+    const [k, v] = entries[i];
+    if (k.type !== 'string') throw new ShapeError(`env key must be a string, got ${k.type}`, `${path}[${i}].key`);
+    if (v.type !== 'string') throw new ShapeError(`env value must be a string, got ${v.type}`, `${path}[${i}].value`);
+    // defineProperty, so that a variable named "__proto__" is kept as an ordinary entry.
+    if (k.value === '__proto__') Object.defineProperty(out, k.value, { value: v.value, enumerable: true, writable: true, configurable: true });
+    else out[k.value] = v.value;
+  }
+  return out;
+}
+
+function readScripts(d: BrokerData, path: string): string[] | null {
+  if (d.type === 'none') return null;
+  const xs = elements(d, 'node scripts', path);
+  const out = new Array<string>(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (x.type !== 'string') throw new ShapeError(`script must be a string, got ${x.type}`, `${path}[${i}]`);
+    out[i] = x.value;
+  }
+  return out;
 }
 
 export function nodeFromData(d: BrokerData, path = '$'): Node {
   const f = fields(d, 'Node', 4, path);
-  const scripts = at(f, 5);
   const options = at(f, 6);
-  const env = at(f, 9);
-  const envOut: Record<string, string> = {};
-  if (env.type === 'table') {
-    env.value.forEach(([k, v], i) => {
-      envOut[readString(k, 'env key', `${path}[9][${i}].key`)] = readString(v, 'env value', `${path}[9][${i}].value`);
-    });
-  } else if (env.type !== 'none') throw new ShapeError(`node env must be a table, got ${env.type}`, `${path}[9]`);
   return {
     name: readString(f[0], 'node name', `${path}[0]`),
     instance: readString(f[1], 'node instance', `${path}[1]`),
     role: clusterRoleFromData(f[2], `${path}[2]`),
     state: stateFromData(f[3], `${path}[3]`),
     port: optPort(at(f, 4), 'node port', `${path}[4]`),
-    scripts: scripts.type === 'none' ? null : elements(scripts, 'node scripts', `${path}[5]`).map((s, i) => readString(s, 'script', `${path}[5][${i}]`)),
+    scripts: readScripts(at(f, 5), `${path}[5]`),
     options: options.type === 'none' ? null : elements(options, 'node options', `${path}[6]`).map((o, i) => optionFromData(o, `${path}[6][${i}]`)),
     interface: optString(at(f, 7), 'node interface', `${path}[7]`),
     cpu_affinity: optInt(at(f, 8), 'node cpu_affinity', `${path}[8]`),
-    env: envOut,
+    env: readEnv(at(f, 9), `${path}[9]`),
     metrics_port: optPort(at(f, 10), 'node metrics_port', `${path}[10]`),
   };
 }
@@ -153,8 +207,8 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
 export function configurationToData(c: Configuration): BrokerData {
   return B.vec([
     B.str(c.id),
-    B.set([...c.instances].sort(byName).map(instanceToData)),
-    B.set([...c.nodes].sort(byName).map(nodeToData)),
+    B.set(sortedByName([...c.instances]).map(instanceToData)),
+    B.set(sortedByName([...c.nodes]).map(nodeToData)),
   ]);
 }
 
@@ -163,11 +217,26 @@ export function configurationFromData(d: BrokerData, path = '$'): Configuration 
   const f = fields(d, 'Configuration', 1, path);
   const inst = at(f, 1);
   const nodes = at(f, 2);
-  return {
-    id: readString(f[0], 'configuration id', `${path}[0]`),
-    instances: inst.type === 'none' ? [] : elements(inst, 'instances', `${path}[1]`).map((x, i) => instanceFromData(x, `${path}[1][${i}]`)).sort(byName),
-    nodes: nodes.type === 'none' ? [] : elements(nodes, 'nodes', `${path}[2]`).map((x, i) => nodeFromData(x, `${path}[2][${i}]`)).sort(byName),
-  };
+  const id = readString(f[0], 'configuration id', `${path}[0]`);
+  const instances: Instance[] = [];
+  if (inst.type !== 'none') {
+    const xs = elements(inst, 'instances', `${path}[1]`);
+    for (let i = 0; i < xs.length; i++) instances.push(instanceFromData(xs[i], `${path}[1][${i}]`));
+  }
+  const nodeList: Node[] = [];
+  if (nodes.type !== 'none') {
+    const xs = elements(nodes, 'nodes', `${path}[2]`);
+    for (let i = 0; i < xs.length; i++) nodeList.push(nodeFromData(xs[i], `${path}[2][${i}]`));
+  }
+  return { id, instances: sortedByName(instances), nodes: sortedByName(nodeList) };
+}
+
+/** Sorts in place by name, skipping the sort when already in order (as Broker sends sets). */
+function sortedByName<T extends { name: string }>(xs: T[]): T[] {
+  for (let i = 1; i < xs.length; i++) {
+    if (byName(xs[i - 1], xs[i]) > 0) return xs.sort(byName);
+  }
+  return xs;
 }
 
 export function nodeStatusToData(s: NodeStatus): BrokerData {
