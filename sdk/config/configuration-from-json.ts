@@ -5,6 +5,7 @@
 // simplifications as for .ini files apply (see configuration-from-ini.ts).
 
 import { randomUUID } from 'node:crypto';
+import { parse as parseLossless } from 'lossless-json';
 import { hostname as osHostname } from 'node:os';
 import { ConfigurationFileSchema } from '../model/configuration-file-schema';
 import { Configuration, Instance, Node } from '../model/schemas';
@@ -23,8 +24,25 @@ export function formatFieldPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-function lineOfOffset(text: string, offset: number): number {
-  return text.slice(0, offset).split(/\r\n|\r|\n/).length;
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split(/\r\n|\r|\n/);
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+/** Why JSON.parse refused the text, with a line number: lossless-json's messages carry the position, V8's do not always. */
+function jsonSyntaxProblem(text: string, fallback: string): { reason: string; line?: number } {
+  try {
+    parseLossless(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const m = /^(.*) at position (\d+)$/.exec(msg);
+    if (m) {
+      const { line, column } = lineAndColumn(text, Number(m[2]));
+      return { reason: `${m[1]} (column ${column})`, line };
+    }
+    return { reason: msg };
+  }
+  return { reason: fallback };
 }
 
 /**
@@ -38,9 +56,8 @@ export function parseConfigurationJson(text: string, opts: ParseConfigurationOpt
   try {
     raw = JSON.parse(source);
   } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /at position (\d+)/.exec(msg);
-    throw new ConfigFileError({ fileName, line: pos ? lineOfOffset(source, Number(pos[1])) : undefined }, `invalid JSON: ${msg}`);
+    const problem = jsonSyntaxProblem(source, (err as Error).message);
+    throw new ConfigFileError({ fileName, line: problem.line }, `invalid JSON: ${problem.reason}`);
   }
 
   const parsed = ConfigurationFileSchema.safeParse(raw);
@@ -94,6 +111,13 @@ export function parseConfigurationJson(text: string, opts: ParseConfigurationOpt
     env: n.env,
     metrics_port: n.metrics_port,
   }));
+  // zod rebuilds records by assignment, which drops a key named "__proto__"; the values
+  // are validated strings, so take the env objects from the input as they are.
+  const rawNodes = (raw as { nodes?: { env?: Record<string, string> }[] }).nodes ?? [];
+  nodes.forEach((n, i) => {
+    const env = rawNodes[i]?.env;
+    if (env !== undefined) n.env = Object.fromEntries(Object.entries(env));
+  });
   const instances: Instance[] = file.instances === undefined
     ? instancesImpliedByNodes(nodes)
     : file.instances.map((i) => ({ name: i.name, host: i.host ?? '0.0.0.0', listen_port: i.port ?? null }));

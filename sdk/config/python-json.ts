@@ -8,10 +8,12 @@
 //   - sort_keys orders keys by code point (Python's str order), not by UTF-16 code unit;
 //   - floats print as Python's repr(): "1.0", "1e+16", "1e-05"; NaN and Infinity are
 //     written bare (Python's allow_nan default).
-// JavaScript numbers that are whole print as Python ints (JSON data from Broker is
-// count/integer/port, i.e. ints). Wrap a value in PythonFloat to print it as a Python
-// float ("1.0"); lossless-json's LosslessNumber prints as Python's json.loads() would
-// have read it (an int if it has no fraction or exponent, else a float).
+// JavaScript numbers that are whole and within +-(2^53-1) print as Python ints (JSON data
+// from Broker is count/integer/port, i.e. ints; larger ones arrive as bigint, which
+// prints as an int too); other numbers print as Python floats. Wrap a value in
+// PythonFloat to print a whole number as a float ("1.0"); lossless-json's LosslessNumber
+// prints as Python's json.loads() would have read it (an int if it has no fraction or
+// exponent, else a float).
 
 import { comparePyStrings } from './python-string';
 
@@ -101,7 +103,7 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonOptions = {})
       case 'string': return pythonJsonString(v, ensureAscii);
       case 'bigint': return v.toString();
       case 'number':
-        if (Number.isInteger(v)) return Object.is(v, -0) ? '0' : BigInt(v).toString();
+        if (Number.isSafeInteger(v)) return Object.is(v, -0) ? '0' : String(v);
         return pythonFloatRepr(v);
       case 'object': break;
       default: throw new TypeError(`Object of type ${typeof v} is not JSON serializable (at ${path})`);
