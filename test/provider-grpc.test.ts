@@ -1,0 +1,274 @@
+// The provider through Pulumi's own dynamic-provider plugin (@pulumi/pulumi/cmd/dynamic-provider),
+// started as a real child process and driven over its gRPC ResourceProvider protocol the way
+// the Pulumi engine drives it: Configure with the stack configuration, then Check, Diff,
+// Create, Read, Update and Delete, each carrying the serialized provider in `__provider`.
+// The plugin is plain node, so it loads the compiled provider from dist/ (npm test builds).
+
+import { strict as assert } from 'node:assert';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { PROVIDER_MODULES, serializableProvider } from '../provider/serializable-provider';
+import { AGENT_NAME, BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
+
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
+const grpc = require('@grpc/grpc-js');
+const provrpc = require('@pulumi/pulumi/proto/provider_grpc_pb');
+const provproto = require('@pulumi/pulumi/proto/provider_pb');
+const pluginproto = require('@pulumi/pulumi/proto/plugin_pb');
+const statusproto = require('@pulumi/pulumi/proto/status_pb');
+const structproto = require('google-protobuf/google/protobuf/struct_pb');
+const emptyproto = require('google-protobuf/google/protobuf/empty_pb');
+
+const PLUGIN = require.resolve('@pulumi/pulumi/cmd/dynamic-provider');
+const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
+const URN = 'urn:pulumi:ci::zeek-mgmt::pulumi-nodejs:dynamic/zeek-mgmt:ZeekCluster::sensors';
+const DIFF = provproto.DiffResponse.DiffChanges;
+
+type Props = Record<string, any>;
+
+/** The compiled provider (what the plugin loads) must be at least as new as its sources. */
+function assertCompiledProviderCurrent(): void {
+  const compiled = PROVIDER_MODULES.compiled;
+  if (!fs.existsSync(compiled)) throw new Error(`${compiled} is missing: run "npm run build" first (npm test does)`);
+  const built = fs.statSync(compiled).mtimeMs;
+  const dir = path.resolve(__dirname, '../provider');
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
+    if (fs.statSync(path.join(dir, f)).mtimeMs > built) throw new Error(`dist/ is older than provider/${f}: run "npm run build" first (npm test does)`);
+  }
+}
+
+interface Plugin {
+  proc: ChildProcess;
+  client: any;
+  stderr: () => string;
+}
+
+/** Starts the plugin as the engine does (engine address as argument) and connects to the port it prints. */
+async function startPlugin(): Promise<Plugin> {
+  const proc = spawn(process.execPath, [PLUGIN, '127.0.0.1:1'], { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`plugin printed no port within 15 s; stderr: ${err}`)), 15000);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /^(\d+)\s*$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`plugin exited with ${code}; stderr: ${err}`));
+    });
+  });
+  const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return { proc, client, stderr: () => err };
+}
+
+async function stopPlugin(p: Plugin | undefined): Promise<void> {
+  if (!p) return;
+  p.client.close();
+  if (p.proc.exitCode === null && p.proc.signalCode === null) {
+    const exited = new Promise((r) => p.proc.once('exit', r));
+    process.kill(p.proc.pid!, 'SIGTERM');
+    await exited;
+  }
+}
+
+function call<T>(client: any, method: string, req: unknown): Promise<T> {
+  return new Promise((resolve, reject) => client[method](req, (err: Error | null, resp: T) => (err ? reject(err) : resolve(resp))));
+}
+
+const struct = (o: Props): any => structproto.Struct.fromJavaScript(o);
+
+describe('ZeekCluster through the dynamic-provider plugin over gRPC', function () {
+  this.timeout(45000);
+  let cluster: LiveCluster;
+  let plugin: Plugin | undefined;
+  let providerText: string;
+
+  before(async () => {
+    assertCompiledProviderCurrent();
+    const pulumi = require('@pulumi/pulumi');
+    providerText = (await pulumi.runtime.serializeFunction(() => serializableProvider, { allowSecrets: false })).text;
+    cluster = await startLiveCluster();
+    plugin = await startPlugin();
+  });
+
+  after(async () => {
+    await stopPlugin(plugin);
+    await cluster?.stop();
+  });
+
+  // The engine's calls, one helper each.
+  const rpc = {
+    async configure(config: Record<string, string>): Promise<void> {
+      const req = new provproto.ConfigureRequest();
+      req.setArgs(struct(config));
+      req.setAcceptsecrets(true);
+      req.setAcceptresources(true);
+      const resp = await call<any>(plugin!.client, 'configure', req);
+      assert.equal(resp.getAcceptsecrets(), false, 'the dynamic provider takes secrets unwrapped');
+    },
+    async check(olds: Props, news: Props): Promise<{ inputs: Props; failures: Array<{ property: string; reason: string }> }> {
+      const req = new provproto.CheckRequest();
+      req.setUrn(URN);
+      req.setOlds(struct(olds));
+      req.setNews(struct({ ...news, __provider: providerText }));
+      const resp = await call<any>(plugin!.client, 'check', req);
+      return {
+        inputs: resp.getInputs().toJavaScript(),
+        failures: resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
+      };
+    },
+    async diff(id: string, olds: Props, news: Props): Promise<{ changes: number; replaces: string[]; deleteBeforeReplace: boolean }> {
+      const req = new provproto.DiffRequest();
+      req.setId(id);
+      req.setUrn(URN);
+      req.setOlds(struct(olds));
+      req.setNews(struct(news));
+      const resp = await call<any>(plugin!.client, 'diff', req);
+      return { changes: resp.getChanges(), replaces: resp.getReplacesList(), deleteBeforeReplace: resp.getDeletebeforereplace() };
+    },
+    async create(props: Props): Promise<{ id: string; properties: Props }> {
+      const req = new provproto.CreateRequest();
+      req.setUrn(URN);
+      req.setProperties(struct(props));
+      const resp = await call<any>(plugin!.client, 'create', req);
+      return { id: resp.getId(), properties: resp.getProperties().toJavaScript() };
+    },
+    async read(id: string, props: Props, inputs: Props): Promise<{ id: string; properties: Props; inputs: Props | undefined }> {
+      const req = new provproto.ReadRequest();
+      req.setId(id);
+      req.setUrn(URN);
+      req.setProperties(struct(props));
+      req.setInputs(struct(inputs));
+      const resp = await call<any>(plugin!.client, 'read', req);
+      return { id: resp.getId(), properties: resp.getProperties()?.toJavaScript(), inputs: resp.getInputs()?.toJavaScript() };
+    },
+    async update(id: string, olds: Props, news: Props): Promise<Props> {
+      const req = new provproto.UpdateRequest();
+      req.setId(id);
+      req.setUrn(URN);
+      req.setOlds(struct(olds));
+      req.setNews(struct(news));
+      const resp = await call<any>(plugin!.client, 'update', req);
+      return resp.getProperties().toJavaScript();
+    },
+    async delete(id: string, props: Props): Promise<void> {
+      const req = new provproto.DeleteRequest();
+      req.setId(id);
+      req.setUrn(URN);
+      req.setProperties(struct(props));
+      await call(plugin!.client, 'delete', req);
+    },
+  };
+
+  const program = (workers: string[]): Props => ({
+    instances: { [AGENT_NAME]: {} },
+    nodes: {
+      manager: { instance: AGENT_NAME, role: 'manager' },
+      logger: { instance: AGENT_NAME, role: 'logger' },
+      ...Object.fromEntries(workers.map((w) => [w, { instance: AGENT_NAME, role: 'worker', interface: 'lo' }])),
+    },
+  });
+
+  it('configure, check, create, diff, update, read after out-of-band drift, delete', async () => {
+    const info = await call<any>(plugin!.client, 'getPluginInfo', new emptyproto.Empty());
+    assert.ok(info instanceof pluginproto.PluginInfo);
+    // The stack configuration names the controller; the program does not.
+    await rpc.configure({ 'zeek-mgmt:controller': `${cluster.host}:${cluster.port}`, 'zeek-mgmt:example': 'sensors' });
+    const id = `${cluster.host}:${cluster.port}`;
+
+    // pulumi up, first run: Check, then Create.
+    const first = await rpc.check({}, program(['worker-01', 'worker-02']));
+    assert.deepEqual(first.failures, []);
+    assert.deepEqual(first.inputs.controller, { host: cluster.host, port: cluster.port });
+    assert.equal(first.inputs.__provider, providerText);
+    const created = await rpc.create(first.inputs);
+    assert.equal(created.id, id);
+    assert.equal(created.properties.__provider, providerText, 'the plugin keeps the provider with the state');
+    assert.deepEqual(Object.keys(created.properties.deployed.nodes), ['logger', 'manager', 'worker-01', 'worker-02']);
+    assert.equal(created.properties.deployed.nodes.manager.port, 2200);
+    assert.equal(created.properties.results['worker-02'].success, true);
+
+    // pulumi preview, unchanged program: Check, Diff -> no change.
+    const again = await rpc.check(first.inputs, program(['worker-01', 'worker-02']));
+    assert.deepEqual((await rpc.diff(id, created.properties, again.inputs)).changes, DIFF.DIFF_NONE);
+
+    // pulumi up with a third worker: Check, Diff -> some, Update.
+    const grown = await rpc.check(again.inputs, program(['worker-01', 'worker-02', 'worker-03']));
+    const d = await rpc.diff(id, created.properties, grown.inputs);
+    assert.deepEqual(d, { changes: DIFF.DIFF_SOME, replaces: [], deleteBeforeReplace: false });
+    const updated = await rpc.update(id, created.properties, grown.inputs);
+    assert.deepEqual(Object.keys(updated.deployed.nodes), ['logger', 'manager', 'worker-01', 'worker-02', 'worker-03']);
+    assert.equal(updated.__provider, providerText);
+
+    // Another controller is a replacement, deleted before the new one is created.
+    const moved = await rpc.check(grown.inputs, { ...program(['worker-01']), controller: { host: cluster.host, port: cluster.port + 1 } });
+    assert.deepEqual(await rpc.diff(id, updated, moved.inputs), { changes: DIFF.DIFF_SOME, replaces: ['controller'], deleteBeforeReplace: true });
+
+    // Someone deploys by hand; pulumi refresh: Read sees it, in properties and in inputs.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-oob-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'c.ini'), `[instances]\n${AGENT_NAME}\n\n[manager]\ninstance = ${AGENT_NAME}\nrole = manager\n\n[worker-01]\ninstance = ${AGENT_NAME}\nrole = worker\ninterface = eth0\n`);
+      await promisify(execFile)(process.execPath, [CLI_MAIN, '--controller', id, 'deploy-config', path.join(dir, 'c.ini')], { timeout: 20000 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const refreshed = await rpc.read(id, updated, grown.inputs);
+    assert.equal(refreshed.id, id);
+    assert.deepEqual(Object.keys(refreshed.properties.deployed.nodes), ['manager', 'worker-01']);
+    assert.equal(refreshed.properties.deployed.nodes['worker-01'].interface, 'eth0');
+    assert.deepEqual(refreshed.inputs?.nodes, {
+      manager: { instance: AGENT_NAME, role: 'MANAGER' },
+      'worker-01': { instance: AGENT_NAME, role: 'WORKER', interface: 'eth0' },
+    });
+    assert.equal(refreshed.properties.__provider, providerText);
+    // The next preview (program unchanged) shows the drift as a change to undo.
+    const afterRefresh = await rpc.check(refreshed.inputs!, program(['worker-01', 'worker-02', 'worker-03']));
+    assert.equal((await rpc.diff(id, refreshed.properties, afterRefresh.inputs)).changes, DIFF.DIFF_SOME);
+
+    // pulumi destroy: Delete deploys the empty configuration; a refresh then finds nothing.
+    await rpc.delete(id, refreshed.properties);
+    const gone = await rpc.read(id, refreshed.properties, refreshed.inputs!);
+    assert.equal(gone.id, '');
+  });
+
+  it("check failures carry the controller's validation messages", async () => {
+    const bad = program(['w1']);
+    bad.nodes.manager.port = 2300;
+    bad.nodes.logger.port = 2300;
+    bad.nodes.w1.instance = 'agent-elsewhere';
+    const r = await rpc.check({}, bad);
+    assert.deepEqual(r.failures, [
+      { property: '', reason: `multiple nodes on instance '${AGENT_NAME}' using port 2300/tcp` },
+      { property: '', reason: "node 'w1' has undeclared instance name 'agent-elsewhere'" },
+    ].sort((a, b) => (a.reason < b.reason ? -1 : 1)));
+  });
+
+  it('a node that fails to launch fails Create as an initialisation error with its stderr', async () => {
+    const p = program([]);
+    p.nodes['worker-bad'] = { instance: AGENT_NAME, role: 'worker', interface: BAD_INTERFACE };
+    const { inputs } = await rpc.check({}, p);
+    const err: any = await rpc.create(inputs).then(() => null, (e: unknown) => e);
+    assert.ok(err, 'create must fail');
+    assert.equal(err.code, grpc.status.UNKNOWN);
+    assert.match(err.details, new RegExp(`node 'worker-bad' on instance '${AGENT_NAME}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
+    // The engine reads ErrorResourceInitFailed from grpc-status-details-bin: the resource exists, with these outputs.
+    const bin = err.metadata.get('grpc-status-details-bin')[0];
+    const status = statusproto.Status.deserializeBinary(new Uint8Array(bin));
+    const detail = provproto.ErrorResourceInitFailed.deserializeBinary(status.getDetailsList()[0].getValue());
+    assert.equal(detail.getId(), `${cluster.host}:${cluster.port}`);
+    assert.equal(detail.getReasonsList().length, 1);
+    const props = detail.getProperties().toJavaScript();
+    assert.equal(props.results['worker-bad'].success, false);
+    await rpc.delete(detail.getId(), { ...props, __provider: providerText });
+  });
+});
