@@ -230,6 +230,16 @@ const TYPE_SET = new Set<string>(BROKER_DATA_TYPES);
 
 /** Turns a parsed JSON value into BrokerData, or throws a WireError naming the problem and its path. */
 export function decodeData(json: unknown, limits: DecodeLimits = DEFAULT_LIMITS, path = '$', depth = 0): BrokerData {
+  try {
+    return decodeValue(json, limits, path, depth);
+  } catch (err) {
+    // Only reachable with a maxDepth set beyond what the stack can hold.
+    if (err instanceof RangeError) throw new WireError('invalid_data', `values nest too deeply to decode (${err.message})`, path);
+    throw err;
+  }
+}
+
+function decodeValue(json: unknown, limits: DecodeLimits, path: string, depth: number): BrokerData {
   if (depth > limits.maxDepth) throw new WireError('invalid_data', `values nest deeper than ${limits.maxDepth} levels`, path);
   if (!isPlainObject(json)) throw new WireError('invalid_data', `expected a {"@data-type", "data"} object, got ${describe(json)}`, path);
   const type = json['@data-type'];
@@ -272,7 +282,7 @@ export function decodeData(json: unknown, limits: DecodeLimits = DEFAULT_LIMITS,
     case 'set': {
       const items = arrayOf(raw, type, at);
       const value = new Array<BrokerData>(items.length);
-      for (let i = 0; i < items.length; i++) value[i] = decodeData(items[i], limits, `${at}[${i}]`, depth + 1);
+      for (let i = 0; i < items.length; i++) value[i] = decodeValue(items[i], limits, `${at}[${i}]`, depth + 1);
       return { type, value } as BrokerData;
     }
     case 'table': {
@@ -284,7 +294,7 @@ export function decodeData(json: unknown, limits: DecodeLimits = DEFAULT_LIMITS,
         if (!isPlainObject(entry) || !('key' in entry) || !('value' in entry)) {
           throw new WireError('invalid_data', `table entry must be an object with "key" and "value", got ${describe(entry)}`, ep);
         }
-        value[i] = [decodeData(entry.key, limits, `${ep}.key`, depth + 1), decodeData(entry.value, limits, `${ep}.value`, depth + 1)];
+        value[i] = [decodeValue(entry.key, limits, `${ep}.key`, depth + 1), decodeValue(entry.value, limits, `${ep}.value`, depth + 1)];
       }
       return { type: 'table', value };
     }
@@ -459,7 +469,12 @@ function writeBody(d: BrokerData, out: TextSink): void {
 export function encodeDataFieldsAfter(prefix: string, d: BrokerData): string {
   const out = new TextSink();
   out.s = prefix;
-  writeBody(d, out);
+  try {
+    writeBody(d, out);
+  } catch (err) {
+    if (err instanceof RangeError) throw encodeFailure(`value nests too deeply to encode (${err.message})`);
+    throw err;
+  }
   return out.s;
 }
 
