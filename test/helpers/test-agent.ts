@@ -35,6 +35,7 @@ export class TestAgent {
   readonly received: ZeekEvent[] = [];
   deployed?: Configuration;
   standbys = 0;
+  private readonly unconsumed: ZeekEvent[] = [];
   private waiters: Array<{ name: string; resolve: (ev: ZeekEvent) => void }> = [];
   private send!: (ev: ZeekEvent) => void;
   private closeFn!: () => Promise<void>;
@@ -80,6 +81,8 @@ export class TestAgent {
 
   /** Resolves with the next (or an already received, unconsumed) event of that name. */
   waitFor(name: string, timeoutMs = 5000): Promise<ZeekEvent> {
+    const queued = this.unconsumed.findIndex((e) => e.name === name);
+    if (queued >= 0) return Promise.resolve(this.unconsumed.splice(queued, 1)[0]);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`${this.opts.name}: no ${name} within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({ name, resolve: (ev) => { clearTimeout(t); resolve(ev); } });
@@ -98,6 +101,7 @@ export class TestAgent {
     this.received.push(ev);
     const i = this.waiters.findIndex((w) => w.name === ev.name);
     if (i >= 0) this.waiters.splice(i, 1)[0].resolve(ev);
+    else this.unconsumed.push(ev);
     if (this.opts.silent?.includes(ev.name)) return;
     const reqid = str(ev.args[0]);
     const name = this.opts.name;

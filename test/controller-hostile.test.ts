@@ -1,0 +1,198 @@
+// Hostile and careless input to a running controller: a matrix of malformed frames,
+// unknown events and wrong argument types (each gets a Broker error message and a log
+// line, and changes nothing), oversized messages and silent peers (disconnected), forged
+// agent results from WebSocket clients (rejected), misbehaving agents, and many
+// concurrent clients.
+
+import { strict as assert } from 'node:assert';
+import WebSocket from 'ws';
+import { B, BrokerData } from '../sdk/broker/data';
+import { eventToData } from '../sdk/broker/event';
+import { encodeDataMessage, ErrorMessage } from '../sdk/broker/messages';
+import { ControllerClient } from '../sdk/client/controller-client';
+import { configurationOf, instancesOf } from '../sdk/client/result-data';
+import { AgentApi, ControllerApi } from '../sdk/model/events';
+import { makeResult, resultToData, resultVecToData } from '../sdk/model/records';
+import { EndpointClient } from '../sdk/transport/endpoint-client';
+import { miniConfig } from './helpers/controller-configs';
+import { ControllerProcess, eventually, startControllerProcess } from './helpers/controller-process';
+import { TestAgent } from './helpers/test-agent';
+
+const TOPIC = 'zeek/management/controller';
+const ev = (name: string, args: BrokerData[]): string => encodeDataMessage(TOPIC, eventToData({ name, args }));
+
+describe('controller under hostile input', function () {
+  this.timeout(30_000);
+  let ctl: ControllerProcess;
+  let good: ControllerClient;
+  const closers: Array<() => Promise<void> | void> = [];
+
+  before(async () => {
+    ctl = await startControllerProcess({ settings: { maxMessageBytes: 256 * 1024, handshakeTimeoutMs: 400, requestTimeoutMs: 3000 } });
+    good = await ControllerClient.connect({ host: '127.0.0.1', port: ctl.wsPort, peeringAttempts: 3, peeringRetryDelaySecs: 0.2, requestTimeoutSecs: 5 });
+    assert.equal((await good.stageConfiguration(miniConfig('agent-testbox', 'baseline'))).at(0)!.success, true);
+  });
+
+  after(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    await good?.close();
+    await ctl?.stop();
+  });
+
+  async function rogue(): Promise<{ client: EndpointClient; errors: ErrorMessage[] }> {
+    const client = await EndpointClient.connect({ host: '127.0.0.1', port: ctl.wsPort, topics: [TOPIC], attempts: 3, retryDelayMs: 100 });
+    closers.push(() => client.close());
+    const errors: ErrorMessage[] = [];
+    client.on('error-message', (m) => errors.push(m));
+    return { client, errors };
+  }
+
+  /** The controller still answers and still has the baseline staged. */
+  async function unaffected(): Promise<void> {
+    assert.equal(configurationOf(await good.getConfiguration(false))!.id, 'baseline');
+  }
+
+  const matrix: Array<[string, string, string, RegExp]> = [
+    ['malformed JSON', '{"type": "data-message", "topic": ', 'deserialization_failed', /malformed JSON/],
+    ['a JSON value that is not a message', '[1, 2, 3]', 'deserialization_failed', /not a data message/],
+    ['a data message without a topic', '{"type":"data-message","@data-type":"count","data":1}', 'deserialization_failed', /topic/],
+    ['an unknown data type', '{"type":"data-message","topic":"zeek/management/controller","@data-type":"quark","data":1}', 'deserialization_failed|invalid_data|invalid_tag', /quark/],
+    ['data that is not an event', encodeDataMessage(TOPIC, B.vec([B.count(7)])), 'invalid_data', /not a Zeek event/],
+    ['an unknown event', ev('Foo::bar', [B.str('x')]), 'unspecified', /unknown event Foo::bar/],
+    ['a response event sent as a request', ev(ControllerApi.get_instances_response, [B.str('x')]), 'unspecified', /not a request the controller handles/],
+    ['a reqid of the wrong type', ev(ControllerApi.get_instances_request, [B.count(1)]), 'type_clash', /argument 1 \(reqid\).*must be a string, got count/],
+    ['a missing argument', ev(ControllerApi.get_configuration_request, [B.str('r')]), 'type_clash', /takes 2 argument\(s\), got 1: missing deployed/],
+    ['too many arguments', ev(ControllerApi.deploy_request, [B.str('r'), B.str('extra')]), 'type_clash', /takes 1 argument\(s\), got 2/],
+    ['a configuration that is not a record', ev(ControllerApi.stage_configuration_request, [B.str('r'), B.str('oops')]), 'type_clash', /argument 2 \(config\).*Configuration must be a vector/],
+    ['a node with a bad role', ev(ControllerApi.stage_configuration_request, [B.str('r'), B.vec([B.str('id'), B.set([]), B.set([B.vec([B.str('n'), B.str('i'), B.enum('Supervisor::KING'), B.enum('Management::RUNNING')])])])]), 'type_clash', /cluster role "Supervisor::KING"/],
+    ['a node set of numbers', ev(ControllerApi.get_id_value_request, [B.str('r'), B.str('x'), B.set([B.count(1)])]), 'type_clash', /argument 3 \(nodes\)/],
+    ['forged agent results', ev(AgentApi.deploy_response, [B.str('r'), resultVecToData([])]), 'unspecified', /accepted only from agent connections/],
+  ];
+
+  for (const [what, text, code, context] of matrix) {
+    it(`answers ${what} with a Broker error, logs it, and changes nothing`, async () => {
+      const { client, errors } = await rogue();
+      const logged = ctl.logEntries().length;
+      client.sendRaw(text);
+      await eventually(() => errors.length > 0, 'an error message');
+      assert.match(errors[0].code, new RegExp(`^(${code})$`));
+      assert.match(errors[0].context, context);
+      assert.ok(client.isOpen, 'the connection stays up');
+      await eventually(() => ctl.logEntries().slice(logged).some((e) => e.level === 'WARNING'), 'a warning in the management log');
+      await unaffected();
+    });
+  }
+
+  it('answers a binary frame with an error message', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${ctl.wsPort}/v1/messages/json`);
+    closers.push(() => ws.terminate());
+    const msgs: string[] = [];
+    ws.on('message', (m) => msgs.push(m.toString()));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify([TOPIC]));
+    ws.send(Buffer.from([1, 2, 3]));
+    await eventually(() => msgs.some((m) => m.includes('only JSON text messages')), 'binary rejection');
+    await unaffected();
+  });
+
+  it('disconnects a peer that sends an oversized message, and logs it', async () => {
+    const { client } = await rogue();
+    const closed = new Promise<number>((r) => client.once('close', (code) => r(code)));
+    client.sendRaw(ev(ControllerApi.get_instances_request, [B.str('x'.repeat(300 * 1024))]));
+    assert.equal(await closed, 1009);
+    await eventually(() => ctl.logEntries().some((e) => /Max payload size exceeded|too big|exceed/i.test(e.message)), 'a log line about the size');
+    await unaffected();
+  });
+
+  it('closes a peer that never completes the handshake', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${ctl.wsPort}/v1/messages/json`);
+    closers.push(() => ws.terminate());
+    const t0 = Date.now();
+    const code = await new Promise<number>((r) => ws.on('close', (c) => r(c)));
+    assert.equal(code, 1008);
+    assert.ok(Date.now() - t0 >= 350, 'not before the timeout');
+    await eventually(() => ctl.logEntries().some((e) => /did not complete the handshake/.test(e.message)), 'the log line');
+    await unaffected();
+  });
+
+  it('refuses a bad handshake and other paths', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${ctl.wsPort}/v1/messages/json`);
+    closers.push(() => ws.terminate());
+    const msgs: string[] = [];
+    ws.on('message', (m) => msgs.push(m.toString()));
+    await new Promise((r) => ws.once('open', r));
+    ws.send('{"subscribe": "everything"}');
+    assert.equal(await new Promise<number>((r) => ws.on('close', (c) => r(c))), 1008);
+    assert.match(msgs[0], /handshake must be a JSON array/);
+    const other = new WebSocket(`ws://127.0.0.1:${ctl.wsPort}/v2/other`);
+    const status = await new Promise<string>((r) => other.on('error', (e) => r(e.message)));
+    assert.match(status, /404/);
+    await unaffected();
+  });
+
+  it('lets no WebSocket client forge an agent\'s check-in or results', async () => {
+    const agent = await TestAgent.connect(ctl.agentPort, { name: 'agent-testbox', silent: [AgentApi.deploy_request] });
+    closers.push(() => agent.close());
+    await eventually(async () => instancesOf(await good.getInstances()).length === 1, 'check-in');
+    const { client, errors } = await rogue();
+    // A fake agent check-in over the client port.
+    client.publishEvent('zeek/management/agent/agent-fake', { name: AgentApi.notify_agent_hello, args: [B.str('agent-fake'), B.str('id'), B.bool(true), B.count(1)] });
+    // A deployment the real agent does not answer; the rogue client tries to answer it.
+    const deploying = good.deploy();
+    const req = await agent.waitFor(AgentApi.deploy_request);
+    const areq = (req.args[0] as { value: string }).value;
+    client.publishEvent('zeek/management/agent/agent-testbox', { name: AgentApi.deploy_response, args: [B.str(areq), resultVecToData([makeResult(areq, { instance: 'agent-testbox', node: 'manager' })])] });
+    await eventually(() => errors.length >= 2, 'two rejections');
+    assert.ok(errors.every((e) => /accepted only from agent connections/.test(e.context)));
+    assert.deepEqual(instancesOf(await good.getInstances()).map((i) => i.name), ['agent-testbox']);
+    // The deployment is still pending: the forged response did not count.
+    assert.match((await good.deploy())[0].error ?? '', /earlier deployment .* still pending/);
+    // The real agent answers now.
+    agent.emit(AgentApi.deploy_response, [B.str(areq), resultVecToData([makeResult(areq, { instance: 'agent-testbox', node: 'manager' })])]);
+    const results = await deploying;
+    assert.deepEqual(results.map((r) => [r.node, r.success]), [['manager', true], [null, true]]);
+  });
+
+  it('ignores agents answering requests sent to other agents, and rejects malformed agent data', async () => {
+    const mute = await TestAgent.connect(ctl.agentPort, { name: 'agent-mute', silent: [AgentApi.get_nodes_request] });
+    const liar = await TestAgent.connect(ctl.agentPort, { name: 'agent-liar', silent: [AgentApi.get_nodes_request] });
+    closers.push(() => mute.close(), () => liar.close());
+    await eventually(async () => {
+      const names = instancesOf(await good.getInstances()).map((i) => i.name);
+      return names.includes('agent-mute') && names.includes('agent-liar');
+    }, 'check-ins');
+    const pending = good.transact(ControllerApi.get_nodes_request, ControllerApi.get_nodes_response, []);
+    const muteReq = await mute.waitFor(AgentApi.get_nodes_request);
+    const liarReq = await liar.waitFor(AgentApi.get_nodes_request);
+    const muteId = (muteReq.args[0] as { value: string }).value;
+    const liarId = (liarReq.args[0] as { value: string }).value;
+    liar.emit(AgentApi.get_nodes_response, [B.str(muteId), resultToData(makeResult(muteId, { instance: 'agent-mute', data: B.vec([]) }))]);
+    liar.emit(AgentApi.get_nodes_response, [B.str(liarId), resultToData(makeResult(liarId, { instance: 'agent-liar', data: B.str('not statuses') }))]);
+    liar.emit(ControllerApi.deploy_request, [B.str('sneaky')]);
+    await eventually(() => ctl.logEntries().some((e) => /ignoring response .* the request went to instance agent-mute/.test(e.message)), 'the ignored-response log line');
+    await eventually(() => ctl.logEntries().some((e) => /rejected Management::Agent::API::get_nodes_response from .*not a vector of Management::NodeStatus|must be a vector of Management::NodeStatus/.test(e.message)), 'the rejected-data log line');
+    await eventually(() => ctl.logEntries().some((e) => /Controller::API requests are accepted only from WebSocket clients/.test(e.message)), 'the rejected-request log line');
+    const { resultVecFromData } = await import('../sdk/model/records');
+    const results = resultVecFromData((await pending).args[1]);
+    // agent-testbox (from the forge test) answered; the other two did not validly, so the request timed out.
+    assert.deepEqual(results.map((r) => [r.instance, r.error]), [['agent-testbox', null], [null, 'request timed out']]);
+  });
+
+  it('serves many concurrent clients correctly', async () => {
+    const clients = await Promise.all(Array.from({ length: 40 }, () => ControllerClient.connect({ host: '127.0.0.1', port: ctl.wsPort, peeringAttempts: 3, peeringRetryDelaySecs: 0.2, requestTimeoutSecs: 10 })));
+    closers.push(async () => { for (const c of clients) await c.close(); });
+    const work = clients.map(async (c, i) => {
+      const seen = new Set<string>();
+      for (let j = 0; j < 15; j++) {
+        const r = await c.getInstances();
+        assert.equal(r.success, true);
+        assert.ok(!seen.has(r.reqid), 'each answer matches its own request');
+        seen.add(r.reqid);
+      }
+      if (i % 4 === 0) assert.equal((await c.stageConfiguration(miniConfig('agent-testbox', 'baseline'))).at(0)!.success, true);
+      assert.equal(configurationOf(await c.getConfiguration(false))!.id, 'baseline');
+    });
+    await Promise.all(work);
+    await unaffected();
+  });
+});
