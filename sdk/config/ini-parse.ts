@@ -177,8 +177,9 @@ export function parseIni(text: string, fileName = '<string>'): IniDocument {
 
   lines.forEach((raw, idx) => {
     const lineno = idx + 1;
-    const isComment = pyStrip(raw).startsWith('#') || pyStrip(raw).startsWith(';');
-    const value = isComment ? '' : pyStrip(raw);
+    const stripped = pyStrip(raw);
+    const isComment = stripped.startsWith('#') || stripped.startsWith(';');
+    const value = isComment ? '' : stripped;
     if (!value) {
       // Blank lines become part of a multi-line value (trailing ones are dropped at the
       // end); comment lines are skipped without ending the value.
