@@ -1,0 +1,617 @@
+// The Management agent (Zeek's policy/frameworks/management/agent/main.zeek): it talks
+// to its Supervisor for node processes, to the controller (connecting to it, or being
+// connected to) for instructions, and to its cluster nodes, which check in on the
+// agent's listening port. Requests, responses and result shapes are Zeek's.
+
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { B, BrokerData } from '../../sdk/broker/data';
+import { ZeekEvent } from '../../sdk/broker/event';
+import { AgentApi, NodeApi, SupervisorApi } from '../../sdk/model/events';
+import {
+  configurationFromData, makeResult, nodeOutputsFromData, nodeOutputsToData, nodeStatusToData, Result, resultFromData,
+  resultToData, resultVecToData,
+} from '../../sdk/model/records';
+import { Configuration, Instance, Node, NodeOutputs, NodeStatus } from '../../sdk/model/schemas';
+import { EndpointClient } from '../../sdk/transport/endpoint-client';
+import { EndpointServer, Peer } from '../../sdk/transport/endpoint-server';
+import { topicMatches } from '../../sdk/transport/topics';
+import { Settings } from '../settings/settings';
+import { ClusterEndpoint, nodeConfig, SupervisorStatus } from '../supervisor/records';
+import { SupervisorLink } from './supervisor-link';
+
+export const MANAGEMENT_NODE_SCRIPT = 'policy/frameworks/management/node';
+
+export type RuntimeName = 'emulated' | 'zeek';
+
+export interface AgentOptions {
+  settings: Settings;
+  /** Node runtime for cluster nodes, already resolved from Management::Agent::node_runtime. */
+  runtime: RuntimeName;
+  log?: (level: 'debug' | 'info' | 'warning' | 'error', msg: string) => void;
+}
+
+interface DeployState {
+  reqid: string;
+  pending: Set<string>;
+  results: Result[];
+  timer: NodeJS.Timeout;
+}
+
+interface DispatchState {
+  reqid: string;
+  action: string[];
+  pending: Set<string>;
+  results: Result[];
+  timer: NodeJS.Timeout;
+}
+
+interface RestartState {
+  reqid: string;
+  pending: Set<string>;
+  results: Result[];
+  timer: NodeJS.Timeout;
+  done: boolean;
+}
+
+/** Where an event came from, so that hello goes back on the same path. */
+type Source = { kind: 'controller-client' } | { kind: 'peer'; peer: Peer } | { kind: 'internal' };
+
+export class Agent {
+  readonly name: string;
+  readonly topic: string;
+  readonly nodeTopic: string;
+  private readonly settings: Settings;
+  private server: EndpointServer | null = null;
+  private controller: EndpointClient | null = null;
+  private supervisor: SupervisorLink | null = null;
+  private readonly abort = new AbortController();
+  private stopped = false;
+
+  // Zeek's g_config, g_instances, g_nodes, g_outputs, g_config_reqid_pending.
+  private config: Configuration | null = null;
+  private instances = new Map<string, Instance>();
+  private nodes = new Map<string, Node>();
+  private outputs = new Map<string, NodeOutputs>();
+  private deploy: DeployState | null = null;
+  private readonly dispatches = new Map<string, DispatchState>();
+  private readonly restarts = new Map<string, RestartState>();
+
+  constructor(readonly options: AgentOptions) {
+    this.settings = options.settings;
+    this.name = this.settings.agentName();
+    this.topic = `${this.settings.str('Management::Agent::topic_prefix')}/${this.name}`;
+    this.nodeTopic = this.settings.str('Management::Node::node_topic');
+  }
+
+  private log(level: 'debug' | 'info' | 'warning' | 'error', msg: string): void {
+    this.options.log?.(level, msg);
+  }
+
+  private get timeoutMs(): number {
+    return this.settings.agentRequestTimeout() * 1000;
+  }
+
+  get endpointId(): string {
+    return this.server?.endpointId ?? '';
+  }
+
+  get listenPort(): number {
+    return this.server?.address?.port ?? this.settings.agentListen().port;
+  }
+
+  // ---- start-up ----------------------------------------------------------------------
+
+  /** Peers with the Supervisor, rediscovers running nodes, listens, and connects to the controller. */
+  async start(): Promise<void> {
+    const sup = this.settings.supervisorListen();
+    this.supervisor = await SupervisorLink.connect({
+      host: sup.address, port: sup.port,
+      topics: [this.settings.str('SupervisorControl::topic_prefix'), this.settings.str('Management::Supervisor::topic_prefix')],
+      topicPrefix: this.settings.str('SupervisorControl::topic_prefix'),
+      retryMs: this.settings.num('Management::connect_retry') * 1000,
+      signal: this.abort.signal,
+      onRetry: (n, err) => { if (n === 1) this.log('info', `waiting for the supervisor at ${sup.address}:${sup.port}: ${err.message}`); },
+    });
+    if (this.stopped) return;
+    this.supervisor.on('event', (ev) => this.onSupervisorEvent(ev));
+    this.supervisor.on('close', () => {
+      if (!this.stopped) {
+        this.log('error', 'lost the connection to the supervisor; exiting');
+        process.exitCode = 1;
+        void this.stop();
+      }
+    });
+    await this.rediscover();
+
+    const listen = this.settings.agentListen();
+    this.server = new EndpointServer({ host: listen.address, port: listen.port, relay: false, log: (lvl, msg) => this.log(lvl, msg) });
+    this.server.on('event', (ev, topic, peer) => this.onEvent(ev, { kind: 'peer', peer }, topic));
+    this.server.on('peer', (peer) => this.onPeer(peer));
+    await this.server.listen();
+    this.log('info', `agent ${this.name} is live, Broker ID ${this.endpointId}, listening on ${listen.address}:${this.listenPort}`);
+
+    const target = this.settings.agentControllerTarget();
+    if (target) void this.controllerLoop(target);
+  }
+
+  /** Learns the cluster nodes the Supervisor still runs (after an agent restart, they keep running). */
+  private async rediscover(): Promise<void> {
+    const status = await this.supervisor!.status('');
+    for (const [name, ns] of Object.entries(status.nodes)) {
+      const cfg = ns.node;
+      if (cfg.env.ZEEK_MANAGEMENT_NODE !== undefined) continue;
+      const cep = cfg.cluster[name];
+      if (!cep) continue;
+      this.nodes.set(name, {
+        name, instance: this.name, role: cep.role, state: 'PENDING', port: cep.p === 0 ? null : cep.p,
+        scripts: cfg.addl_user_scripts.filter((s) => s !== MANAGEMENT_NODE_SCRIPT), options: null,
+        interface: cfg.interface, cpu_affinity: cfg.cpu_affinity, env: cfg.env, metrics_port: cep.metrics_port,
+      });
+    }
+    if (this.nodes.size) this.log('info', `rediscovered ${this.nodes.size} cluster node(s) from the supervisor: ${[...this.nodes.keys()].sort().join(', ')}`);
+    // The configuration these nodes came from, when they are exactly its nodes: a
+    // controller re-sending it after our restart then finds it already running.
+    const saved = this.loadConfig();
+    if (saved && this.nodes.size > 0) {
+      const mine = saved.nodes.filter((n) => n.instance === this.name).map((n) => n.name).sort();
+      if (mine.join('\n') === [...this.nodes.keys()].sort().join('\n')) {
+        this.config = saved;
+        this.instances = new Map(saved.instances.map((i) => [i.name, i]));
+        this.log('info', `nodes run configuration ${saved.id}`);
+      }
+    }
+  }
+
+  private get configFile(): string {
+    return path.join(this.settings.agentDirectory(), 'deployed-config.json');
+  }
+
+  private saveConfig(config: Configuration): void {
+    try {
+      fs.mkdirSync(path.dirname(this.configFile), { recursive: true });
+      fs.writeFileSync(this.configFile, JSON.stringify(config));
+    } catch (err) {
+      this.log('warning', `could not save the deployed configuration: ${(err as Error).message}`);
+    }
+  }
+
+  private loadConfig(): Configuration | null {
+    try {
+      const c = JSON.parse(fs.readFileSync(this.configFile, 'utf8')) as Configuration;
+      return typeof c.id === 'string' && Array.isArray(c.nodes) && Array.isArray(c.instances) ? c : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async controllerLoop(target: { address: string; port: number }): Promise<void> {
+    const retry = this.settings.num('Management::connect_retry') * 1000;
+    while (!this.stopped) {
+      let client: EndpointClient;
+      try {
+        client = await EndpointClient.connect({
+          host: target.address, port: target.port, topics: [this.topic], attempts: Number.MAX_SAFE_INTEGER, retryDelayMs: retry,
+          appName: 'zeek-mgmt-agent', signal: this.abort.signal,
+        });
+      } catch (err) {
+        if (this.stopped) return;
+        this.log('warning', `cannot connect to the controller at ${target.address}:${target.port}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, retry));
+        continue;
+      }
+      if (this.stopped) {
+        await client.close();
+        return;
+      }
+      this.controller = client;
+      this.log('info', `connected to the controller at ${target.address}:${target.port}`);
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.on('event', (ev, topic) => this.onEvent(ev, { kind: 'controller-client' }, topic));
+      client.publishEvent(this.topic, this.hello(true));
+      await closed;
+      if (this.controller === client) this.controller = null;
+      if (!this.stopped) {
+        this.log('warning', 'lost the connection to the controller, reconnecting');
+        await new Promise((r) => setTimeout(r, retry));
+      }
+    }
+  }
+
+  private hello(connecting: boolean): ZeekEvent {
+    return {
+      name: AgentApi.notify_agent_hello,
+      args: [B.str(this.name), B.str(this.endpointId), B.bool(connecting), B.count(AgentApi.version)],
+    };
+  }
+
+  /** A controller peering with us gets notify_agent_hello; cluster nodes announce themselves. */
+  private onPeer(peer: Peer): void {
+    if (topicMatches(peer.subscriptions, this.topic)) {
+      this.log('info', `controller peered from ${peer.remoteAddress}:${peer.remotePort}`);
+      peer.sendEvent(this.topic, this.hello(false));
+    }
+  }
+
+  // ---- sending -----------------------------------------------------------------------
+
+  /** Publishes on the agent topic, to the controller we connected to and to controllers connected to us. */
+  private publish(name: string, args: BrokerData[]): void {
+    const ev = { name, args };
+    this.server?.publishEvent(this.topic, ev);
+    if (this.controller?.isOpen) {
+      try {
+        this.controller.publishEvent(this.topic, ev);
+      } catch {
+        // The connection closed in between; the controller will re-request.
+      }
+    }
+  }
+
+  private result(reqid: string, fields: Partial<Omit<Result, 'reqid'>> = {}): Result {
+    return makeResult(reqid, { instance: this.name, ...fields });
+  }
+
+  // ---- receiving ---------------------------------------------------------------------
+
+  private onEvent(ev: ZeekEvent, source: Source, topic: string): void {
+    try {
+      if (topic.startsWith(this.nodeTopic)) {
+        this.onNodeEvent(ev);
+        return;
+      }
+      this.onAgentRequest(ev, source);
+    } catch (err) {
+      this.log('error', `cannot handle ${ev.name}: ${(err as Error).message}`);
+    }
+  }
+
+  private onAgentRequest(ev: ZeekEvent, _source: Source): void {
+    const reqid = ev.args[0]?.type === 'string' ? ev.args[0].value : null;
+    if (reqid === null) return;
+    switch (ev.name) {
+      case AgentApi.deploy_request: {
+        const cfg = configurationFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]');
+        const force = ev.args[2]?.type === 'boolean' ? ev.args[2].value : false;
+        void this.onDeploy(reqid, cfg, force);
+        return;
+      }
+      case AgentApi.get_nodes_request:
+        void this.onGetNodes(reqid);
+        return;
+      case AgentApi.node_dispatch_request:
+        this.onDispatch(reqid, strings(ev.args[1]), strings(ev.args[2]));
+        return;
+      case AgentApi.restart_request:
+        this.onRestart(reqid, strings(ev.args[1]));
+        return;
+      case AgentApi.agent_welcome_request:
+        this.log('info', `rx ${ev.name} ${reqid}`);
+        this.publish(AgentApi.agent_welcome_response, [B.str(reqid), resultToData(this.result(reqid))]);
+        return;
+      case AgentApi.agent_standby_request:
+        this.log('info', `rx ${ev.name} ${reqid}`);
+        void this.onDeploy('', { id: '', instances: [], nodes: [] }, false);
+        this.publish(AgentApi.agent_standby_response, [B.str(reqid), resultToData(this.result(reqid))]);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onNodeEvent(ev: ZeekEvent): void {
+    if (ev.name === NodeApi.notify_node_hello) {
+      const node = ev.args[0]?.type === 'string' ? ev.args[0].value : null;
+      if (node !== null) this.onNodeHello(node);
+    } else if (ev.name === NodeApi.node_dispatch_response) {
+      const reqid = ev.args[0]?.type === 'string' ? ev.args[0].value : null;
+      if (reqid !== null && ev.args[1]) this.onDispatchResponse(reqid, resultFromData(ev.args[1], '$.args[1]'));
+    }
+  }
+
+  private onSupervisorEvent(ev: ZeekEvent): void {
+    if (ev.name === SupervisorApi.notify_node_exit) {
+      const node = ev.args[0]?.type === 'string' ? ev.args[0].value : null;
+      if (node === null || !ev.args[1]) return;
+      this.log('info', `rx ${ev.name} ${node}`);
+      const n = this.nodes.get(node);
+      if (n) {
+        this.outputs.set(node, nodeOutputsFromData(ev.args[1], '$.args[1]'));
+        n.state = 'PENDING';
+      }
+    } else if (ev.name === NodeApi.notify_node_hello) {
+      // Nodes that cannot check in themselves (the zeek runtime) are announced by the Supervisor.
+      const node = ev.args[0]?.type === 'string' ? ev.args[0].value : null;
+      if (node !== null) this.onNodeHello(node);
+    }
+  }
+
+  // ---- deploy ------------------------------------------------------------------------
+
+  private async onDeploy(reqid: string, config: Configuration, force: boolean): Promise<void> {
+    this.log('info', `rx ${AgentApi.deploy_request} ${reqid} ${config.id}`);
+    if (this.config !== null && this.config.id === config.id && !force) {
+      this.log('info', `already running config ${config.id}`);
+      this.publish(AgentApi.deploy_response, [B.str(reqid), resultVecToData([this.result(reqid)])]);
+      return;
+    }
+    // Adopting the configuration perturbs whatever ran before, so it is ours from here on.
+    this.config = config;
+    this.saveConfig(config);
+    this.instances = new Map(config.instances.map((i) => [i.name, i]));
+    let status: SupervisorStatus;
+    try {
+      status = await this.supervisor!.status('');
+    } catch (err) {
+      this.publish(AgentApi.deploy_response, [B.str(reqid), resultVecToData([this.result(reqid, { success: false, error: `supervisor unavailable: ${(err as Error).message}` })])]);
+      return;
+    }
+    // Tear down every cluster node (management nodes stay).
+    for (const [name, ns] of Object.entries(status.nodes)) {
+      if (ns.node.env.ZEEK_MANAGEMENT_NODE !== undefined) continue;
+      void this.supervisor!.destroy(name).then((ok) => {
+        if (!ok) this.notifyError(`failed to destroy node ${name}, ${reqid}`, name);
+      }, () => undefined);
+    }
+    this.nodes = new Map();
+    this.outputs = new Map();
+    if (config.nodes.length === 0) {
+      this.publish(AgentApi.deploy_response, [B.str(reqid), resultVecToData([this.result(reqid)])]);
+      return;
+    }
+    const cluster: Record<string, ClusterEndpoint> = {};
+    const mine: Node[] = [];
+    for (const node of config.nodes) {
+      if (node.instance === this.name) {
+        mine.push({ ...node, state: 'PENDING' });
+        this.nodes.set(node.name, mine[mine.length - 1]);
+      }
+      cluster[node.name] = {
+        role: node.role,
+        host: this.instances.get(node.instance)?.host ?? '127.0.0.1',
+        p: node.port ?? 0,
+        interface: node.interface,
+        pcap_file: null,
+        metrics_port: node.metrics_port,
+      };
+    }
+    const state: DeployState = {
+      reqid, pending: new Set(mine.map((n) => n.name)), results: [],
+      timer: setTimeout(() => this.deployTimedOut(state), this.timeoutMs),
+    };
+    this.deploy = state;
+    if (state.pending.size === 0) {
+      this.finishDeploy(state);
+      return;
+    }
+    const nodesDir = this.settings.nodesDir();
+    for (const node of mine) {
+      const directory = path.join(nodesDir, node.name);
+      try {
+        fs.mkdirSync(directory, { recursive: true });
+      } catch (err) {
+        this.log('warning', `could not create node state dir '${directory}': ${(err as Error).message}`);
+      }
+      const cfg = nodeConfig(node.name, {
+        directory,
+        interface: node.interface,
+        cpu_affinity: node.cpu_affinity,
+        addl_user_scripts: [...(node.scripts ?? []), MANAGEMENT_NODE_SCRIPT],
+        env: { ...node.env },
+        cluster,
+        runtime: this.options.runtime,
+      });
+      void this.supervisor!.create(cfg).then((res) => {
+        if (res !== '') {
+          const msg = `failed to create node ${node.name}: ${res}`;
+          this.log('error', msg);
+          this.notifyError(msg, node.name);
+        }
+      }, (err) => this.log('error', `create ${node.name}: ${(err as Error).message}`));
+    }
+  }
+
+  private notifyError(msg: string, node: string): void {
+    this.publish(AgentApi.notify_error, [B.str(this.name), B.str(msg), B.str(node)]);
+  }
+
+  private deployTimedOut(state: DeployState): void {
+    this.log('info', `request ${state.reqid} timed out`);
+    state.results.push(this.result(state.reqid, { success: false, error: 'request timed out' }));
+    this.finishDeploy(state);
+  }
+
+  /** Zeek's send_deploy_response: one result per node of this instance, failures with their outputs. */
+  private finishDeploy(state: DeployState): void {
+    clearTimeout(state.timer);
+    if (this.deploy === state) this.deploy = null;
+    for (const name of this.nodes.keys()) {
+      const res = this.result(state.reqid, { node: name });
+      if (state.pending.has(name)) {
+        res.success = false;
+        const out = this.outputs.get(name);
+        if (out) res.data = nodeOutputsToData(out);
+      }
+      state.results.push(res);
+    }
+    this.publish(AgentApi.deploy_response, [B.str(state.reqid), resultVecToData(state.results)]);
+  }
+
+  private onNodeHello(node: string): void {
+    this.log('info', `rx ${NodeApi.notify_node_hello} ${node}`);
+    const n = this.nodes.get(node);
+    if (n) n.state = 'RUNNING';
+    const d = this.deploy;
+    if (d && d.pending.delete(node) && d.pending.size === 0) this.finishDeploy(d);
+  }
+
+  // ---- get_nodes ---------------------------------------------------------------------
+
+  private async onGetNodes(reqid: string): Promise<void> {
+    this.log('info', `rx ${AgentApi.get_nodes_request} ${reqid}`);
+    let status: SupervisorStatus;
+    try {
+      status = await this.supervisor!.status('');
+    } catch (err) {
+      this.publish(AgentApi.get_nodes_response, [B.str(reqid), resultToData(this.result(reqid, { success: false, error: `supervisor unavailable: ${(err as Error).message}` }))]);
+      return;
+    }
+    const statuses: NodeStatus[] = [];
+    const agentPort = this.listenPort;
+    for (const name of Object.keys(status.nodes)) {
+      const sns = status.nodes[name];
+      const cns: NodeStatus = { node: name, state: 'PENDING', mgmt_role: 'NONE', cluster_role: 'NONE', pid: null, port: null, metrics_port: null };
+      const cep = sns.node.cluster[name];
+      if (cep) {
+        cns.cluster_role = cep.role;
+        const n = this.nodes.get(name);
+        if (n) cns.state = n.state;
+        if (cep.p !== 0) cns.port = cep.p;
+        if (cep.metrics_port !== null) cns.metrics_port = cep.metrics_port;
+      } else {
+        const role = sns.node.env.ZEEK_MANAGEMENT_NODE;
+        if (role === 'CONTROLLER') {
+          cns.mgmt_role = 'CONTROLLER';
+          cns.state = 'RUNNING';
+          // As Zeek's agent reports it: the agent's own bound port.
+          cns.port = agentPort;
+        } else if (role === 'AGENT') {
+          cns.mgmt_role = 'AGENT';
+          cns.state = 'RUNNING';
+          if (this.settings.agentControllerTarget() === null) cns.port = agentPort;
+        } else if (role !== undefined) {
+          this.log('warning', `unexpected cluster management node type '${role}'`);
+        }
+      }
+      if (sns.pid !== null) cns.pid = sns.pid;
+      statuses.push(cns);
+    }
+    const res = this.result(reqid, { data: B.vec(statuses.map(nodeStatusToData)) });
+    this.publish(AgentApi.get_nodes_response, [B.str(reqid), resultToData(res)]);
+  }
+
+  // ---- node_dispatch -----------------------------------------------------------------
+
+  private onDispatch(reqid: string, action: string[], nodes: string[]): void {
+    this.log('info', `rx ${AgentApi.node_dispatch_request} ${reqid} ${JSON.stringify(action)} ${JSON.stringify([...nodes].sort())}`);
+    let targets: string[];
+    if (nodes.length > 0) {
+      targets = nodes.filter((n) => this.nodes.has(n));
+      if (targets.length === 0) {
+        this.publish(AgentApi.node_dispatch_response, [B.str(reqid), B.vec([])]);
+        return;
+      }
+    } else if (this.nodes.size === 0) {
+      this.publish(AgentApi.node_dispatch_response, [B.str(reqid), B.vec([])]);
+      return;
+    } else {
+      targets = [...this.nodes.keys()];
+    }
+    const state: DispatchState = { reqid, action, pending: new Set(), results: [], timer: setTimeout(() => undefined, 0) };
+    for (const node of new Set(targets)) {
+      if (this.nodes.get(node)!.state === 'RUNNING') state.pending.add(node);
+      else state.results.push(this.result(reqid, { success: false, error: `cluster node ${node} not in running state`, node }));
+    }
+    if (state.pending.size === 0) {
+      this.publish(AgentApi.node_dispatch_response, [B.str(reqid), resultVecToData(state.results)]);
+      return;
+    }
+    const nreqid = randomUUID();
+    // Like Zeek's request expiry for dispatches: the state goes away without a response.
+    state.timer = setTimeout(() => this.dispatches.delete(nreqid), this.timeoutMs);
+    this.dispatches.set(nreqid, state);
+    this.server?.publishEvent(this.nodeTopic, {
+      name: NodeApi.node_dispatch_request,
+      args: [B.str(nreqid), B.vec(action.map(B.str)), B.set(nodes.map(B.str))],
+    });
+  }
+
+  private onDispatchResponse(nreqid: string, result: Result): void {
+    const state = this.dispatches.get(nreqid);
+    if (!state) return;
+    if (result.node !== null) {
+      if (!state.pending.delete(result.node)) return; // unknown or duplicate
+    }
+    if (state.action[0] === 'get_id_value' && result.data !== null && result.data.type !== 'string') result.data = null;
+    result.instance = this.name;
+    result.reqid = state.reqid;
+    state.results.push(result);
+    if (state.pending.size > 0) return;
+    clearTimeout(state.timer);
+    this.dispatches.delete(nreqid);
+    this.publish(AgentApi.node_dispatch_response, [B.str(state.reqid), resultVecToData(state.results)]);
+  }
+
+  // ---- restart -----------------------------------------------------------------------
+
+  private onRestart(reqid: string, nodes: string[]): void {
+    this.log('info', `rx ${AgentApi.restart_request} ${reqid} ${JSON.stringify([...nodes].sort())}`);
+    let targets: string[];
+    if (nodes.length > 0) {
+      targets = [...new Set(nodes.filter((n) => this.nodes.has(n)))];
+      if (targets.length === 0) {
+        this.publish(AgentApi.restart_response, [B.str(reqid), B.vec([])]);
+        return;
+      }
+    } else if (this.nodes.size === 0) {
+      this.publish(AgentApi.restart_response, [B.str(reqid), B.vec([])]);
+      return;
+    } else {
+      targets = [...this.nodes.keys()];
+    }
+    const state: RestartState = {
+      reqid, pending: new Set(targets), results: [], done: false,
+      timer: setTimeout(() => {
+        if (state.done) return;
+        state.done = true;
+        this.restarts.delete(reqid);
+        state.results.push(this.result(reqid, { success: false, error: 'request timed out' }));
+        this.publish(AgentApi.restart_response, [B.str(reqid), resultVecToData(state.results)]);
+      }, this.timeoutMs),
+    };
+    this.restarts.set(reqid, state);
+    for (const node of targets) {
+      const n = this.nodes.get(node);
+      if (n) n.state = 'PENDING';
+      void this.supervisor!.restart(node).catch(() => false).then((ok) => {
+        if (state.done) return;
+        const res = this.result(reqid, { node });
+        if (!ok) {
+          res.success = false;
+          res.error = `could not restart node ${node}`;
+          this.notifyError(`failed to restart node ${node}`, node);
+        }
+        state.results.push(res);
+        state.pending.delete(node);
+        if (state.pending.size > 0) return;
+        state.done = true;
+        clearTimeout(state.timer);
+        this.restarts.delete(reqid);
+        this.publish(AgentApi.restart_response, [B.str(reqid), resultVecToData(state.results)]);
+      });
+    }
+  }
+
+  // ---- shutdown ----------------------------------------------------------------------
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort();
+    if (this.deploy) clearTimeout(this.deploy.timer);
+    for (const d of this.dispatches.values()) clearTimeout(d.timer);
+    for (const r of this.restarts.values()) clearTimeout(r.timer);
+    await Promise.allSettled([this.controller?.close(), this.server?.close(), this.supervisor?.close()]);
+  }
+
+  /** Node names and states, for tests and logs. */
+  nodeStates(): Record<string, string> {
+    return Object.fromEntries([...this.nodes].map(([k, v]) => [k, v.state]));
+  }
+}
+
+function strings(d: BrokerData | undefined): string[] {
+  if (!d || (d.type !== 'vector' && d.type !== 'set')) return [];
+  return d.value.flatMap((x) => (x.type === 'string' ? [x.value] : []));
+}

@@ -1,0 +1,101 @@
+// The agent's connection to its Supervisor (127.0.0.1 at Broker::default_port), topics
+// zeek/supervisor and zeek/management/supervisor: SupervisorControl requests with
+// reqid-matched responses, and the Supervisor's notifications.
+
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { B, BrokerData } from '../../sdk/broker/data';
+import { ZeekEvent } from '../../sdk/broker/event';
+import { EndpointClient } from '../../sdk/transport/endpoint-client';
+import { SupervisorControl } from '../supervisor/events';
+import { NodeConfig, nodeConfigToData, statusFromData, SupervisorStatus } from '../supervisor/records';
+
+export interface SupervisorLinkEvents {
+  /** Events that are not responses (notify_node_exit, node_status, notify_node_hello). */
+  event: [ev: ZeekEvent];
+  close: [];
+}
+
+interface Pending {
+  resolve: (ev: ZeekEvent) => void;
+  reject: (err: Error) => void;
+}
+
+export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
+  private readonly pending = new Map<string, Pending>();
+
+  private constructor(private readonly client: EndpointClient, readonly topicPrefix: string) {
+    super();
+    client.on('event', (ev) => this.dispatch(ev));
+    client.on('close', () => {
+      for (const p of this.pending.values()) p.reject(new Error('connection to the supervisor closed'));
+      this.pending.clear();
+      this.emit('close');
+    });
+  }
+
+  /** Connects, retrying every retryMs until it succeeds or the signal aborts. */
+  static async connect(o: { host: string; port: number; topics: string[]; topicPrefix: string; retryMs: number; signal?: AbortSignal; onRetry?: (n: number, err: Error) => void }): Promise<SupervisorLink> {
+    const client = await EndpointClient.connect({
+      host: o.host, port: o.port, topics: o.topics, attempts: Number.MAX_SAFE_INTEGER, retryDelayMs: o.retryMs,
+      appName: 'zeek-mgmt-agent', signal: o.signal, onRetry: o.onRetry,
+    });
+    return new SupervisorLink(client, o.topicPrefix);
+  }
+
+  private dispatch(ev: ZeekEvent): void {
+    const first = ev.args[0];
+    if (ev.name.endsWith('_response') && first?.type === 'string') {
+      const p = this.pending.get(first.value);
+      if (p) {
+        this.pending.delete(first.value);
+        p.resolve(ev);
+        return;
+      }
+    }
+    this.emit('event', ev);
+  }
+
+  private request(name: string, args: BrokerData[]): Promise<ZeekEvent> {
+    const reqid = randomUUID();
+    return new Promise((resolve, reject) => {
+      this.pending.set(reqid, { resolve, reject });
+      try {
+        this.client.publishEvent(this.topicPrefix, { name, args: [B.str(reqid), ...args] });
+      } catch (err) {
+        this.pending.delete(reqid);
+        reject(err as Error);
+      }
+    });
+  }
+
+  async status(node = ''): Promise<SupervisorStatus> {
+    const ev = await this.request(SupervisorControl.status_request, [B.str(node)]);
+    return statusFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]');
+  }
+
+  /** '' on success, else the Supervisor's error. */
+  async create(cfg: NodeConfig): Promise<string> {
+    const ev = await this.request(SupervisorControl.create_request, [nodeConfigToData(cfg)]);
+    const r = ev.args[1];
+    return r?.type === 'string' ? r.value : 'malformed create_response';
+  }
+
+  async destroy(node: string): Promise<boolean> {
+    const ev = await this.request(SupervisorControl.destroy_request, [B.str(node)]);
+    return ev.args[1]?.type === 'boolean' ? ev.args[1].value : false;
+  }
+
+  async restart(node: string): Promise<boolean> {
+    const ev = await this.request(SupervisorControl.restart_request, [B.str(node)]);
+    return ev.args[1]?.type === 'boolean' ? ev.args[1].value : false;
+  }
+
+  get isOpen(): boolean {
+    return this.client.isOpen;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,101 @@
+// The Supervisor's remote control endpoint: listens (on 127.0.0.1 at Broker::default_port)
+// for its agent, serves SupervisorControl::{create,status,restart,destroy,stop}_request
+// in arrival order, publishes responses on zeek/supervisor/<what>_response/<reqid>,
+// SupervisorControl::node_status on (re)starts and, for the Management framework,
+// Management::Supervisor::API::notify_node_exit with a dead node's recent output.
+
+import { B, BrokerData } from '../../sdk/broker/data';
+import { ZeekEvent } from '../../sdk/broker/event';
+import { NodeApi, SupervisorApi } from '../../sdk/model/events';
+import { EndpointServer, LogFn } from '../../sdk/transport/endpoint-server';
+import { SupervisorControl } from './events';
+import { nodeConfigFromData, statusToData } from './records';
+import { Supervisor } from './supervisor';
+
+export interface ControlServerOptions {
+  host: string;
+  port: number;
+  /** SupervisorControl::topic_prefix. */
+  topicPrefix: string;
+  /** Management::Supervisor::topic_prefix. */
+  managementTopic: string;
+  onStopRequest?: () => void;
+  log?: LogFn;
+}
+
+export class SupervisorControlServer {
+  readonly server: EndpointServer;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(readonly supervisor: Supervisor, readonly options: ControlServerOptions) {
+    this.server = new EndpointServer({ host: options.host, port: options.port, relay: false, log: options.log });
+    this.server.on('event', (ev) => {
+      this.queue = this.queue.then(() => this.handle(ev)).catch((err) => options.log?.('error', `supervisor request ${ev.name} failed: ${(err as Error).message}`));
+    });
+    supervisor.on('node-status', (name, pid) => {
+      this.publish(`${options.topicPrefix}/node_status`, SupervisorControl.node_status, [B.str(name), B.count(pid)]);
+    });
+    supervisor.on('node-exit', (name, outputs) => {
+      this.publish(options.managementTopic, SupervisorApi.notify_node_exit, [B.str(name), B.vec([B.str(outputs.stdout), B.str(outputs.stderr)])]);
+    });
+    supervisor.on('node-ready', (name) => {
+      // For nodes that cannot check in with the agent themselves (see Launcher readiness).
+      this.publish(options.managementTopic, NodeApi.notify_node_hello, [B.str(name)]);
+    });
+  }
+
+  listen(): ReturnType<EndpointServer['listen']> {
+    return this.server.listen();
+  }
+
+  private publish(topic: string, name: string, args: BrokerData[]): void {
+    this.server.publishEvent(topic, { name, args });
+  }
+
+  private respond(what: string, reqid: string, result: BrokerData): void {
+    this.publish(`${this.options.topicPrefix}/${what}_response/${reqid}`, `SupervisorControl::${what}_response`, [B.str(reqid), result]);
+  }
+
+  private async handle(ev: ZeekEvent): Promise<void> {
+    const str = (i: number): string => {
+      const a = ev.args[i];
+      if (a?.type !== 'string') throw new Error(`${ev.name}: argument ${i + 1} must be a string`);
+      return a.value;
+    };
+    switch (ev.name) {
+      case SupervisorControl.create_request: {
+        const reqid = str(0);
+        let result: string;
+        try {
+          result = this.supervisor.create(nodeConfigFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]'));
+        } catch (err) {
+          result = `invalid node configuration: ${(err as Error).message}`;
+        }
+        this.respond('create', reqid, B.str(result));
+        return;
+      }
+      case SupervisorControl.status_request:
+        this.respond('status', str(0), statusToData(this.supervisor.status(str(1))));
+        return;
+      case SupervisorControl.destroy_request: {
+        const reqid = str(0);
+        this.respond('destroy', reqid, B.bool(await this.supervisor.destroy(str(1))));
+        return;
+      }
+      case SupervisorControl.restart_request: {
+        const reqid = str(0);
+        this.respond('restart', reqid, B.bool(await this.supervisor.restart(str(1))));
+        return;
+      }
+      case SupervisorControl.stop_request:
+        this.options.onStopRequest?.();
+        return;
+      default:
+        return;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+  }
+}

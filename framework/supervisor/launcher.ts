@@ -1,0 +1,123 @@
+// What the Supervisor runs for a NodeConfig. Management nodes are marked as Zeek's boot
+// scripts mark them (env ZEEK_MANAGEMENT_NODE=AGENT|CONTROLLER); cluster nodes run in the
+// runtime the agent asked for (NodeConfig.runtime: "emulated" or "zeek").
+// Every Node.js child gets parent-watch preloaded, so no process outlives the Supervisor.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LAUNCH_ENV, NodeLaunchSpec, writeLaunchSpec } from '../node/launch-spec';
+import { defaultZeekPath, writeZeekFiles, zeekCommand } from '../node/zeek/launch';
+import { Settings } from '../settings/settings';
+import { findExecutable } from '../agent/runtime-choice';
+import { NodeConfig } from './records';
+import { LaunchCommand, Launcher } from './supervisor';
+
+export const SETTINGS_ENV = 'ZEEK_MGMT_SETTINGS';
+
+/** The compiled tree (dist/): the Supervisor always starts compiled entry points. */
+export function distRoot(): string {
+  const here = __dirname; // dist/framework/supervisor or framework/supervisor (ts-node)
+  const root = path.resolve(here, '..', '..');
+  return __filename.endsWith('.ts') ? path.join(root, 'dist') : root;
+}
+
+export function entryPoint(rel: string): string {
+  const file = path.join(distRoot(), rel);
+  if (!fs.existsSync(file)) throw new Error(`cannot find ${file} (build with npm run build)`);
+  return file;
+}
+
+/** Controller settings (framework/controller/config.ts) from this instance's settings. */
+export function controllerOverrides(s: Settings): Record<string, unknown> {
+  const agents = s.controllerListen();
+  const ws = s.controllerWebsocketListen();
+  return {
+    name: s.controllerName(),
+    defaultAddress: s.str('Management::default_address'),
+    listenAddress: agents.address,
+    listenPort: agents.port,
+    listenAddressWebsocket: ws.address,
+    listenPortWebsocket: ws.port,
+    autoAssignBrokerPorts: s.bool('Management::Controller::auto_assign_broker_ports'),
+    autoAssignBrokerStartPort: s.port('Management::Controller::auto_assign_broker_start_port').port,
+    autoAssignMetricsPorts: s.bool('Management::Controller::auto_assign_metrics_ports'),
+    autoAssignMetricsStartPort: s.port('Management::Controller::auto_assign_metrics_start_port').port,
+    topic: s.str('Management::Controller::topic'),
+    agentTopicPrefix: s.str('Management::Agent::topic_prefix'),
+    directory: s.controllerDirectory(),
+    stdoutFile: s.str('Management::Controller::stdout_file'),
+    stderrFile: s.str('Management::Controller::stderr_file'),
+    writeOutputFiles: false,
+    stateDir: s.stateDir(),
+    requestTimeoutMs: s.num('Management::Request::timeout_interval') * 1000,
+    connectRetryMs: s.num('Management::connect_retry') * 1000,
+  };
+}
+
+export interface InstanceLauncherOptions {
+  /** Extra node flags for emulated cluster nodes (memory limits). */
+  emulatedNodeFlags?: string[];
+}
+
+/** Default V8 flags that keep an emulated node small: a tiny young generation and a capped heap. */
+export const EMULATED_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64', '--stack-size=512'];
+
+export class InstanceLauncher implements Launcher {
+  private zeekPath: string | null = null;
+
+  constructor(readonly settings: Settings, readonly options: InstanceLauncherOptions = {}) {}
+
+  private nodeArgs(entry: string, flags: string[] = []): string[] {
+    return [...flags, '-r', entryPoint('framework/supervisor/parent-watch.js'), entryPoint(entry)];
+  }
+
+  private baseEnv(cfg: NodeConfig): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== SETTINGS_ENV && k !== LAUNCH_ENV) env[k] = v;
+    return { ...env, ...cfg.env };
+  }
+
+  command(cfg: NodeConfig): LaunchCommand {
+    const cwd = cfg.directory ?? process.cwd();
+    const env = this.baseEnv(cfg);
+    const role = cfg.env.ZEEK_MANAGEMENT_NODE;
+    if (role === 'AGENT') {
+      return { file: process.execPath, args: this.nodeArgs('framework/agent/main.js'), env: { ...env, [SETTINGS_ENV]: JSON.stringify(this.settings.toJSON()) }, cwd };
+    }
+    if (role === 'CONTROLLER') {
+      return { file: process.execPath, args: [...this.nodeArgs('framework/controller/main.js'), JSON.stringify(controllerOverrides(this.settings))], env, cwd };
+    }
+    if (role !== undefined) throw new Error(`unknown management node type '${role}'`);
+    const self = cfg.cluster[cfg.name];
+    if (!self) throw new Error(`node ${cfg.name} is not in its own cluster layout`);
+    const agent = this.settings.agentListen();
+    const spec: NodeLaunchSpec = {
+      name: cfg.name,
+      directory: cwd,
+      interface: cfg.interface,
+      pcap_file: cfg.pcap_file,
+      scripts: cfg.addl_user_scripts,
+      cluster: cfg.cluster,
+      globals: this.settings.nodeGlobals(),
+      explicitGlobals: this.settings.explicitNodeGlobals(),
+      agent: { host: agent.address, port: agent.port },
+    };
+    if ((cfg.runtime ?? 'emulated') === 'zeek') {
+      const zeek = findExecutable(this.settings.str('Management::Agent::zeek_binary'));
+      if (!zeek) throw new Error(`cannot find the zeek binary "${this.settings.str('Management::Agent::zeek_binary')}" for node ${cfg.name}`);
+      this.zeekPath ??= defaultZeekPath(zeek);
+      const cmd = zeekCommand(spec, zeek, this.zeekPath, env);
+      writeZeekFiles(cwd, cmd.files);
+      const host = self.host === '0.0.0.0' ? '127.0.0.1' : self.host;
+      return { file: cmd.file, args: cmd.args, env: cmd.env, cwd, readiness: self.p !== 0 ? { host, port: self.p } : 'process' };
+    }
+    if (cfg.runtime !== null && cfg.runtime !== 'emulated') throw new Error(`unknown node runtime '${cfg.runtime}'`);
+    const file = writeLaunchSpec(spec);
+    return {
+      file: process.execPath,
+      args: this.nodeArgs('framework/node/emulated/main.js', this.options.emulatedNodeFlags ?? EMULATED_NODE_FLAGS),
+      env: { ...env, CLUSTER_NODE: cfg.name, [LAUNCH_ENV]: file },
+      cwd,
+    };
+  }
+}

@@ -1,0 +1,303 @@
+// The Supervisor's process table (Zeek's Supervisor::create/destroy/restart/status):
+// every node is a child process started in its own directory, its stdout and stderr
+// captured to files there and kept as a window of recent lines; a node that dies is
+// started again after a delay that doubles with each quick failure. Management nodes
+// (agent, controller) are nodes like any other, marked by env ZEEK_MANAGEMENT_NODE.
+
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OutputLines } from './output-lines';
+import { NodeConfig, SupervisedNodeStatus, SupervisorStatus } from './records';
+
+export interface LaunchCommand {
+  file: string;
+  args: string[];
+  /** Full environment of the process. */
+  env: Record<string, string>;
+  cwd: string;
+  /** For processes that cannot check in themselves (real zeek): announce the node once this TCP port answers, or once the process has run a moment ("process"). */
+  readiness?: { host: string; port: number } | 'process';
+}
+
+/** Turns a node's configuration into the command that runs it; throws to refuse. */
+export interface Launcher {
+  command(cfg: NodeConfig): LaunchCommand;
+}
+
+export interface SupervisorOptions {
+  launcher: Launcher;
+  /** Management::Supervisor::output_max_lines. */
+  outputMaxLines: number;
+  /** Management::Node::stdout_file / stderr_file, used when the NodeConfig sets none. */
+  stdoutFile: string;
+  stderrFile: string;
+  printStdout?: boolean;
+  printStderr?: boolean;
+  /** First restart delay in ms (Zeek: 1 s); doubles per quick failure up to maxRestartDelayMs. */
+  restartDelayMs?: number;
+  maxRestartDelayMs?: number;
+  /** A process that ran this long counts as healthy: its next failure restarts after the first delay again. */
+  healthyAfterMs?: number;
+  /** Time a process gets to exit after SIGTERM before SIGKILL. */
+  stopTimeoutMs?: number;
+  log?: (level: 'info' | 'warning' | 'error', msg: string) => void;
+}
+
+export interface SupervisorEvents {
+  /** A node (re)started: Supervisor::node_status. */
+  'node-status': [name: string, pid: number];
+  /** A node's process ended on its own, with its recent output. */
+  'node-exit': [name: string, outputs: { stdout: string; stderr: string }, code: number | null, signal: string | null];
+  /** A node that cannot check in itself became ready (readiness probe). */
+  'node-ready': [name: string];
+}
+
+class SupervisedNode {
+  child: ChildProcess | null = null;
+  pid: number | null = null;
+  restartTimer: NodeJS.Timeout | null = null;
+  probeTimer: NodeJS.Timeout | null = null;
+  restartDelay: number;
+  spawnedAt = 0;
+  removed = false;
+  stopping: Promise<void> | null = null;
+  readonly stdout: OutputLines;
+  readonly stderr: OutputLines;
+
+  constructor(readonly config: NodeConfig, opts: SupervisorOptions) {
+    this.restartDelay = opts.restartDelayMs ?? 1000;
+    const echo = (stream: NodeJS.WriteStream, on?: boolean) => (on ? (l: string) => stream.write(`[${config.name}] ${l}\n`) : undefined);
+    this.stdout = new OutputLines(opts.outputMaxLines, echo(process.stdout, opts.printStdout));
+    this.stderr = new OutputLines(opts.outputMaxLines, echo(process.stderr, opts.printStderr));
+  }
+}
+
+let tasksetAvailable: boolean | undefined;
+
+function hasTaskset(): boolean {
+  if (tasksetAvailable === undefined) {
+    tasksetAvailable = (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, 'taskset')));
+  }
+  return tasksetAvailable;
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly nodes = new Map<string, SupervisedNode>();
+  private shuttingDown = false;
+
+  constructor(readonly options: SupervisorOptions) {
+    super();
+  }
+
+  private log(level: 'info' | 'warning' | 'error', msg: string): void {
+    this.options.log?.(level, msg);
+  }
+
+  /** Supervisor::create: '' on success, else the error. */
+  create(cfg: NodeConfig): string {
+    if (this.shuttingDown) return 'supervisor is shutting down';
+    if (cfg.name === '') return 'node names must not be an empty string';
+    if (cfg.name.includes('/')) return `node names must not contain '/' characters: '${cfg.name}'`;
+    if (this.nodes.has(cfg.name)) return `node with name '${cfg.name}' already exists`;
+    if (cfg.directory) {
+      try {
+        fs.mkdirSync(cfg.directory, { recursive: true });
+      } catch (err) {
+        return `failed to create working directory ${cfg.directory}: ${(err as Error).message}`;
+      }
+    }
+    let cmd: LaunchCommand;
+    try {
+      cmd = this.options.launcher.command(cfg);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    const node = new SupervisedNode(cfg, this.options);
+    this.nodes.set(cfg.name, node);
+    this.spawn(node, cmd);
+    return '';
+  }
+
+  private outputFile(node: SupervisedNode, which: 'stdout' | 'stderr'): string | null {
+    const name = (which === 'stdout' ? node.config.stdout_file : node.config.stderr_file) ?? (which === 'stdout' ? this.options.stdoutFile : this.options.stderrFile);
+    if (!name) return null;
+    return path.resolve(node.config.directory ?? '.', name);
+  }
+
+  private spawn(node: SupervisedNode, given?: LaunchCommand): void {
+    if (node.removed || this.shuttingDown) return;
+    let cmd: LaunchCommand;
+    try {
+      cmd = given ?? this.options.launcher.command(node.config);
+    } catch (err) {
+      node.stderr.line(`error: ${(err as Error).message}`);
+      this.scheduleRestart(node);
+      return;
+    }
+    node.stdout.open(this.outputFile(node, 'stdout'));
+    node.stderr.open(this.outputFile(node, 'stderr'));
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env: cmd.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      node.stderr.line(`error: cannot start ${cmd.file}: ${(err as Error).message}`);
+      this.scheduleRestart(node);
+      return;
+    }
+    node.child = child;
+    node.spawnedAt = Date.now();
+    child.stdout!.on('data', (d: Buffer) => node.stdout.write(d));
+    child.stderr!.on('data', (d: Buffer) => node.stderr.write(d));
+    child.on('error', (err) => {
+      // Spawn failures (ENOENT, EACCES) arrive here, followed by 'close'.
+      node.stderr.line(`error: cannot start ${cmd.file}: ${err.message}`);
+    });
+    child.on('close', (code, signal) => this.exited(node, child, code, signal));
+    if (child.pid === undefined) return;
+    node.pid = child.pid;
+    this.log('info', `node ${node.config.name} started, pid ${child.pid}`);
+    if (node.config.cpu_affinity !== null) this.pin(node, child.pid, node.config.cpu_affinity);
+    this.emit('node-status', node.config.name, child.pid);
+    if (cmd.readiness) this.probe(node, child, cmd.readiness);
+  }
+
+  /** Applies cpu_affinity with taskset; a failure is reported in the node's stderr, as Zeek's nodes report theirs. */
+  private pin(node: SupervisedNode, pid: number, cpu: number): void {
+    const report = (why: string): void => {
+      node.stderr.line(`warning: node '${node.config.name}' failed to set CPU affinity to ${cpu}: ${why}`);
+      this.log('warning', `node ${node.config.name}: failed to set CPU affinity to ${cpu}: ${why}`);
+    };
+    if (!hasTaskset()) return report('taskset is not available on this system');
+    execFile('taskset', ['-pc', String(cpu), String(pid)], (err, _out, stderr) => {
+      if (err && node.child?.pid === pid) report((stderr || err.message).trim());
+    });
+  }
+
+  private probe(node: SupervisedNode, child: ChildProcess, how: { host: string; port: number } | 'process'): void {
+    const net = require('node:net') as typeof import('node:net');
+    const tryOnce = (): void => {
+      if (node.child !== child || node.removed) return;
+      if (how === 'process') {
+        this.emit('node-ready', node.config.name);
+        return;
+      }
+      const sock = net.connect({ host: how.host, port: how.port });
+      sock.setTimeout(1000);
+      const retry = (): void => {
+        sock.destroy();
+        node.probeTimer = setTimeout(tryOnce, 500);
+      };
+      sock.once('connect', () => {
+        sock.destroy();
+        if (node.child === child) this.emit('node-ready', node.config.name);
+      });
+      sock.once('error', retry);
+      sock.once('timeout', retry);
+    };
+    node.probeTimer = setTimeout(tryOnce, how === 'process' ? 2000 : 200);
+  }
+
+  private exited(node: SupervisedNode, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (node.child !== child) return;
+    node.child = null;
+    if (node.probeTimer) clearTimeout(node.probeTimer);
+    node.stdout.flush();
+    node.stderr.flush();
+    if (node.stopping || node.removed || this.shuttingDown) {
+      node.stdout.close();
+      node.stderr.close();
+      return;
+    }
+    this.log('warning', `node ${node.config.name} (pid ${node.pid}) exited ${signal ? `on signal ${signal}` : `with code ${code}`}`);
+    this.emit('node-exit', node.config.name, { stdout: node.stdout.text(), stderr: node.stderr.text() }, code, signal);
+    node.stdout.close();
+    node.stderr.close();
+    const healthy = this.options.healthyAfterMs ?? 30000;
+    if (Date.now() - node.spawnedAt >= healthy) node.restartDelay = this.options.restartDelayMs ?? 1000;
+    this.scheduleRestart(node);
+  }
+
+  private scheduleRestart(node: SupervisedNode): void {
+    if (node.removed || this.shuttingDown) return;
+    const delay = node.restartDelay;
+    node.restartDelay = Math.min(delay * 2, this.options.maxRestartDelayMs ?? 60000);
+    this.log('info', `restarting node ${node.config.name} in ${delay / 1000} s`);
+    node.restartTimer = setTimeout(() => {
+      node.restartTimer = null;
+      this.spawn(node);
+    }, delay);
+  }
+
+  /** Terminates a node's current process (SIGTERM, then SIGKILL), without removing it. */
+  private stopProcess(node: SupervisedNode): Promise<void> {
+    if (node.restartTimer) {
+      clearTimeout(node.restartTimer);
+      node.restartTimer = null;
+    }
+    if (node.probeTimer) clearTimeout(node.probeTimer);
+    const child = node.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    if (node.stopping) return node.stopping;
+    node.stopping = new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), this.options.stopTimeoutMs ?? 5000);
+      child.once('close', () => {
+        clearTimeout(kill);
+        node.stopping = null;
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+    return node.stopping;
+  }
+
+  /** Supervisor::destroy: stops and forgets a node ('' = all); false when there was none. */
+  async destroy(name: string): Promise<boolean> {
+    const targets = name === '' ? [...this.nodes.values()] : this.nodes.has(name) ? [this.nodes.get(name)!] : [];
+    if (targets.length === 0) return name === '';
+    for (const n of targets) {
+      n.removed = true;
+      this.nodes.delete(n.config.name);
+    }
+    await Promise.all(targets.map((n) => this.stopProcess(n)));
+    for (const n of targets) this.log('info', `node ${n.config.name} destroyed`);
+    return true;
+  }
+
+  /** Supervisor::restart: stops a node ('' = all) and starts it again right away. */
+  async restart(name: string): Promise<boolean> {
+    const targets = name === '' ? [...this.nodes.values()] : this.nodes.has(name) ? [this.nodes.get(name)!] : [];
+    if (targets.length === 0) return name === '';
+    await Promise.all(targets.map(async (n) => {
+      await this.stopProcess(n);
+      n.restartDelay = this.options.restartDelayMs ?? 1000;
+      if (!n.removed) this.spawn(n);
+    }));
+    return true;
+  }
+
+  /** Supervisor::status for one node or all (''). */
+  status(name = ''): SupervisorStatus {
+    const nodes: Record<string, SupervisedNodeStatus> = {};
+    for (const n of this.nodes.values()) {
+      if (name !== '' && n.config.name !== name) continue;
+      nodes[n.config.name] = { node: n.config, pid: n.pid };
+    }
+    return { nodes };
+  }
+
+  /** Pids of every live process, for tests and shutdown checks. */
+  pids(): number[] {
+    return [...this.nodes.values()].flatMap((n) => (n.child?.pid !== undefined && n.child.exitCode === null ? [n.child.pid] : []));
+  }
+
+  /** Stops every node and refuses new ones. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    const all = [...this.nodes.values()];
+    this.nodes.clear();
+    for (const n of all) n.removed = true;
+    await Promise.all(all.map((n) => this.stopProcess(n)));
+  }
+}
