@@ -30,7 +30,7 @@ import { Result } from '../sdk/model/records';
 import { Configuration } from '../sdk/model/schemas';
 import { validateConfiguration } from '../sdk/validation/configuration';
 import {
-  CanonicalConfiguration, CheckedInputs, ClusterInputsSchema, ClusterOutputs, containsUnknown, ControllerInput,
+  CanonicalConfiguration, CanonicalNode, CheckedInputs, ClusterInputsSchema, ClusterOutputs, containsUnknown, ControllerInput,
   controllerId, DEFAULT_CONTROLLER, NodeDeployResult, NodeStatusOutput, parseControllerAddress, PROVIDER_KEY,
   ResolvedController, TlsInput,
 } from './inputs';
@@ -338,9 +338,26 @@ export function pendingChanges(olds: Bag, news: CheckedInputs): string[] {
   return lines;
 }
 
+/**
+ * Whether `news` already has check()'s shape (a resolved controller, canonical instance and
+ * node maps). The engine always calls diff with checked inputs; validating them again
+ * would only make a large diff slow (create and update do re-check before deploying).
+ */
+function hasCheckedShape(news: Bag): news is Bag & CheckedInputs {
+  const c = news.controller as Partial<ResolvedController> | undefined;
+  if (typeof c?.host !== 'string' || typeof c.port !== 'number') return false;
+  const nodes = news.nodes as Record<string, Partial<CanonicalNode>> | undefined;
+  if (nodes === null || typeof nodes !== 'object' || news.instances === null || typeof news.instances !== 'object') return false;
+  for (const k in nodes) {
+    const n = nodes[k];
+    if (typeof n?.instance !== 'string' || typeof n.role !== 'string' || n.role !== n.role.toUpperCase()) return false;
+  }
+  return true;
+}
+
 async function diff(_id: string, olds: Bag, news: Bag): Promise<DiffResult> {
   if (containsUnknown(withoutProviderKey(news))) return { changes: true };
-  const checked = requireChecked(news);
+  const checked = hasCheckedShape(news) ? news : requireChecked(news);
   const prev = olds as Partial<ClusterOutputs>;
   const oldController = prev.controller ?? resolveController(undefined);
   if (!sameController(oldController, checked.controller)) {

@@ -1,0 +1,211 @@
+// Provider bench.
+//
+// 1. diff: the provider's diff() of two 1,000-node configurations, as the Pulumi engine
+//    calls it: olds = the outputs of the last deployment (the deployed configuration with
+//    every port filled in), news = the checked inputs of the program (ports left to the
+//    controller, 20 workers with another interface, 5 removed, 5 added). Each call
+//    re-validates the inputs and runs sdk/plan's diff. Target: under 50 ms.
+// 2. create: the provider's create() of the documentation's mini configuration end to
+//    end (connect, stage, deploy until the agents answer, read back the deployed
+//    configuration and node status, close), against `zeek-mgmt run` started here on free
+//    ports, or against --controller HOST:PORT. Each create is followed by a delete (not
+//    timed). Target: under 1.5 s.
+//
+// Usage: node dist/bench/provider.js [--iterations N] [--creates N] [--nodes N]
+//                                    [--controller HOST:PORT] [--skip-create] [--json]
+
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkInputs, zeekClusterProvider as provider } from '../provider/dynamic-provider';
+import { CheckedInputs, ClusterOutputs, parseControllerAddress } from '../provider/inputs';
+import { canonicalConfiguration } from '../provider/normalize';
+import { assignPorts } from '../sdk/ports/auto-assign';
+import { buildConfiguration } from './codec';
+
+const DIFF_TARGET_MS = 50;
+const CREATE_TARGET_MS = 1500;
+const RUN_MAIN = path.resolve(__dirname, '..', 'framework', 'run.js');
+
+interface Options { iterations: number; creates: number; nodes: number; controller?: string; skipCreate: boolean; json: boolean }
+
+function options(argv: string[]): Options {
+  const o: Options = { iterations: 50, creates: 5, nodes: 1000, skipCreate: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive whole number, got ${argv[i]}`);
+      return v;
+    };
+    if (a === '--iterations') o.iterations = num();
+    else if (a === '--creates') o.creates = num();
+    else if (a === '--nodes') o.nodes = num();
+    else if (a === '--controller') o.controller = argv[++i];
+    else if (a === '--skip-create') o.skipCreate = true;
+    else if (a === '--json') o.json = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+interface Stats { median: number; p95: number; min: number; max: number }
+
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+  return { median: at(50), p95: at(95), min: s[0], max: s[s.length - 1] };
+}
+
+const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
+
+/** olds (outputs after a deployment) and news (checked program inputs) for two configurations of `n` nodes. */
+function diffFixtures(n: number): { olds: ClusterOutputs; news: CheckedInputs; expectedChanges: number } {
+  const base = buildConfiguration(n);
+  // The program: Broker ports only where the operator pins them (managers), no metrics ports.
+  const program = {
+    ...base,
+    nodes: base.nodes.map((node) => ({ ...node, port: node.role === 'MANAGER' ? node.port : null, metrics_port: null })),
+  };
+  const workers = program.nodes.filter((x) => x.role === 'WORKER');
+  const changed = new Set(workers.slice(0, 20).map((w) => w.name));
+  const removed = new Set(workers.slice(20, 25).map((w) => w.name));
+  const desired = {
+    ...program,
+    nodes: [
+      ...program.nodes.filter((x) => !removed.has(x.name)).map((x) => (changed.has(x.name) ? { ...x, interface: 'af_packet::ens9' } : x)),
+      ...Array.from({ length: 5 }, (_, i) => ({ ...workers[0], name: `worker-new-${i}`, interface: `af_packet::ens${i}` })),
+    ],
+  };
+  const deployed = assignPorts(program).config;
+  const canon = canonicalConfiguration(desired);
+  const news = checkInputs({ controller: { host: '127.0.0.1', port: 2149 }, instances: canon.instances, nodes: canon.nodes }).inputs;
+  if (news === undefined) throw new Error(`the bench configuration does not pass check: ${JSON.stringify(checkInputs({ instances: canon.instances, nodes: canon.nodes }).failures.slice(0, 3))}`);
+  const oldsInputs = canonicalConfiguration(program);
+  const olds: ClusterOutputs = {
+    controller: { host: '127.0.0.1', port: 2149 },
+    ...oldsInputs,
+    configurationId: deployed.id,
+    deployed: { id: deployed.id, ...canonicalConfiguration(deployed) },
+    results: {},
+    nodeStatus: {},
+  };
+  return { olds, news, expectedChanges: 30 };
+}
+
+async function benchDiff(o: Options): Promise<{ nodes: number; diffMs: Stats; checkMs: Stats }> {
+  const { olds, news } = diffFixtures(o.nodes);
+  const programInputs = { controller: news.controller, instances: news.instances, nodes: news.nodes };
+  const r = await provider.diff('127.0.0.1:2149', olds, news);
+  if (r.changes !== true) throw new Error('the bench diff found no change');
+  const same = await provider.diff('127.0.0.1:2149', olds, checkInputs({ controller: news.controller, instances: olds.instances, nodes: olds.nodes }).inputs!);
+  if (same.changes !== false) throw new Error('the bench diff found a change between identical configurations');
+  for (let i = 0; i < 5; i++) await provider.diff('127.0.0.1:2149', olds, news);
+  const diffs: number[] = [];
+  const checks: number[] = [];
+  for (let i = 0; i < o.iterations; i++) {
+    let t0 = process.hrtime.bigint();
+    await provider.diff('127.0.0.1:2149', olds, news);
+    diffs.push(ms(t0));
+    t0 = process.hrtime.bigint();
+    await provider.check({}, programInputs);
+    checks.push(ms(t0));
+  }
+  return { nodes: Object.keys(news.nodes).length, diffMs: stats(diffs), checkMs: stats(checks) };
+}
+
+interface RunProcess { proc: ChildProcess; host: string; port: number; dir: string; stop: () => Promise<void> }
+
+/** Starts `zeek-mgmt run` with emulated nodes in a temp dir and waits until its controller answers. */
+async function startRun(): Promise<RunProcess> {
+  if (!fs.existsSync(RUN_MAIN)) throw new Error(`${RUN_MAIN} is missing (zeek-mgmt run not built); pass --controller HOST:PORT or --skip-create`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-bench-provider-'));
+  const proc = spawn(process.execPath, [RUN_MAIN, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`zeek-mgmt run did not come up within 20 s:\n${out}`)), 20000);
+    proc.stdout!.on('data', () => {
+      const m = /websocket port [^ ]*:(\d+)/i.exec(out);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`zeek-mgmt run exited with ${code}:\n${out}`)); });
+  });
+  return {
+    proc, host: '127.0.0.1', port, dir,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        process.kill(proc.pid!, 'SIGTERM');
+        await exited;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function benchCreate(o: Options): Promise<{ target: string; createMs: Stats; firstCreateMs: number }> {
+  let run: RunProcess | undefined;
+  let host: string;
+  let port: number;
+  if (o.controller !== undefined) {
+    const a = parseControllerAddress(o.controller);
+    host = a.host ?? '127.0.0.1';
+    port = a.port ?? 2149;
+  } else {
+    run = await startRun();
+    host = run.host;
+    port = run.port;
+  }
+  try {
+    const inputs = checkInputs({
+      controller: { host, port },
+      nodes: {
+        manager: { role: 'manager' },
+        logger: { role: 'logger' },
+        'worker-01': { role: 'worker', interface: 'lo' },
+        'worker-02': { role: 'worker', interface: fs.existsSync('/sys/class/net/eth0') ? 'eth0' : 'lo' },
+      },
+    }).inputs!;
+    const times: number[] = [];
+    for (let i = 0; i < o.creates; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await provider.create(inputs);
+      times.push(ms(t0));
+      const outs = r.outs as ClusterOutputs;
+      const failed = Object.entries(outs.results).filter(([, x]) => !x.success);
+      if (Object.keys(outs.deployed.nodes).length !== 4 || failed.length > 0) throw new Error(`create did not deploy the mini config: ${JSON.stringify(outs.results)}`);
+      await provider.delete(r.id, r.outs);
+    }
+    return { target: run ? 'zeek-mgmt run (emulated nodes)' : `${host}:${port}`, createMs: stats(times), firstCreateMs: times[0] };
+  } finally {
+    await run?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const diff = await benchDiff(o);
+  const create = o.skipCreate ? null : await benchCreate(o);
+  const result = { node: process.version, cpus: os.cpus().length, iterations: o.iterations, diff, diffTargetMs: DIFF_TARGET_MS, create, createTargetMs: CREATE_TARGET_MS };
+  if (o.json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  const f = (x: number): string => x.toFixed(2);
+  console.log(`provider bench (Node ${result.node}, ${result.cpus} CPUs)`);
+  console.log(`  diff of two ${diff.nodes}-node configurations, ${o.iterations} iterations`);
+  console.log(`    diff()     median ${f(diff.diffMs.median)} ms   p95 ${f(diff.diffMs.p95)} ms   max ${f(diff.diffMs.max)} ms   target < ${DIFF_TARGET_MS} ms: ${diff.diffMs.p95 < DIFF_TARGET_MS ? 'met' : 'NOT met'} (p95)`);
+  console.log(`    check()    median ${f(diff.checkMs.median)} ms   p95 ${f(diff.checkMs.p95)} ms`);
+  if (create) {
+    console.log(`  create of the mini config end to end against ${create.target}, ${o.creates} creates`);
+    console.log(`    create()   median ${f(create.createMs.median)} ms   p95 ${f(create.createMs.p95)} ms   first ${f(create.firstCreateMs)} ms   target < ${CREATE_TARGET_MS} ms: ${create.createMs.max < CREATE_TARGET_MS ? 'met' : 'NOT met'} (max)`);
+  } else console.log('  create: skipped');
+}
+
+main().catch((err: Error) => {
+  console.error(`bench failed: ${err.message}`);
+  process.exitCode = 1;
+});
