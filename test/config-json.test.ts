@@ -152,6 +152,10 @@ describe('config json: get-config --as-json output and JSON input', () => {
       assert.equal(parseConfigurationJson('{"id": "file-id"}', { ...OPTS, id: 'given' }).id, 'file-id');
     });
 
+    it('takes the file name alone as second argument', () => {
+      assert.throws(() => parseConfigurationJson('{"nodes": 1}', 'my.json'), /^ConfigFileError: my\.json, field nodes: /);
+    });
+
     it('keeps an env variable named __proto__ as a plain key', () => {
       const cfg = parseConfigurationJson('{"nodes": [{"name": "w", "role": "WORKER", "env": {"__proto__": "x"}}]}', OPTS);
       assert.deepEqual(Object.keys(cfg.nodes[0].env), ['__proto__']);

@@ -47,9 +47,11 @@ function jsonSyntaxProblem(text: string, fallback: string): { reason: string; li
 
 /**
  * Parses JSON cluster configuration text. The file's "id" wins; without one, opts.id or a
- * fresh UUID. Throws ConfigFileError naming the file and the field.
+ * fresh UUID. The second argument may be just the file name. Throws ConfigFileError
+ * naming the file and the field.
  */
-export function parseConfigurationJson(text: string, opts: ParseConfigurationOptions = {}): Configuration {
+export function parseConfigurationJson(text: string, options: ParseConfigurationOptions | string = {}): Configuration {
+  const opts: ParseConfigurationOptions = typeof options === 'string' ? { fileName: options } : options;
   const fileName = opts.fileName ?? '<string>';
   const source = text.startsWith('\ufeff') ? text.slice(1) : text;
   let raw: unknown;
