@@ -67,6 +67,10 @@ export function parseRedefText(text: string, file: string): Assignment[] {
       continue;
     }
     const stmtLine = line;
+    if (!/^redef\b/.test(rest)) {
+      errors.push(`${file}:${stmtLine}: only "redef NAME = VALUE;" statements are supported, got "${rest.split('\n')[0].slice(0, 60)}"`);
+      break;
+    }
     const end = findStatementEnd(rest);
     if (end < 0) {
       errors.push(`${file}:${stmtLine}: statement does not end with ";"`);
