@@ -42,7 +42,7 @@ export function encodeSubscriptions(topics: string[]): string {
 
 /** A data message as sent by a client: `{"type":"data-message","topic":…,"@data-type":…,"data":…}`. */
 export function parseDataMessage(text: string, limits: DecodeLimits = DEFAULT_LIMITS): DataMessage {
-  return fastDataMessage(text, limits) ?? dataMessageFrom(parseJsonText(text, limits), limits);
+  return fastDataMessage(text, limits) ?? dataMessageFromJson(parseJsonText(text, limits), limits);
 }
 
 /** The one-pass reader for well-formed data messages; undefined leaves the decision (and any error) to the general path. */
@@ -50,7 +50,8 @@ function fastDataMessage(text: string, limits: DecodeLimits): DataMessage | unde
   return text.length <= limits.maxTextLength ? fastParseDataMessage(text, limits) : undefined;
 }
 
-function dataMessageFrom(json: unknown, limits: DecodeLimits): DataMessage {
+/** A data message from already-parsed JSON (numbers beyond 2^53 must have been kept exact, as parseJsonText does). */
+export function dataMessageFromJson(json: unknown, limits: DecodeLimits = DEFAULT_LIMITS): DataMessage {
   const env = DataEnvelope.safeParse(json);
   if (!env.success) throw new WireError('deserialization_failed', `not a data message: ${issues(env.error)}`);
   return { type: 'data-message', topic: env.data.topic, data: decodeData(json, limits) };
@@ -84,6 +85,6 @@ export function parseServerMessage(text: string, limits: DecodeLimits = DEFAULT_
     if (!r.success) throw new WireError('deserialization_failed', `malformed error message: ${issues(r.error)}`);
     return r.data;
   }
-  if (type === 'data-message') return dataMessageFrom(json, limits);
+  if (type === 'data-message') return dataMessageFromJson(json, limits);
   throw new WireError('deserialization_failed', `unknown message type ${JSON.stringify(type ?? null)}`);
 }

@@ -162,7 +162,9 @@ function readEnv(env: BrokerData, path: string): Record<string, string> {
   if (env.type !== 'table') throw new ShapeError(`node env must be a table, got ${env.type}`, path);
   const entries = env.value;
   for (let i = 0; i < entries.length; i++) {
-    const [k, v] = entries[i];
+    const entry = entries[i];
+    const k = entry[0];
+    const v = entry[1];
     if (k.type !== 'string') throw new ShapeError(`env key must be a string, got ${k.type}`, `${path}[${i}].key`);
     if (v.type !== 'string') throw new ShapeError(`env value must be a string, got ${v.type}`, `${path}[${i}].value`);
     // defineProperty, so that a variable named "__proto__" is kept as an ordinary entry.
