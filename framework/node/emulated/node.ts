@@ -36,7 +36,7 @@ function uid(): string {
 
 export class EmulatedNode {
   readonly startedAt = Date.now();
-  private readonly logs: LogWriter;
+  private logs!: LogWriter;
   private cluster!: LogStream;
   private conn!: LogStream;
   private peer: BrokerPeer | null = null;
@@ -48,17 +48,7 @@ export class EmulatedNode {
   readonly nodeTopic: string;
 
   constructor(readonly spec: NodeLaunchSpec, readonly env: NodeJS.ProcessEnv = process.env) {
-    const g = spec.globals;
-    const format: LogFormat = {
-      useJson: g['LogAscii::use_json'] === true || this.scriptEffects().useJson,
-      separator: typeof g['LogAscii::separator'] === 'string' ? (g['LogAscii::separator'] as string) : '\t',
-      setSeparator: typeof g['LogAscii::set_separator'] === 'string' ? (g['LogAscii::set_separator'] as string) : ',',
-      emptyField: typeof g['LogAscii::empty_field'] === 'string' ? (g['LogAscii::empty_field'] as string) : '(empty)',
-      unsetField: typeof g['LogAscii::unset_field'] === 'string' ? (g['LogAscii::unset_field'] as string) : '-',
-    };
-    if (format.useJson) spec.globals['LogAscii::use_json'] = true;
-    this.logs = new LogWriter(spec.directory, format);
-    this.nodeTopic = (g['Management::Node::node_topic'] as string) || 'zeek/management/node';
+    this.nodeTopic = (spec.globals['Management::Node::node_topic'] as string) || 'zeek/management/node';
   }
 
   /** Effects of well-known distribution scripts the node was given. */
@@ -101,8 +91,24 @@ export class EmulatedNode {
     Object.assign(this.spec.globals, parseRedefLenient(fs.readFileSync(file, 'utf8')));
   }
 
+  /** The log format, once the node's scripts have had their say. */
+  private openLogs(): void {
+    const spec = this.spec;
+    const g = spec.globals;
+    const format: LogFormat = {
+      useJson: g['LogAscii::use_json'] === true || this.scriptEffects().useJson,
+      separator: typeof g['LogAscii::separator'] === 'string' ? (g['LogAscii::separator'] as string) : '\t',
+      setSeparator: typeof g['LogAscii::set_separator'] === 'string' ? (g['LogAscii::set_separator'] as string) : ',',
+      emptyField: typeof g['LogAscii::empty_field'] === 'string' ? (g['LogAscii::empty_field'] as string) : '(empty)',
+      unsetField: typeof g['LogAscii::unset_field'] === 'string' ? (g['LogAscii::unset_field'] as string) : '-',
+    };
+    if (format.useJson) spec.globals['LogAscii::use_json'] = true;
+    this.logs = new LogWriter(spec.directory, format);
+  }
+
   async start(): Promise<void> {
     const s = this.spec;
+    this.openLogs();
     this.cluster = this.logs.stream('cluster', [{ name: 'ts', type: 'time' }, { name: 'node', type: 'string' }, { name: 'message', type: 'string' }]);
     this.conn = this.logs.stream('conn', CONN_FIELDS.map((f) => ({ ...f })));
     const loaded = this.logs.stream('loaded_scripts', [{ name: 'name', type: 'string' }]);
@@ -226,6 +232,6 @@ export class EmulatedNode {
     this.peer?.close();
     this.brokerServer?.close();
     this.metrics?.close();
-    this.logs.closeAll();
+    this.logs?.closeAll();
   }
 }
