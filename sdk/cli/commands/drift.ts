@@ -1,0 +1,31 @@
+// drift [FILE] [--format json|markdown]: desired (FILE), staged, deployed and running
+// state side by side. Exit 0: in sync, 2: drifted, 1: error.
+
+import type { Configuration } from '../../model/schemas';
+import type { CommandContext } from '../command';
+import { loadValidConfiguration } from '../desired';
+import { buildDriftReport, renderDriftMarkdown } from '../drift-report';
+import { fetchConfiguration, fetchInstances, fetchRunning } from '../fetch-state';
+import { printJson } from '../output';
+import { withController } from '../session';
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const file = ctx.args.config as string | null;
+  let desired: Configuration | null = null;
+  if (file) {
+    desired = await loadValidConfiguration(ctx, file);
+    if (desired === null) return 1;
+  }
+  return withController(ctx, async (s) => {
+    const staged = await fetchConfiguration(ctx, s, false);
+    const deployed = await fetchConfiguration(ctx, s, true);
+    const connected = await fetchInstances(ctx, s);
+    const running = await fetchRunning(s);
+    const report = buildDriftReport({
+      desired, desiredSource: file ? (file === '-' ? '<stdin>' : file) : null, staged, deployed, running, connected,
+    });
+    if (ctx.args.format === 'json') printJson(ctx, report);
+    else ctx.io.stdout.write(renderDriftMarkdown(report));
+    return report.in_sync ? 0 : 2;
+  });
+}

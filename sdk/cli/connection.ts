@@ -1,0 +1,127 @@
+// Connecting to the controller with zeek-client's settings and log lines
+// (controller.py): [controller] host/port, [ssl] enable/certificate/keyfile/cafile/
+// capath/passphrase, [client] peering_attempts, peering_retry_delay_secs and
+// request_timeout_secs. Failures are logged as one error line and yield null.
+
+import type { ControllerClient } from '../client/controller-client';
+import type { ClientTlsSettings } from '../transport/tls';
+import type { CommandContext } from './command';
+import { SettingsError } from './settings';
+
+export interface ControllerTarget {
+  host: string;
+  port: number;
+  /** "host:port" as zeek-client prints it in messages. */
+  remote: string;
+}
+
+/** Reads and checks the connection settings; logs and returns null when unusable. */
+export function controllerTarget(ctx: CommandContext): ControllerTarget | null {
+  const { settings, log } = ctx;
+  let host: string;
+  let portText: string;
+  try {
+    host = settings.get('controller', 'host');
+    portText = settings.get('controller', 'port');
+  } catch (err) {
+    log.error((err as Error).message);
+    return null;
+  }
+  const remote = `${host}:${portText}`;
+  let port: number;
+  try {
+    port = settings.getInt('controller', 'port');
+  } catch {
+    log.error(`cannot configure connection to ${remote}: controller port "${portText}" is not a number`);
+    return null;
+  }
+  if (port < 1 || port > 65535) {
+    log.error(`cannot configure connection to ${remote}: controller port number ${port} outside valid range`);
+    return null;
+  }
+  if (host === '') {
+    log.error(`cannot configure connection to ${remote}: controller host is empty`);
+    return null;
+  }
+  return { host, port, remote };
+}
+
+/** zeek-client's create_controller(): configure, connect, peer. Null (after an error line) on failure. */
+export async function connectController(ctx: CommandContext): Promise<ControllerClient | null> {
+  const { settings, log } = ctx;
+  const target = controllerTarget(ctx);
+  if (target === null) return null;
+  const { host, port, remote } = target;
+
+  let tls: ClientTlsSettings | undefined;
+  let attempts: number;
+  let retryDelay: number;
+  let requestTimeout: number;
+  try {
+    if (settings.hasOption('ssl', 'disable')) {
+      log.warning("The ssl.disable setting is deprecated and ignored. Controller connections now default to plaintext. Use ssl.enabled to enable encryption. See 'zeek-client show-settings' for details.");
+    }
+    if (settings.getBoolean('ssl', 'enable')) {
+      tls = {
+        certificate: settings.get('ssl', 'certificate') || undefined,
+        keyfile: settings.get('ssl', 'keyfile') || undefined,
+        cafile: settings.get('ssl', 'cafile') || undefined,
+        capath: settings.get('ssl', 'capath') || undefined,
+        passphrase: settings.get('ssl', 'passphrase') || undefined,
+      };
+      // Checks that the files exist, with zeek-client's messages.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require('../transport/tls') as typeof import('../transport/tls')).clientTlsOptions(tls);
+    }
+    attempts = settings.getInt('client', 'peering_attempts');
+    retryDelay = settings.getFloat('client', 'peering_retry_delay_secs');
+    requestTimeout = settings.getFloat('client', 'request_timeout_secs');
+  } catch (err) {
+    if (err instanceof SettingsError) log.error(err.message);
+    else log.error(`cannot configure connection to ${remote}: ${(err as Error).message}`);
+    return null;
+  }
+  if (!(retryDelay >= 0) || !(requestTimeout > 0)) {
+    log.error(`cannot configure connection to ${remote}: client.peering_retry_delay_secs must be >= 0 and client.request_timeout_secs > 0`);
+    return null;
+  }
+
+  log.info(`connecting to controller ${remote}`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ControllerClient: Client } = require('../client/controller-client') as typeof import('../client/controller-client');
+  try {
+    const client = await Client.connect({
+      host,
+      port,
+      tls,
+      peeringAttempts: Math.max(1, attempts),
+      peeringRetryDelaySecs: retryDelay,
+      requestTimeoutSecs: requestTimeout,
+      appName: 'zeek-mgmt',
+      onRetry: (_n, err) => log.debug(`${/ECONNREFUSED/.test(String((err as NodeJS.ErrnoException).code ?? err.message)) ? 'connection refused' : `connection attempt failed (${err.message})`} for controller ${remote}`),
+    });
+    log.info(`peered with controller ${remote}`);
+    return client;
+  } catch (err) {
+    log.error(connectFailure(err as Error, remote, Math.max(1, attempts)));
+    return null;
+  }
+}
+
+function connectFailure(err: Error, remote: string, attempts: number): string {
+  const cause = (err as { cause?: Error }).cause ?? err;
+  const code = (cause as NodeJS.ErrnoException).code;
+  const detail = code === 'ECONNREFUSED' ? 'connection refused' : cause.message;
+  if (/failed after \d+ attempt/.test(err.message)) {
+    return `websocket connection to ${remote} timed out in connect() (${attempts} attempt${attempts === 1 ? '' : 's'}, last: ${detail})`;
+  }
+  if (/handshake/.test(err.message)) return `websocket error in handshake with controller ${remote}: ${err.message}`;
+  if (/certificate|SSL|TLS|ssl/i.test(err.message)) return `socket TLS error in connect() with controller ${remote}: ${err.message}`;
+  return `socket error in connect() with controller ${remote}: ${detail}`;
+}
+
+/** The "no response received: ..." reason for a failed transaction. */
+export function noResponseReason(err: Error, remote: string): string {
+  if (err.name === 'RequestTimeoutError') return `websocket connection to ${remote} timed out`;
+  return err.message;
+}

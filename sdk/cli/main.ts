@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// zeek-mgmt: zeek-client's command line (same arguments, settings, output and exit
+// codes) plus plan, apply, drift and run. Start-up time matters: this file loads only
+// the argument parser and the settings; each command loads what it needs (ws, zod, the
+// codec) when it runs.
+
+import * as path from 'node:path';
+import { ArgumentError, HelpRequested, Namespace } from './argparse';
+import { CommandContext, CommandModule } from './command';
+import { Logger } from './log';
+import { createParser } from './parser';
+import { defaultConfigFile, Settings, SettingsError } from './settings';
+import { packageVersion } from './version';
+
+export interface MainIo {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+const COMMAND_MODULES: Record<string, string> = {
+  deploy: './commands/deploy',
+  'deploy-config': './commands/deploy-config',
+  'get-config': './commands/get-config',
+  'get-id-value': './commands/get-id-value',
+  'get-instances': './commands/get-instances',
+  'get-nodes': './commands/get-nodes',
+  monitor: './commands/monitor',
+  restart: './commands/restart',
+  'stage-config': './commands/stage-config',
+  'show-settings': './commands/show-settings',
+  'test-timeout': './commands/test-timeout',
+  plan: './commands/plan',
+  apply: './commands/apply',
+  drift: './commands/drift',
+};
+
+/** The program name: "zeek-client" when run through a link of that name, else "zeek-mgmt". */
+export function programName(argv1: string | undefined): string {
+  const base = path.basename(argv1 ?? '').replace(/\.(js|ts)$/, '');
+  return base === 'zeek-client' ? 'zeek-client' : 'zeek-mgmt';
+}
+
+/** argparse's help width: $COLUMNS or the terminal's columns, minus 2; 78 otherwise. */
+function helpWidth(io: MainIo): number {
+  const cols = Number(io.env.COLUMNS);
+  if (Number.isInteger(cols) && cols > 0) return cols - 2;
+  if (io.stdout.isTTY && io.stdout.columns) return io.stdout.columns - 2;
+  return 78;
+}
+
+function hostPort(settings: Settings): string {
+  return `${settings.raw('controller', 'host') ?? ''}:${settings.raw('controller', 'port') ?? ''}`;
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(argv: readonly string[], prog: string, io: MainIo): Promise<number> {
+  const write = (s: NodeJS.WritableStream, text: string): void => {
+    s.write(text);
+  };
+
+  // Settings known before parsing (the environment) show in --controller's help.
+  const early = new Settings();
+  early.updateFromEnv(io.env);
+  const configFile = defaultConfigFile(io.env);
+  const parser = createParser({ prog, configFile, controller: hostPort(early), width: helpWidth(io) });
+
+  let args: Namespace;
+  try {
+    args = parser.parse(argv);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      write(io.stdout, err.parser.formatHelp());
+      return 0;
+    }
+    if (err instanceof ArgumentError) {
+      write(io.stderr, err.parser.formatUsage());
+      write(io.stderr, `${err.parser.prog}: error: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  if (args.command === 'run') {
+    // The daemons parse their own arguments; loaded only when asked for.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const run = require('../../framework/run') as { runMain: (argv: string[]) => Promise<number> | number };
+    return run.runMain(args.args as string[]);
+  }
+
+  // Settings in zeek-client's order of precedence: defaults < file < environment < --set < --controller < -v.
+  const settings = new Settings();
+  const problems: string[] = [];
+  let fatal: string | null = null;
+  try {
+    settings.updateFromFile(args.configfile as string);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    fatal = err.message;
+  }
+  problems.push(...settings.updateFromEnv(io.env));
+  try {
+    problems.push(...settings.updateFromArgs({
+      set: args.set as string[],
+      controller: args.controller as string | null,
+      verbose: args.verbose as number | null,
+    }));
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    fatal ??= err.message;
+  }
+
+  if (args.version && fatal === null) {
+    write(io.stdout, `${packageVersion()}\n`);
+    return 0;
+  }
+
+  let verbosity = 0;
+  let rich = false;
+  try {
+    verbosity = settings.getInt('client', 'verbosity');
+    rich = settings.getBoolean('client', 'rich_logging_format');
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    fatal ??= err.message;
+  }
+  const log = new Logger({ verbosity, rich, quiet: args.quiet === true, write: (line) => write(io.stderr, line) });
+
+  if (fatal !== null) {
+    log.error(fatal);
+    return 1;
+  }
+  for (const p of problems) log.error(p);
+
+  const command = args.command as string | null;
+  if (!command) {
+    log.error('please provide a command to execute.');
+    return 1;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(COMMAND_MODULES[command]) as CommandModule;
+  const ctx: CommandContext = { args, settings, log, io, prog };
+  return mod.run(ctx);
+}
+
+if (require.main === module) {
+  const prog = programName(process.argv[1]);
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    // zeek-client treats Ctrl-C as a normal end (exit 0).
+    interrupted = true;
+    process.exit(0);
+  });
+  main(process.argv.slice(2), prog, { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin })
+    .catch((err: Error) => {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    })
+    .then((code) => {
+      if (interrupted) return;
+      process.exitCode = code;
+      // Let stdout drain (pipes may be asynchronous), then end even if a socket lingers.
+      process.stdout.write('', () => process.exit(code));
+    });
+}
