@@ -116,7 +116,7 @@ describe('emulated nodes', function () {
     before(async () => {
       const cluster = clusterOf(base);
       for (const n of ['manager', 'logger', 'worker-01']) launch(spec(n, path.join(root, n), cluster, agent.port, ['Broker::default_port=10001/tcp']));
-      await waitFor('three hellos', () => agent.hellos.length >= 3, 10000);
+      await waitFor('hellos from manager, logger and worker-01', () => ['manager', 'logger', 'worker-01'].every((n) => agent.hellos.includes(n)), 10000);
     });
 
     it('checks in with its agent', () => {
@@ -198,7 +198,7 @@ describe('emulated nodes', function () {
       await agent.server.close();
       agent.hellos.length = 0;
       agent = await startAgent(port);
-      await waitFor('hellos after the agent restart', () => agent.hellos.length >= 3, 10000);
+      await waitFor('hellos after the agent restart', () => ['manager', 'logger', 'worker-01'].every((n) => agent.hellos.includes(n)), 10000);
     });
   });
 
