@@ -126,7 +126,7 @@ describe('emulated nodes', function () {
 
     it('answers get_id_value with Zeek-style JSON from its configuration', async () => {
       const byNode = (rs: Result[]) => new Map(rs.map((r) => [r.node!, r]));
-      const node = byNode(await dispatch(agent, ['get_id_value', 'Cluster::node'], [], 3));
+      const node = byNode(await dispatch(agent, ['get_id_value', 'Cluster::node'], ['manager', 'logger', 'worker-01'], 3));
       for (const n of ['manager', 'logger', 'worker-01']) {
         assert.equal(node.get(n)!.success, true);
         assert.deepEqual(node.get(n)!.data, B.str(JSON.stringify(n)));
