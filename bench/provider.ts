@@ -14,19 +14,17 @@
 // Usage: node dist/bench/provider.js [--iterations N] [--creates N] [--nodes N]
 //                                    [--controller HOST:PORT] [--skip-create] [--json]
 
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { checkInputs, zeekClusterProvider as provider } from '../provider/dynamic-provider';
 import { CheckedInputs, ClusterOutputs, parseControllerAddress } from '../provider/inputs';
+import { LocalCluster, startLocalCluster } from '../provider/local-cluster';
 import { canonicalConfiguration } from '../provider/normalize';
 import { assignPorts } from '../sdk/ports/auto-assign';
 import { buildConfiguration } from './codec';
 
 const DIFF_TARGET_MS = 50;
 const CREATE_TARGET_MS = 1500;
-const RUN_MAIN = path.resolve(__dirname, '..', 'framework', 'run.js');
 
 interface Options { iterations: number; creates: number; nodes: number; controller?: string; skipCreate: boolean; json: boolean }
 
@@ -115,39 +113,8 @@ async function benchDiff(o: Options): Promise<{ nodes: number; diffMs: Stats; ch
   return { nodes: Object.keys(news.nodes).length, diffMs: stats(diffs), checkMs: stats(checks) };
 }
 
-interface RunProcess { proc: ChildProcess; host: string; port: number; dir: string; stop: () => Promise<void> }
-
-/** Starts `zeek-mgmt run` with emulated nodes in a temp dir and waits until its controller answers. */
-async function startRun(): Promise<RunProcess> {
-  if (!fs.existsSync(RUN_MAIN)) throw new Error(`${RUN_MAIN} is missing (zeek-mgmt run not built); pass --controller HOST:PORT or --skip-create`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-bench-provider-'));
-  const proc = spawn(process.execPath, [RUN_MAIN, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`zeek-mgmt run did not come up within 20 s:\n${out}`)), 20000);
-    proc.stdout!.on('data', () => {
-      const m = /websocket port [^ ]*:(\d+)/i.exec(out);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-    });
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`zeek-mgmt run exited with ${code}:\n${out}`)); });
-  });
-  return {
-    proc, host: '127.0.0.1', port, dir,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        process.kill(proc.pid!, 'SIGTERM');
-        await exited;
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function benchCreate(o: Options): Promise<{ target: string; createMs: Stats; firstCreateMs: number }> {
-  let run: RunProcess | undefined;
+  let run: LocalCluster | undefined;
   let host: string;
   let port: number;
   if (o.controller !== undefined) {
@@ -155,7 +122,7 @@ async function benchCreate(o: Options): Promise<{ target: string; createMs: Stat
     host = a.host ?? '127.0.0.1';
     port = a.port ?? 2149;
   } else {
-    run = await startRun();
+    run = await startLocalCluster();
     host = run.host;
     port = run.port;
   }

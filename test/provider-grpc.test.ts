@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { PROVIDER_MODULES, serializableProvider } from '../provider/serializable-provider';
-import { AGENT_NAME, BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
+import { BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
 
 /* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
 const grpc = require('@grpc/grpc-js');
@@ -31,12 +31,12 @@ type Props = Record<string, any>;
 
 /** The compiled provider (what the plugin loads) must be at least as new as its sources. */
 function assertCompiledProviderCurrent(): void {
-  const compiled = PROVIDER_MODULES.compiled;
-  if (!fs.existsSync(compiled)) throw new Error(`${compiled} is missing: run "npm run build" first (npm test does)`);
-  const built = fs.statSync(compiled).mtimeMs;
-  const dir = path.resolve(__dirname, '../provider');
-  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.ts'))) {
-    if (fs.statSync(path.join(dir, f)).mtimeMs > built) throw new Error(`dist/ is older than provider/${f}: run "npm run build" first (npm test does)`);
+  const src = path.resolve(__dirname, '../provider');
+  const out = path.dirname(PROVIDER_MODULES.compiled);
+  for (const f of fs.readdirSync(src).filter((x) => x.endsWith('.ts'))) {
+    const js = path.join(out, f.replace(/\.ts$/, '.js'));
+    if (!fs.existsSync(js)) throw new Error(`${js} is missing: run "npm run build" first (npm test does)`);
+    if (fs.statSync(path.join(src, f)).mtimeMs > fs.statSync(js).mtimeMs) throw new Error(`${js} is older than provider/${f}: run "npm run build" first (npm test does)`);
   }
 }
 
@@ -171,11 +171,11 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
   };
 
   const program = (workers: string[]): Props => ({
-    instances: { [AGENT_NAME]: {} },
+    instances: { [cluster.agentName]: {} },
     nodes: {
-      manager: { instance: AGENT_NAME, role: 'manager' },
-      logger: { instance: AGENT_NAME, role: 'logger' },
-      ...Object.fromEntries(workers.map((w) => [w, { instance: AGENT_NAME, role: 'worker', interface: 'lo' }])),
+      manager: { instance: cluster.agentName, role: 'manager' },
+      logger: { instance: cluster.agentName, role: 'logger' },
+      ...Object.fromEntries(workers.map((w) => [w, { instance: cluster.agentName, role: 'worker', interface: 'lo' }])),
     },
   });
 
@@ -195,7 +195,7 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     assert.equal(created.id, id);
     assert.equal(created.properties.__provider, providerText, 'the plugin keeps the provider with the state');
     assert.deepEqual(Object.keys(created.properties.deployed.nodes), ['logger', 'manager', 'worker-01', 'worker-02']);
-    assert.equal(created.properties.deployed.nodes.manager.port, 2200);
+    assert.equal(created.properties.deployed.nodes.manager.port, cluster.brokerStartPort);
     assert.equal(created.properties.results['worker-02'].success, true);
 
     // pulumi preview, unchanged program: Check, Diff -> no change.
@@ -217,7 +217,7 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     // Someone deploys by hand; pulumi refresh: Read sees it, in properties and in inputs.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-oob-'));
     try {
-      fs.writeFileSync(path.join(dir, 'c.ini'), `[instances]\n${AGENT_NAME}\n\n[manager]\ninstance = ${AGENT_NAME}\nrole = manager\n\n[worker-01]\ninstance = ${AGENT_NAME}\nrole = worker\ninterface = eth0\n`);
+      fs.writeFileSync(path.join(dir, 'c.ini'), `[instances]\n${cluster.agentName}\n\n[manager]\ninstance = ${cluster.agentName}\nrole = manager\n\n[worker-01]\ninstance = ${cluster.agentName}\nrole = worker\ninterface = lo\nenv = MODE=out-of-band\n`);
       await promisify(execFile)(process.execPath, [CLI_MAIN, '--controller', id, 'deploy-config', path.join(dir, 'c.ini')], { timeout: 20000 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -225,10 +225,10 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     const refreshed = await rpc.read(id, updated, grown.inputs);
     assert.equal(refreshed.id, id);
     assert.deepEqual(Object.keys(refreshed.properties.deployed.nodes), ['manager', 'worker-01']);
-    assert.equal(refreshed.properties.deployed.nodes['worker-01'].interface, 'eth0');
+    assert.deepEqual(refreshed.properties.deployed.nodes['worker-01'].env, { MODE: 'out-of-band' });
     assert.deepEqual(refreshed.inputs?.nodes, {
-      manager: { instance: AGENT_NAME, role: 'MANAGER' },
-      'worker-01': { instance: AGENT_NAME, role: 'WORKER', interface: 'eth0' },
+      manager: { instance: cluster.agentName, role: 'MANAGER' },
+      'worker-01': { instance: cluster.agentName, role: 'WORKER', interface: 'lo', env: { MODE: 'out-of-band' } },
     });
     assert.equal(refreshed.properties.__provider, providerText);
     // The next preview (program unchanged) shows the drift as a change to undo.
@@ -248,25 +248,28 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     bad.nodes.w1.instance = 'agent-elsewhere';
     const r = await rpc.check({}, bad);
     assert.deepEqual(r.failures, [
-      { property: '', reason: `multiple nodes on instance '${AGENT_NAME}' using port 2300/tcp` },
+      { property: '', reason: `multiple nodes on instance '${cluster.agentName}' using port 2300/tcp` },
       { property: '', reason: "node 'w1' has undeclared instance name 'agent-elsewhere'" },
     ].sort((a, b) => (a.reason < b.reason ? -1 : 1)));
   });
 
   it('a node that fails to launch fails Create as an initialisation error with its stderr', async () => {
     const p = program([]);
-    p.nodes['worker-bad'] = { instance: AGENT_NAME, role: 'worker', interface: BAD_INTERFACE };
+    p.nodes['worker-bad'] = { instance: cluster.agentName, role: 'worker', interface: BAD_INTERFACE };
     const { inputs } = await rpc.check({}, p);
     const err: any = await rpc.create(inputs).then(() => null, (e: unknown) => e);
     assert.ok(err, 'create must fail');
     assert.equal(err.code, grpc.status.UNKNOWN);
-    assert.match(err.details, new RegExp(`node 'worker-bad' on instance '${AGENT_NAME}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
+    assert.match(err.details, new RegExp(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
     // The engine reads ErrorResourceInitFailed from grpc-status-details-bin: the resource exists, with these outputs.
     const bin = err.metadata.get('grpc-status-details-bin')[0];
     const status = statusproto.Status.deserializeBinary(new Uint8Array(bin));
     const detail = provproto.ErrorResourceInitFailed.deserializeBinary(status.getDetailsList()[0].getValue());
     assert.equal(detail.getId(), `${cluster.host}:${cluster.port}`);
-    assert.equal(detail.getReasonsList().length, 1);
+    // One reason per failure: the node's, and (as with Zeek, whose agent gives up on a node that never checks in) possibly "request timed out".
+    const reasons: string[] = detail.getReasonsList();
+    assert.ok(reasons.some((r) => r.startsWith(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface`)), reasons.join('\n'));
+    assert.ok(reasons.every((r) => r.includes('worker-bad') || r === 'request timed out'), reasons.join('\n'));
     const props = detail.getProperties().toJavaScript();
     assert.equal(props.results['worker-bad'].success, false);
     await rpc.delete(detail.getId(), { ...props, __provider: providerText });

@@ -13,7 +13,7 @@ import { checkInputs, ClusterInitError, zeekClusterProvider as provider } from '
 import { CheckedInputs, ClusterOutputs } from '../provider/inputs';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { configurationOf } from '../sdk/client/result-data';
-import { AGENT_NAME, BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
+import { BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
 
 const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
 
@@ -69,16 +69,16 @@ describe('ZeekCluster provider against a live controller', function () {
     const outs = created.outs as ClusterOutputs;
     assert.equal(outs.deployed.id, outs.configurationId);
     assert.deepEqual(Object.keys(outs.deployed.nodes), ['logger', 'manager', 'worker-01', 'worker-02']);
-    assert.equal(outs.deployed.nodes.manager.port, 2200, 'the controller auto-assigns the manager 2200');
-    assert.equal(outs.deployed.nodes.logger.port, 2201);
+    assert.equal(outs.deployed.nodes.manager.port, cluster.brokerStartPort, 'the controller auto-assigns the manager the first port');
+    assert.equal(outs.deployed.nodes.logger.port, cluster.brokerStartPort + 1);
     assert.equal(outs.deployed.nodes['worker-01'].port, undefined);
     assert.equal(typeof outs.deployed.nodes['worker-01'].metrics_port, 'number');
-    assert.deepEqual(outs.results, Object.fromEntries(['logger', 'manager', 'worker-01', 'worker-02'].map((n) => [n, { instance: AGENT_NAME, success: true }])));
+    assert.deepEqual(outs.results, Object.fromEntries(['logger', 'manager', 'worker-01', 'worker-02'].map((n) => [n, { instance: cluster.agentName, success: true }])));
     for (const n of ['logger', 'manager', 'worker-01', 'worker-02']) {
-      assert.equal(outs.nodeStatus[n]?.instance, AGENT_NAME, `status of ${n}`);
+      assert.equal(outs.nodeStatus[n]?.instance, cluster.agentName, `status of ${n}`);
       assert.ok(['RUNNING', 'PENDING'].includes(outs.nodeStatus[n].state), `${n} is ${outs.nodeStatus[n].state}`);
     }
-    assert.equal(outs.nodeStatus[AGENT_NAME]?.mgmt_role, 'AGENT');
+    assert.equal(outs.nodeStatus[cluster.agentName]?.mgmt_role, 'AGENT');
     assert.deepEqual(outs.nodes, inputs.nodes, 'the outputs carry the checked inputs');
 
     // diff: the same program against what was deployed: no change.
@@ -112,7 +112,7 @@ describe('ZeekCluster provider against a live controller', function () {
     assert.notEqual(props.configurationId, updated.configurationId);
     const readInputs = read.inputs as CheckedInputs;
     assert.deepEqual(Object.keys(readInputs.nodes), ['logger', 'manager', 'worker-01']);
-    assert.deepEqual(readInputs.nodes.manager, { instance: AGENT_NAME, role: 'MANAGER' }, 'ports the controller assigned stay out of the inputs');
+    assert.deepEqual(readInputs.nodes.manager, { instance: cluster.agentName, role: 'MANAGER' }, 'ports the controller assigned stay out of the inputs');
     assert.deepEqual(readInputs.controller, updated.controller);
     assert.equal(props.nodeStatus['worker-02'], undefined);
     // The program still wants five nodes: the next preview shows the difference.
@@ -142,7 +142,7 @@ describe('ZeekCluster provider against a live controller', function () {
     const err = await provider.create(inputs).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof ClusterInitError, `expected ClusterInitError, got ${err}`);
     assert.equal(err.id, `127.0.0.1:${cluster.port}`);
-    assert.match(err.message, new RegExp(`node 'worker-bad' on instance '${AGENT_NAME}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
+    assert.match(err.message, new RegExp(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
     assert.doesNotMatch(err.message, /worker-ok/);
     const props = err.properties as unknown as ClusterOutputs;
     assert.equal(props.results['worker-bad'].success, false);
