@@ -331,11 +331,6 @@ function formatReal(v: number): string {
 // (which it escapes when unpaired).
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** JSON string literal; a plain copy between quotes when nothing needs escaping (several times faster than JSON.stringify). */
-function quote(v: string): string {
-  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
-}
-
 function describeValue(v: unknown): string {
   try {
     const s = JSON.stringify(v);
@@ -394,13 +389,15 @@ function writeBody(d: BrokerData, out: TextSink): void {
     case 'string': {
       const v: unknown = d.value;
       if (typeof v !== 'string') throw encodeFailure(`string value must be a string, got ${typeof v}`);
-      out.s += '"@data-type":"string","data":' + quote(v) + '}';
+      if (NEEDS_ESCAPE.test(v)) out.s += '"@data-type":"string","data":' + JSON.stringify(v) + '}';
+      else out.s += '"@data-type":"string","data":"' + v + '"}';
       return;
     }
     case 'enum-value': {
       const v: unknown = d.value;
       if (typeof v !== 'string' || v === '') throw encodeFailure(`enum-value must be a non-empty string, got ${describeValue(v)}`);
-      out.s += '"@data-type":"enum-value","data":' + quote(v) + '}';
+      if (NEEDS_ESCAPE.test(v)) out.s += '"@data-type":"enum-value","data":' + JSON.stringify(v) + '}';
+      else out.s += '"@data-type":"enum-value","data":"' + v + '"}';
       return;
     }
     case 'address': {

@@ -49,6 +49,17 @@ const TABLE_HEAD = /\{"@data-type":"table","data":\[/y;
 const ENTRY_KEY = /\{"key":/y;
 const ENTRY_VALUE = /,"value":/y;
 
+/** The value of the optionally signed decimal digits s[from, to), already checked by a regex. */
+function digitsValue(s: string, from: number, to: number): bigint {
+  // Up to 15 digits are exact in a double, which skips the string copy BigInt(text) needs.
+  const negative = s.charCodeAt(from) === 45;
+  const start = negative ? from + 1 : from;
+  if (to - start > 15) return BigInt(s.slice(from, to));
+  let n = 0;
+  for (let i = start; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+  return BigInt(negative ? -n : n);
+}
+
 function at(re: RegExp, s: string, p: number): boolean {
   re.lastIndex = p;
   return re.test(s);
@@ -177,13 +188,13 @@ class Reader {
       case 99: // c
         if (at(COUNT_VALUE, s, p)) {
           this.pos = COUNT_VALUE.lastIndex;
-          return { type: 'count', value: BigInt(s.slice(p + COUNT_PREFIX, this.pos - 1)) };
+          return { type: 'count', value: digitsValue(s, p + COUNT_PREFIX, this.pos - 1) };
         }
         break;
       case 105: // i
         if (at(INTEGER_VALUE, s, p)) {
           this.pos = INTEGER_VALUE.lastIndex;
-          return { type: 'integer', value: BigInt(s.slice(p + INTEGER_PREFIX, this.pos - 1)) };
+          return { type: 'integer', value: digitsValue(s, p + INTEGER_PREFIX, this.pos - 1) };
         }
         break;
       case 110: // n
@@ -194,13 +205,15 @@ class Reader {
         break;
       case 112: // p
         if (at(PORT_VALUE, s, p)) {
-          const end = PORT_VALUE.lastIndex;
-          const text = s.slice(p + PORT_PREFIX, end - 2);
-          const slash = text.indexOf('/');
-          const number = Number(text.slice(0, slash));
+          // the regex guarantees 1-5 digits, a slash and one of the four protocols
+          let q = p + PORT_PREFIX;
+          let number = 0;
+          for (let c = s.charCodeAt(q); c !== 47; c = s.charCodeAt(++q)) number = number * 10 + (c - 48);
           if (number <= 65535) {
-            this.pos = end;
-            return { type: 'port', value: { number, protocol: text.slice(slash + 1) as PortProtocol } };
+            const c = s.charCodeAt(q + 1);
+            const protocol: PortProtocol = c === 116 ? 'tcp' : c === 117 ? 'udp' : c === 105 ? 'icmp' : '?';
+            this.pos = PORT_VALUE.lastIndex;
+            return { type: 'port', value: { number, protocol } };
           }
         }
         break;
