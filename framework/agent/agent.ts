@@ -230,7 +230,9 @@ export class Agent {
   private onPeer(peer: Peer): void {
     if (topicMatches(peer.subscriptions, this.topic)) {
       this.log('info', `controller peered from ${peer.remoteAddress}:${peer.remotePort}`);
-      peer.sendEvent(this.topic, this.hello(false));
+      // Like Broker's peer_added, the greeting follows the handshake rather than riding
+      // along with its ack, so that a peer that just finished connecting is listening.
+      setTimeout(() => peer.sendEvent(this.topic, this.hello(false)), 50);
     }
   }
 
