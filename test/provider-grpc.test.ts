@@ -241,6 +241,18 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     assert.equal(gone.id, '');
   });
 
+  it('loads the provider of a state written from a checkout elsewhere (another CI workspace)', async () => {
+    const moved = providerText.split(path.resolve(__dirname, '..')).join('/nonexistent/old-workspace');
+    assert.notEqual(moved, providerText);
+    const req = new provproto.CheckRequest();
+    req.setUrn(URN);
+    req.setOlds(struct({}));
+    req.setNews(struct({ ...program(['w1']), __provider: moved }));
+    const resp = await call<any>(plugin!.client, 'check', req);
+    assert.deepEqual(resp.getFailuresList(), []);
+    assert.deepEqual(Object.keys(resp.getInputs().toJavaScript().nodes), ['logger', 'manager', 'w1']);
+  });
+
   it("check failures carry the controller's validation messages", async () => {
     const bad = program(['w1']);
     bad.nodes.manager.port = 2300;
