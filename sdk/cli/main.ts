@@ -90,7 +90,8 @@ export async function main(argv: readonly string[], prog: string, io: MainIo): P
   }
 
   // Settings in zeek-client's order of precedence: defaults < file < environment < --set < --controller < -v.
-  const settings = new Settings();
+  // As in zeek-client, the environment was applied once already (sections it adds come first).
+  const settings = early;
   const problems: string[] = [];
   let fatal: string | null = null;
   try {

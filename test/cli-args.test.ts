@@ -1,0 +1,145 @@
+// The command line as zeek-client's argparse defines it: help (compared with the
+// transcript), per-command usage, argparse's errors (exit 2), --version, logging flags.
+
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ArgumentError, ArgumentParser, HelpRequested, wrapText } from '../sdk/cli/argparse';
+import { createParser } from '../sdk/cli/parser';
+import { CLI_MAIN, cli, tempDir, transcriptOutput } from './cli-harness';
+
+const CONFIG_FILE = '/usr/local/zeek/etc/zeek-client.cfg';
+
+describe('zeek-mgmt command line', () => {
+  let dir: string;
+  let zeekClient: string;
+
+  before(() => {
+    dir = tempDir();
+    zeekClient = path.join(dir, 'zeek-client');
+    fs.symlinkSync(CLI_MAIN, zeekClient);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('run as zeek-client, --help is the transcript\'s, byte for byte', async () => {
+    const r = await cli(['--help'], { script: zeekClient });
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, transcriptOutput('zeek-client-help.console'));
+  });
+
+  it('run as zeek-mgmt, --help lists plan, apply, drift and run as well', async () => {
+    const r = await cli(['-h']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^usage: zeek-mgmt \[-h\] \[-c FILE\] \[--controller HOST:PORT\]\n {17}\[--set SECTION\.KEY=VAL\] \[--quiet \| --verbose\] \[--version\]\n {17}\{deploy,.*,test-timeout,plan,apply,drift,run\}\n {17}\.\.\.\n/);
+    assert.match(r.stdout, /\n {4}plan {16}Show what deploying a cluster configuration would\n/);
+    assert.match(r.stdout, /See `zeek-mgmt <command> -h` for per-command usage/);
+  });
+
+  it('per-command help is argparse\'s layout', async () => {
+    const getConfig = await cli(['get-config', '-h'], { script: zeekClient });
+    assert.equal(getConfig.code, 0);
+    assert.equal(getConfig.stdout, [
+      'usage: zeek-client get-config [-h] [--filename FILE] [--as-json]',
+      '                              [--deployed | --staged]',
+      '',
+      'options:',
+      '  -h, --help            show this help message and exit',
+      '  --filename FILE, -f FILE',
+      '                        Output file for the configuration, default stdout',
+      '  --as-json             Report in JSON instead of INI-style config file',
+      '  --deployed            Return deployed configuration',
+      '  --staged              Return staged configuration (default)',
+      '',
+    ].join('\n'));
+    const idValue = await cli(['get-id-value', '--help'], { script: zeekClient });
+    assert.equal(idValue.stdout, [
+      'usage: zeek-client get-id-value [-h] IDENTIFIER [NODES ...]',
+      '',
+      'positional arguments:',
+      '  IDENTIFIER  Name of the Zeek script identifier to retrieve.',
+      '  NODES       Name(s) of Zeek cluster nodes to query. When omitted, queries',
+      '              all nodes.',
+      '',
+      'options:',
+      '  -h, --help  show this help message and exit',
+      '',
+    ].join('\n'));
+  });
+
+  it('argparse errors: usage and "prog: error: ..." on stderr, exit 2', async () => {
+    const cases: Array<[string[], string, string]> = [
+      [['--configfile'], 'usage: zeek-client [-h]', 'zeek-client: error: argument -c/--configfile: expected one argument'],
+      [['-q', '-v', 'get-nodes'], 'usage: zeek-client [-h]', 'zeek-client: error: argument --verbose/-v: not allowed with argument --quiet/-q'],
+      [['--c', 'x', 'get-nodes'], 'usage: zeek-client [-h]', 'zeek-client: error: ambiguous option: --c could match --configfile, --controller'],
+      [['get-instances', '--bogus'], 'usage: zeek-client [-h]', 'zeek-client: error: unrecognized arguments: --bogus'],
+      [['deploy-config'], 'usage: zeek-client deploy-config [-h] FILE', 'zeek-client deploy-config: error: the following arguments are required: FILE'],
+      [['get-config', '--deployed', '--staged'], 'usage: zeek-client get-config [-h]', 'zeek-client get-config: error: argument --staged: not allowed with argument --deployed'],
+      [['--version=yes'], 'usage: zeek-client [-h]', "zeek-client: error: argument --version: ignored explicit argument 'yes'"],
+      [['bogus'], 'usage: zeek-client [-h]', "zeek-client: error: argument command: invalid choice: 'bogus' (choose from 'deploy', 'deploy-config', 'get-config', 'get-id-value', 'get-instances', 'get-nodes', 'monitor', 'restart', 'stage-config', 'show-settings', 'test-timeout')"],
+    ];
+    for (const [args, usage, error] of cases) {
+      const r = await cli(args, { script: zeekClient });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.startsWith(usage), `${args.join(' ')}: ${r.stderr}`);
+      assert.ok(r.stderr.endsWith(`\n${error}\n`), `${args.join(' ')}: ${r.stderr}`);
+    }
+    const fmt = await cli(['drift', '--format', 'xml']);
+    assert.equal(fmt.code, 2);
+    assert.equal(fmt.stderr, "usage: zeek-mgmt drift [-h] [--format FORMAT] [FILE]\nzeek-mgmt drift: error: argument --format: invalid choice: 'xml' (choose from 'json', 'markdown')\n");
+  });
+
+  it('parses as argparse does: abbreviations, combined flags, -oVALUE, --opt=value, "--"', () => {
+    const p = createParser({ prog: 'zeek-client', configFile: CONFIG_FILE, controller: '127.0.0.1:2149' });
+    assert.deepEqual(p.parse(['-vvv', '--contr=h:1', '--set', 'a.b=c', '--set=d.e=f', '-cFILE', 'get-config', '--as', '--de', '-fout']), {
+      configfile: 'FILE', controller: 'h:1', set: ['a.b=c', 'd.e=f'], quiet: false, verbose: 3, version: false,
+      command: 'get-config', filename: 'out', as_json: true, deployed: true,
+    });
+    const ns = p.parse(['get-id-value', 'Foo::bar', '--', '-n1', 'n2']);
+    assert.equal(ns.id, 'Foo::bar');
+    assert.deepEqual(ns.nodes, ['-n1', 'n2']);
+    assert.equal(p.parse(['restart']).command, 'restart');
+    assert.deepEqual(p.parse(['restart']).nodes, []);
+    assert.equal(p.parse(['get-id-value', '-5']).id, '-5', 'negative numbers are positionals');
+    assert.deepEqual(p.parse(['run', 'controller', 'X=1', '--help']).args, ['controller', 'X=1', '--help'], 'run passes its arguments through');
+    assert.throws(() => p.parse(['-h', 'bogus']), (e: Error) => e instanceof HelpRequested);
+    assert.throws(() => p.parse(['get-nodes', '-h']), (e: Error) => e instanceof HelpRequested && e.parser.prog === 'zeek-client get-nodes');
+    assert.throws(() => p.parse(['get-config', '-f']), (e: Error) => e instanceof ArgumentError && e.message === 'argument --filename/-f: expected one argument');
+  });
+
+  it('wraps help text like textwrap: at spaces, after hyphens between letters, long words split', () => {
+    assert.deepEqual(wrapText('See `zeek-client <command> -h` for per-command usage info.', 54), ['See `zeek-client <command> -h` for per-command usage', 'info.']);
+    assert.deepEqual(wrapText('a well-known zeek-client', 10), ['a well-', 'known', 'zeek-', 'client']);
+    assert.deepEqual(wrapText('abcdefghijkl', 5), ['abcde', 'fghij', 'kl']);
+    // At 40 columns argparse puts help at column 20 (width - 20).
+    const p = new ArgumentParser({ prog: 'x', width: 40 });
+    p.addOption({ flags: ['--long-option-name'], metavar: 'VALUE', help: 'A help text long enough to be wrapped twice over here.' });
+    assert.equal(p.formatHelp(), [
+      'usage: x [-h] [--long-option-name VALUE]',
+      '',
+      'options:',
+      '  -h, --help        show this help',
+      '                    message and exit',
+      '  --long-option-name VALUE',
+      '                    A help text long',
+      '                    enough to be wrapped',
+      '                    twice over here.',
+      '',
+    ].join('\n'));
+  });
+
+  it('--version prints the package version; no command is an error (exit 1)', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
+    const v = await cli(['--version']);
+    assert.equal(v.code, 0);
+    assert.equal(v.stdout, `${pkg.version}\n`);
+    const none = await cli([]);
+    assert.equal(none.code, 1);
+    assert.equal(none.stderr, 'error: please provide a command to execute.\n');
+    const quiet = await cli(['-q']);
+    assert.equal(quiet.code, 1);
+    assert.equal(quiet.stderr, '', '-q suppresses even errors, as in zeek-client');
+    const rich = await cli(['--set', 'client.rich_logging_format=true']);
+    assert.match(rich.stderr, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d error    please provide a command to execute\.\n$/);
+  });
+});
