@@ -3,7 +3,7 @@
 // receives data messages and Zeek events.
 
 import { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
+import WebSocket, { RawData } from 'ws';
 import { BrokerData } from '../broker/data';
 import { WireError } from '../broker/errors';
 import { eventFromData, eventToData, ZeekEvent } from '../broker/event';
@@ -143,36 +143,50 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
   }
 
   private attach(): void {
-    this.ws.on('message', (raw, isBinary) => {
-      if (isBinary) return;
-      let msg;
-      try {
-        msg = parseServerMessage(raw.toString(), this.limits);
-      } catch (err) {
-        this.emit('protocol-error', err instanceof WireError ? err : new WireError('deserialization_failed', String(err)));
-        return;
-      }
-      if (msg.type === 'error') {
-        this.emit('error-message', msg);
-        return;
-      }
-      if (msg.type !== 'data-message') return;
-      this.emit('message', msg);
-      if (this.listenerCount('event') === 0) return;
-      let ev: ZeekEvent;
-      try {
-        ev = eventFromData(msg.data);
-      } catch (err) {
-        this.emit('protocol-error', err as WireError);
-        return;
-      }
-      this.emit('event', ev, msg.topic);
+    // Messages that arrive together with the ack (the server may send them in the same
+    // write) are held until connect()'s caller has had a chance to add its listeners.
+    let held: Array<() => void> | null = [];
+    setImmediate(() => {
+      const queue = held ?? [];
+      held = null;
+      for (const fn of queue) fn();
     });
+    const run = (fn: () => void): void => {
+      if (held) held.push(fn);
+      else fn();
+    };
+    this.ws.on('message', (raw, isBinary) => run(() => this.receive(raw, isBinary)));
     this.ws.on('error', () => undefined);
     this.ws.on('close', (code, reason) => {
       this.closed = true;
-      this.emit('close', code, reason.toString());
+      run(() => this.emit('close', code, reason.toString()));
     });
+  }
+
+  private receive(raw: RawData, isBinary: boolean): void {
+    if (isBinary) return;
+    let msg;
+    try {
+      msg = parseServerMessage(raw.toString(), this.limits);
+    } catch (err) {
+      this.emit('protocol-error', err instanceof WireError ? err : new WireError('deserialization_failed', String(err)));
+      return;
+    }
+    if (msg.type === 'error') {
+      this.emit('error-message', msg);
+      return;
+    }
+    if (msg.type !== 'data-message') return;
+    this.emit('message', msg);
+    if (this.listenerCount('event') === 0) return;
+    let ev: ZeekEvent;
+    try {
+      ev = eventFromData(msg.data);
+    } catch (err) {
+      this.emit('protocol-error', err as WireError);
+      return;
+    }
+    this.emit('event', ev, msg.topic);
   }
 
   get isOpen(): boolean {
