@@ -186,7 +186,7 @@ describe('controller API', function () {
   });
 
   it('connects to agents given as host:port, retrying until they listen', async () => {
-    await start();
+    await start({ requestTimeoutMs: 6000 });
     const c = await client();
     // Reserve a port for the agent, then let the controller retry against it before it listens.
     const probe = await TestAgent.listen({ name: 'agent-remote' });
@@ -203,7 +203,7 @@ describe('controller API', function () {
     const a = await TestAgent.listen({ name: 'agent-remote' }, port);
     agents.push(a);
     const results = await deploying;
-    assert.equal(results.at(-1)!.success, true);
+    assert.equal(results.at(-1)!.success, true, JSON.stringify(results));
     assert.deepEqual(results.filter((r) => r.node).map((r) => r.node).sort(), ['manager', 'worker']);
     assert.deepEqual(instancesOf(await c.getInstances()), [{ name: 'agent-remote', host: '127.0.0.1', listen_port: port }]);
     const deployed = configurationOf(await c.getConfiguration(true))!;

@@ -8,11 +8,11 @@ import {
   configurationToData, instanceToData, makeResult, resultToData, resultVecToData,
 } from '../../sdk/model/records';
 import { Configuration } from '../../sdk/model/schemas';
-import { assignPorts, PortAssignmentError } from '../../sdk/ports/auto-assign';
-import { canonicalizeConfiguration, strcmp, validateConfiguration } from '../../sdk/validation/configuration';
+import { strcmp } from '../../sdk/validation/configuration';
 import { ConfigState } from './persistence';
 import { requestToString } from './requests';
 import { ControllerRuntime } from './runtime';
+import { stageConfiguration } from './staging';
 import { resultToString, short } from './strings';
 
 export type ClientRequestHandler = (rt: ControllerRuntime, args: Record<string, unknown>) => void;
@@ -25,21 +25,6 @@ function splitNodes(rt: ControllerRuntime, nodes: string[]): { known: string[]; 
   const known = nodes.filter((n) => names.has(n)).sort(strcmp);
   const unknown = nodes.filter((n) => !names.has(n)).sort(strcmp);
   return { known, unknown };
-}
-
-/** The READY configuration: instance addresses from checked-in agents, then ports. */
-export function makeReadyConfiguration(rt: ControllerRuntime, staged: Configuration): Configuration {
-  const instances = staged.instances.map((inst) => {
-    const known = rt.known.get(inst.name);
-    if (known && inst.host === '0.0.0.0' && known.instance.host !== '0.0.0.0') return { ...inst, host: known.instance.host };
-    return inst;
-  });
-  return assignPorts({ ...staged, instances }, {
-    autoAssignBrokerPorts: rt.config.autoAssignBrokerPorts,
-    autoAssignBrokerStartPort: rt.config.autoAssignBrokerStartPort,
-    autoAssignMetricsPorts: rt.config.autoAssignMetricsPorts,
-    autoAssignMetricsStartPort: rt.config.autoAssignMetricsStartPort,
-  }).config;
 }
 
 export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandler>> = {
@@ -55,26 +40,20 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
   [C.stage_configuration_request](rt, { reqid, config }) {
     const id = reqid as string;
     rt.log.info(`rx Management::Controller::API::stage_configuration_request ${short(id)}`);
-    const staged = canonicalizeConfiguration(config as Configuration);
-    const errors = validateConfiguration(staged, {
+    const outcome = stageConfiguration(config as Configuration, {
       controllerPort: rt.controllerPort(),
       autoAssignBrokerPorts: rt.config.autoAssignBrokerPorts,
-    });
-    let ready: Configuration | undefined;
-    if (errors.length === 0) {
-      try {
-        ready = makeReadyConfiguration(rt, staged);
-      } catch (err) {
-        if (!(err instanceof PortAssignmentError)) throw err;
-        errors.push(err.message);
-      }
-    }
-    if (errors.length > 0 || !ready) {
-      const results = errors.map((e) => makeResult(id, { success: false, error: e }));
+      autoAssignBrokerStartPort: rt.config.autoAssignBrokerStartPort,
+      autoAssignMetricsPorts: rt.config.autoAssignMetricsPorts,
+      autoAssignMetricsStartPort: rt.config.autoAssignMetricsStartPort,
+    }, (name) => rt.known.get(name)?.instance.host);
+    if (!outcome.ok) {
+      const results = outcome.errors.map((e) => makeResult(id, { success: false, error: e }));
       rt.log.info(`tx Management::Controller::API::stage_configuration_response ${requestToString({ id, results, finished: true })}`);
       rt.respond(C.stage_configuration_response, [B.str(id), resultVecToData(results)]);
       return;
     }
+    const { staged, ready } = outcome;
     void rt.configs.set({ STAGED: staged, READY: ready });
     const res = makeResult(id, { data: B.str(staged.id) });
     rt.log.info(`tx Management::Controller::API::stage_configuration_response ${resultToString(res)}`);

@@ -34,10 +34,20 @@ function recordKey(v: object): string {
   });
 }
 
-function dedupe<T extends object>(items: readonly T[]): T[] {
+/**
+ * Drops records identical to an earlier one (Zeek's set semantics). Identical records
+ * share a name, so only records whose name repeats are compared by content.
+ */
+function dedupe<T extends { name: string }>(items: readonly T[]): T[] {
+  const count = new Map<string, number>();
+  for (const it of items) count.set(it.name, (count.get(it.name) ?? 0) + 1);
   const seen = new Set<string>();
   const out: T[] = [];
   for (const it of items) {
+    if (count.get(it.name) === 1) {
+      out.push(it);
+      continue;
+    }
     const k = recordKey(it);
     if (seen.has(k)) continue;
     seen.add(k);
@@ -46,17 +56,27 @@ function dedupe<T extends object>(items: readonly T[]): T[] {
   return out;
 }
 
+/** Sorts by name; records sharing a name (invalid anyway) by content, for a stable order. */
+function sortByName<T extends { name: string }>(items: T[]): T[] {
+  const keys = new Map<T, string>();
+  const key = (x: T): string => {
+    let k = keys.get(x);
+    if (k === undefined) keys.set(x, (k = recordKey(x)));
+    return k;
+  };
+  return items.sort((a, b) => strcmp(a.name, b.name) || strcmp(key(a), key(b)));
+}
+
 /**
  * The configuration as Zeek holds it after receiving it: instances and nodes are sets
  * (identical records collapse into one), kept sorted by name (then content) so that
  * results do not depend on the order a client happened to send.
  */
 export function canonicalizeConfiguration(config: Configuration): Configuration {
-  const byNameThenKey = <T extends { name: string }>(a: T, b: T): number => strcmp(a.name, b.name) || strcmp(recordKey(a), recordKey(b));
   return {
     id: config.id,
-    instances: dedupe(config.instances).sort(byNameThenKey),
-    nodes: dedupe(config.nodes).sort(byNameThenKey),
+    instances: sortByName(dedupe(config.instances)),
+    nodes: sortByName(dedupe(config.nodes)),
   };
 }
 
