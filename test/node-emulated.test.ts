@@ -50,7 +50,8 @@ function clusterOf(base: number): Record<string, ClusterEndpoint> {
 }
 
 function spec(name: string, dir: string, cluster: Record<string, ClusterEndpoint>, agentPort: number, settingsArgs: string[] = [], scripts: string[] = []): NodeLaunchSpec {
-  const s = Settings.resolve({ env: {}, args: settingsArgs });
+  // baseDir: the node's spool (log-queue for rotated logs) stays inside the test's directory.
+  const s = Settings.resolve({ env: {}, args: settingsArgs, baseDir: dir });
   return {
     name, directory: dir, interface: cluster[name]?.interface ?? null, pcap_file: null,
     scripts: [...scripts, 'policy/frameworks/management/node'], cluster,

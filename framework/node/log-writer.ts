@@ -150,6 +150,11 @@ export class LogStream {
     return closed;
   }
 
+  /** Opens the file now (header included) if it is closed: Zeek reopens a log right after rotating it. */
+  reopen(): void {
+    if (this.fd === null) this.open();
+  }
+
   close(): void {
     this.rotate();
   }

@@ -14,6 +14,7 @@ import { NodeApi } from '../../../sdk/model/events';
 import type { NodeLaunchSpec } from '../launch-spec';
 import { lookupIdValue } from '../id-values';
 import { LogFormat, LogStream, LogWriter } from '../log-writer';
+import { NodeLogRotation, startNodeRotation } from '../../logs/node-rotation';
 import { BrokerPeer } from './broker-peer';
 import { findScript, interfaceProblem, isDistributionScript, pcapProblem, scriptProblem } from './checks';
 import { metricsServer } from './metrics';
@@ -39,6 +40,7 @@ export class EmulatedNode {
   private logs!: LogWriter;
   private cluster!: LogStream;
   private conn!: LogStream;
+  private rotation: NodeLogRotation | null = null;
   private peer: BrokerPeer | null = null;
   private brokerServer: net.Server | null = null;
   private metrics: ReturnType<typeof metricsServer> | null = null;
@@ -109,6 +111,7 @@ export class EmulatedNode {
   async start(): Promise<void> {
     const s = this.spec;
     this.openLogs();
+    this.rotation = startNodeRotation(this.logs, s, (msg) => process.stderr.write(`${msg}\n`));
     this.cluster = this.logs.stream('cluster', [{ name: 'ts', type: 'time' }, { name: 'node', type: 'string' }, { name: 'message', type: 'string' }]);
     this.conn = this.logs.stream('conn', CONN_FIELDS.map((f) => ({ ...f })));
     const loaded = this.logs.stream('loaded_scripts', [{ name: 'name', type: 'string' }]);
@@ -232,6 +235,8 @@ export class EmulatedNode {
     this.peer?.close();
     this.brokerServer?.close();
     this.metrics?.close();
-    this.logs?.closeAll();
+    // Zeek rotates every log once more on a clean shutdown (when rotation is on).
+    if (this.rotation) this.rotation.finish();
+    else this.logs?.closeAll();
   }
 }
