@@ -187,7 +187,8 @@ async function check(olds: Bag, news: Bag): Promise<CheckResult> {
 // ---- talking to the controller ---------------------------------------------------
 
 async function withController<T>(c: ResolvedController, passphrase: string | undefined, fn: (client: ControllerClient) => Promise<T>): Promise<T> {
-  const tls = c.tls !== undefined ? { ...c.tls, ...(passphrase ?? stackDefaults.passphrase ? { passphrase: passphrase ?? stackDefaults.passphrase } : {}) } : undefined;
+  const keyPassphrase = passphrase ?? stackDefaults.passphrase;
+  const tls = c.tls === undefined ? undefined : keyPassphrase === undefined ? { ...c.tls } : { ...c.tls, passphrase: keyPassphrase };
   const client = await ControllerClient.connect({
     host: c.host,
     port: c.port,
