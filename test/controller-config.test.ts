@@ -50,3 +50,19 @@ describe('controller settings', () => {
     assert.throws(() => controllerConfigFromEnv({}, { autoAssignBrokerStartPort: 0 }), /start port/);
   });
 });
+
+describe('controller process settings argument', () => {
+  it('reads inline JSON or a JSON file, and says what is wrong with bad ones', async () => {
+    const fs = await import('node:fs');
+    const { readSettingsArgument } = await import('../framework/controller/main');
+    const { tempDir } = await import('./helpers/controller-process');
+    assert.deepEqual(readSettingsArgument(undefined), {});
+    assert.deepEqual(readSettingsArgument('{"listenPort": 0}'), { listenPort: 0 });
+    const file = path.join(tempDir(), 'settings.json');
+    fs.writeFileSync(file, '{"Management::Controller::name": "c1"}');
+    assert.deepEqual(readSettingsArgument(file), { 'Management::Controller::name': 'c1' });
+    assert.throws(() => readSettingsArgument('{nope'), /controller settings are not valid JSON/);
+    fs.writeFileSync(file, '[1]');
+    assert.throws(() => readSettingsArgument(file), /must be a JSON object/);
+  });
+});

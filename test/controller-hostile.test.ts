@@ -178,6 +178,24 @@ describe('controller under hostile input', function () {
     assert.deepEqual(results.map((r) => [r.instance, r.error]), [['agent-testbox', null], [null, 'request timed out']]);
   });
 
+  it('answers malformed input on the agent port with errors and keeps such peers out of its instances', async () => {
+    const bad = await EndpointClient.connect({ host: '127.0.0.1', port: ctl.agentPort, topics: ['zeek/management/agent/agent-bad'], attempts: 3, retryDelayMs: 100 });
+    closers.push(() => bad.close());
+    const errors: ErrorMessage[] = [];
+    bad.on('error-message', (m) => errors.push(m));
+    bad.sendRaw('{"type":"data-message"');
+    bad.publishEvent('zeek/management/agent/agent-bad', { name: 'Management::Agent::API::notify_agent_hello', args: [B.str('agent-bad'), B.str('id'), B.str('yes'), B.count(1)] });
+    bad.publishEvent('zeek/management/agent/agent-bad', { name: 'Agent::nonsense', args: [] });
+    bad.publishEvent('zeek/management/agent/agent-bad', { name: AgentApi.deploy_response, args: [B.str('no-such-request'), B.str('not results')] });
+    await eventually(() => errors.length >= 4, 'four error messages');
+    assert.deepEqual(errors.map((e) => e.code), ['deserialization_failed', 'type_clash', 'unspecified', 'type_clash']);
+    assert.match(errors[1].context, /argument 3 \(connecting\).*must be a bool, got string/);
+    assert.match(errors[2].context, /unknown event Agent::nonsense/);
+    assert.ok(!instancesOf(await good.getInstances()).some((i) => i.name === 'agent-bad'));
+    assert.ok(bad.isOpen);
+    await unaffected();
+  });
+
   it('serves many concurrent clients correctly', async () => {
     const clients = await Promise.all(Array.from({ length: 40 }, () => ControllerClient.connect({ host: '127.0.0.1', port: ctl.wsPort, peeringAttempts: 3, peeringRetryDelaySecs: 0.2, requestTimeoutSecs: 10 })));
     closers.push(async () => { for (const c of clients) await c.close(); });

@@ -61,17 +61,26 @@ export async function startControllerProcess(opts: StartOptions = {}): Promise<C
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
 
   const ports = await new Promise<{ ws: number; agent: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`controller did not start within 10 s; stdout: ${out} stderr: ${err}`)), 10_000);
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(`controller did not start within 10 s; stdout: ${out} stderr: ${err}`));
+    }, 10_000);
+    // The line goes to stdout, or to the stdout file when the controller writes it itself.
+    const stdoutFile = path.join(dir, 'stdout');
     const check = (): void => {
-      const m = /controller is live.*Broker port [^,]*:(\d+), websocket port [^ ]*:(\d+)/.exec(out);
+      const text = out + (fs.existsSync(stdoutFile) ? fs.readFileSync(stdoutFile, 'utf8') : '');
+      const m = /controller is live.*Broker port [^,]*:(\d+), websocket port [^ ]*:(\d+)/.exec(text);
       if (m) {
         clearTimeout(timer);
+        clearInterval(poll);
         resolve({ agent: Number(m[1]), ws: Number(m[2]) });
       }
     };
+    const poll = setInterval(check, 50);
     proc.stdout!.on('data', check);
     proc.once('exit', (code) => {
       clearTimeout(timer);
+      clearInterval(poll);
       reject(new Error(`controller exited with ${code} before it was live; stderr: ${err}`));
     });
   });
