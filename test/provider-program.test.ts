@@ -180,6 +180,19 @@ describe('ZeekCluster programs (pulumi.runtime.setMocks)', function () {
     assert.throws(() => require(index), /zeek-mgmt:example is "huge"; choose one of mini, full, sensors, ini/);
   });
 
+  it('the examples type-check with the project\'s tsconfig (Pulumi compiles TypeScript programs with type checking)', function () {
+    this.timeout(60000);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ts = require('typescript') as typeof import('typescript');
+    const root = path.join(__dirname, '..');
+    const cfg = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);
+    const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, root);
+    const files = ['index.ts', 'mini.ts', 'full.ts', 'sensors.ts', 'from-ini.ts'].map((f) => path.join(root, 'examples', f));
+    const program = ts.createProgram(files, { ...parsed.options, noEmit: true, incremental: false });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    assert.deepEqual(problems, []);
+  });
+
   it('a program with an invalid configuration fails at check, with the controller\'s message', async () => {
     await useMocks();
     const { ZeekCluster } = await import('../provider/zeek-cluster');
