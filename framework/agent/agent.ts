@@ -20,6 +20,8 @@ import { topicMatches } from '../../sdk/transport/topics';
 import { Settings } from '../settings/settings';
 import { ClusterEndpoint, nodeConfig, SupervisorStatus } from '../supervisor/records';
 import { SupervisorLink } from './supervisor-link';
+import { LogArchival } from '../logs/archival';
+import { archivalSettings } from '../logs/log-settings';
 
 export const MANAGEMENT_NODE_SCRIPT = 'policy/frameworks/management/node';
 
@@ -68,6 +70,8 @@ export class Agent {
   private supervisor: SupervisorLink | null = null;
   private readonly abort = new AbortController();
   private stopped = false;
+  /** Periodic log archival (framework/logs/archival.ts). */
+  readonly archival: LogArchival;
 
   // Zeek's g_config, g_instances, g_nodes, g_outputs, g_config_reqid_pending.
   private config: Configuration | null = null;
@@ -83,6 +87,11 @@ export class Agent {
     this.name = this.settings.agentName();
     this.topic = `${this.settings.str('Management::Agent::topic_prefix')}/${this.name}`;
     this.nodeTopic = this.settings.str('Management::Node::node_topic');
+    this.archival = new LogArchival({
+      settings: archivalSettings(this.settings),
+      log: (level, msg) => this.log(level, msg),
+      notify: (msg) => this.publish(AgentApi.notify_log, [B.str(this.name), B.str(msg), B.str('')]),
+    });
   }
 
   private log(level: 'debug' | 'info' | 'warning' | 'error', msg: string): void {
@@ -134,6 +143,7 @@ export class Agent {
 
     const target = this.settings.agentControllerTarget();
     if (target) void this.controllerLoop(target);
+    this.archival.start();
   }
 
   /** Learns the cluster nodes the Supervisor still runs (after an agent restart, they keep running). */
@@ -604,7 +614,7 @@ export class Agent {
     if (this.deploy) clearTimeout(this.deploy.timer);
     for (const d of this.dispatches.values()) clearTimeout(d.timer);
     for (const r of this.restarts.values()) clearTimeout(r.timer);
-    await Promise.allSettled([this.controller?.close(), this.server?.close(), this.supervisor?.close()]);
+    await Promise.allSettled([this.archival.stop(), this.controller?.close(), this.server?.close(), this.supervisor?.close()]);
   }
 
   /** Node names and states, for tests and logs. */

@@ -8,8 +8,10 @@
 // this process; otherwise the command runs through /bin/sh like Zeek's system() call, as
 // `<cmd> -1 <queue dir> <archive dir>`, and its output becomes agent log lines.
 //
-// Runs never overlap: a run still going when the next is due makes that one skip (the
-// built-in archiver also holds the queue's lock file against other processes). Names the
+// Runs never overlap: as Zeek schedules the next run after system() returns, the next
+// run comes one interval after the previous one ended, and a run asked for while one is
+// under way is skipped (the built-in archiver also holds the queue's lock file against
+// other processes). Names the
 // archiver does not understand, failures, and a failing command are logged each run and
 // sent to the controller as Management::Agent::API::notify_log once each.
 
