@@ -1,0 +1,229 @@
+// Deploy bench: `zeek-mgmt run controller` plus N `zeek-mgmt run agent` instances (each
+// its own Supervisor) on this machine, emulated nodes; for each scenario the wall time of
+// stage_configuration + deploy until the deploy response, and the peak RSS (VmHWM) of the
+// controller, an agent and one emulated node (plus the node's private memory, since most
+// of a Node.js process's RSS is the shared node binary).
+//
+// Scenarios: the documentation's mini config (1 agent), and 50, 100, 200 nodes over 1, 4
+// and 8 agents. Every process is started fresh per scenario and stopped afterwards.
+//
+// Usage: node dist/bench/deploy.js [--json] [--only mini,50x1,200x8] [--repeat N]
+// Targets: mini < 1 s; 200 nodes over 8 agents < 10 s; an emulated node < 40 MB RSS.
+
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ControllerClient } from '../sdk/client/controller-client';
+import { instancesOf, nodeStatusesOf } from '../sdk/client/result-data';
+import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
+import { Configuration, Node } from '../sdk/model/schemas';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RUN = path.join(ROOT, 'dist/framework/run.js');
+const MINI = path.resolve(ROOT, '../shared/reference/zeek-docs/frameworks/management/mini-config.ini');
+
+interface Scenario { name: string; nodes: number; agents: number; mini?: boolean }
+interface Figures {
+  scenario: string; nodes: number; agents: number; deployMs: number; ok: boolean;
+  controllerPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; failure?: string;
+}
+
+const TIMEOUT_SECS = 120;
+
+const SCENARIOS: Scenario[] = [
+  { name: 'mini', nodes: 4, agents: 1, mini: true },
+  ...[50, 100, 200].flatMap((n) => [1, 4, 8].map((a) => ({ name: `${n}x${a}`, nodes: n, agents: a }))),
+];
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+  });
+}
+
+let nextBase = 20000 + Math.floor(Math.random() * 10000);
+
+async function freeRange(count: number): Promise<number> {
+  for (;;) {
+    const base = nextBase;
+    nextBase += count + 1;
+    if (nextBase > 64000) nextBase = 20000;
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+}
+
+function statusKB(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); }
+  };
+  walk(pid);
+  return out;
+}
+
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+function start(args: string[]): ChildProcess {
+  const p = spawn(process.execPath, [RUN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  p.stderr!.resume();
+  return p;
+}
+
+async function stop(procs: ChildProcess[]): Promise<void> {
+  const all = procs.flatMap((p) => (p.pid ? [p.pid, ...descendants(p.pid)] : []));
+  await Promise.all(procs.map((p) => new Promise<void>((r) => {
+    if (p.exitCode !== null) return r();
+    p.once('exit', () => r());
+    p.kill('SIGTERM');
+  })));
+  for (const pid of all) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone, as it should be
+    }
+  }
+}
+
+function nodesFor(s: Scenario, agents: string[]): Configuration {
+  if (s.mini) {
+    let text = fs.readFileSync(MINI, 'utf8');
+    if (!fs.existsSync('/sys/class/net/eth0')) text = text.replace(/interface = eth0/g, 'interface = lo');
+    return parseConfigurationIni(text, { hostname: agents[0].replace(/^agent-/, '') });
+  }
+  const node = (name: string, role: Node['role'], i: number): Node => ({
+    name, instance: agents[i % agents.length], role, state: 'RUNNING', port: null, scripts: null, options: null,
+    interface: role === 'WORKER' ? 'lo' : null, cpu_affinity: null, env: {}, metrics_port: null,
+  });
+  const nodes: Node[] = [node('manager', 'MANAGER', 0), node('logger', 'LOGGER', 0)];
+  const proxies = Math.max(1, Math.floor(s.nodes / 25));
+  for (let i = 0; i < proxies; i++) nodes.push(node(`proxy-${i + 1}`, 'PROXY', i));
+  for (let i = 0; nodes.length < s.nodes; i++) nodes.push(node(`worker-${String(i + 1).padStart(3, '0')}`, 'WORKER', i));
+  return { id: `bench-${s.name}-${Date.now()}`, instances: agents.map((name) => ({ name, host: '127.0.0.1', listen_port: null })), nodes };
+}
+
+async function runScenario(s: Scenario): Promise<Figures> {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), `zeek-mgmt-bench-${s.name}-`));
+  const ctl = await freeRange(2);
+  const brokerStart = await freeRange(s.nodes + 5);
+  const metricsStart = await freeRange(s.nodes + 5);
+  // Generous request timeouts, so the figures show how long a deploy takes rather than
+  // where Zeek's 5 s (agent) / 10 s (controller) defaults would cut it off.
+  const common = [`Management::Request::timeout_interval=${TIMEOUT_SECS} secs`, `Management::state_dir=${state}`, `Management::spool_dir=${state}/spool`, 'Management::Agent::node_runtime=EMULATED',
+    `Management::Controller::default_port=${ctl}/tcp`, `Management::Controller::default_port_websocket=${ctl + 1}/tcp`];
+  const procs: ChildProcess[] = [start(['controller', ...common,
+    `Management::Controller::auto_assign_broker_start_port=${brokerStart}/tcp`, `Management::Controller::auto_assign_metrics_start_port=${metricsStart}/tcp`])];
+  const agents = s.mini ? [`agent-${os.hostname()}`] : Array.from({ length: s.agents }, (_, i) => `agent-bench-${i + 1}`);
+  for (const name of agents) {
+    const p = await freeRange(2);
+    procs.push(start(['agent', ...common, `Management::Agent::name=${name}`, `Management::Agent::default_port=${p}/tcp`, `Broker::default_port=${p + 1}/tcp`,
+      `Management::Agent::controller=[$address="127.0.0.1", $bound_port=${ctl}/tcp]`]));
+  }
+  let client: ControllerClient | null = null;
+  try {
+    client = await ControllerClient.connect({ port: ctl + 1, peeringAttempts: 50, peeringRetryDelaySecs: 0.2, requestTimeoutSecs: TIMEOUT_SECS + 30 });
+    const deadline = Date.now() + 30000;
+    while (instancesOf(await client.getInstances()).length < agents.length) {
+      if (Date.now() > deadline) throw new Error('agents did not check in');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const config = nodesFor(s, agents);
+    const t0 = process.hrtime.bigint();
+    const staged = await client.stageConfiguration(config);
+    if (!staged[0]?.success) throw new Error(`staging failed: ${JSON.stringify(staged)}`);
+    const results = await client.deploy();
+    const deployMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const perNode = results.filter((r) => r.node !== null);
+    const ok = perNode.length === config.nodes.length && perNode.every((r) => r.success);
+    const bad = results.find((r) => !r.success);
+    const failure = ok ? undefined : `${perNode.length}/${config.nodes.length} node results; ${bad ? `${bad.node ?? bad.instance}: ${bad.error}` : ''}`;
+    // Let the processes settle, then read the peaks.
+    await new Promise((r) => setTimeout(r, 500));
+    const statuses = (await client.getNodes()).flatMap((r) => nodeStatusesOf(r));
+    const worker = statuses.find((x) => x.cluster_role === 'WORKER' && x.pid !== null);
+    const controllerPid = descendants(procs[0].pid!).find((p) => cmdline(p).includes('controller/main.js'));
+    const agentPid = descendants(procs[1].pid!).find((p) => cmdline(p).includes('agent/main.js'));
+    const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
+    return {
+      scenario: s.name, nodes: config.nodes.length, agents: agents.length, deployMs: Math.round(deployMs), ok,
+      controllerPeakMB: mb(controllerPid ? statusKB(controllerPid, 'VmHWM') : 0),
+      agentPeakMB: mb(agentPid ? statusKB(agentPid, 'VmHWM') : 0),
+      nodePeakMB: mb(worker?.pid ? statusKB(worker.pid, 'VmHWM') : 0),
+      nodePrivateMB: mb(worker?.pid ? statusKB(worker.pid, 'RssAnon') : 0),
+      failure,
+    };
+  } finally {
+    await client?.close().catch(() => undefined);
+    await stop(procs);
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const json = argv.includes('--json');
+  const onlyIdx = argv.indexOf('--only');
+  const only = onlyIdx >= 0 ? new Set((argv[onlyIdx + 1] ?? '').split(',')) : null;
+  const repIdx = argv.indexOf('--repeat');
+  const repeat = repIdx >= 0 ? Math.max(1, Number(argv[repIdx + 1]) || 1) : 1;
+  if (!fs.existsSync(RUN)) throw new Error(`${RUN} missing: run npm run build first`);
+  const scenarios = SCENARIOS.filter((s) => !only || only.has(s.name));
+  if (scenarios.length === 0) throw new Error(`--only matched no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const rows: Figures[] = [];
+  if (!json) console.log('scenario  nodes agents  deploy ms  ok   controller MB  agent MB  node MB (private)');
+  for (const s of scenarios) {
+    for (let i = 0; i < repeat; i++) {
+      const f = await runScenario(s);
+      rows.push(f);
+      if (!json) {
+        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentPeakMB).padStart(8)}  ${String(f.nodePeakMB).padStart(7)} (${f.nodePrivateMB})${f.failure ? `  ${f.failure}` : ''}`);
+      }
+    }
+  }
+  const mini = rows.filter((r) => r.scenario === 'mini').map((r) => r.deployMs);
+  const big = rows.filter((r) => r.scenario === '200x8').map((r) => r.deployMs);
+  const node = Math.max(...rows.map((r) => r.nodePeakMB));
+  const targets = {
+    'mini < 1000 ms': mini.length ? Math.max(...mini) < 1000 : null,
+    '200 nodes over 8 agents < 10000 ms': big.length ? Math.max(...big) < 10000 : null,
+    'emulated node peak RSS < 40 MB': rows.length ? node < 40 : null,
+  };
+  if (json) console.log(JSON.stringify({ cpus: os.cpus().length, rows, targets }, null, 1));
+  else for (const [k, v] of Object.entries(targets)) if (v !== null) console.log(`target ${k}: ${v ? 'met' : 'NOT met'}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
