@@ -292,3 +292,20 @@ describe('controller API', function () {
     await eventually(() => ctl.logEntries().some((e) => e.message === `rx Management::Controller::API::test_noop_request ${reqid}`), 'the noop log line');
   });
 });
+
+describe('deploy_request encoding', () => {
+  it('encodes the configuration once and yields exactly the per-agent messages', async () => {
+    const { deployMessageTemplate } = await import('../framework/controller/runtime');
+    const { encodeDataMessage } = await import('../sdk/broker/messages');
+    const { eventToData } = await import('../sdk/broker/event');
+    const { configurationToData } = await import('../sdk/model/records');
+    const { B } = await import('../sdk/broker/data');
+    const config = miniConfig('agent-x');
+    config.nodes[0].scripts = ['say "hi" \\ bye', 'ünïcode'];
+    config.nodes[0].env = { QUOTE: '"', NL: 'a\nb' };
+    const make = deployMessageTemplate(config);
+    for (const [topic, reqid] of [['zeek/management/agent/agent-x', randomUUID()], ['zeek/management/agent/a.b_c-d', 'r"e\\q']]) {
+      assert.equal(make(topic, reqid), encodeDataMessage(topic, eventToData({ name: AgentApi.deploy_request, args: [B.str(reqid), configurationToData(config), B.bool(false)] })));
+    }
+  });
+});

@@ -34,6 +34,8 @@ export interface AgentLink {
   /** Whether a message published on `topic` reaches this agent. */
   receives(topic: string): boolean;
   send(topic: string, ev: ZeekEvent): void;
+  /** Sends an already encoded data message. */
+  sendText(text: string): void;
   /** Reports a rejected message to the agent where the protocol allows it (inbound only). */
   reject(code: string, context: string): void;
   describe(): string;
@@ -60,6 +62,9 @@ class InboundLink implements AgentLink {
   send(topic: string, ev: ZeekEvent): void {
     this.peer.sendEvent(topic, ev);
   }
+  sendText(text: string): void {
+    this.peer.sendText(text);
+  }
   reject(code: string, context: string): void {
     this.peer.sendText(encodeError(code, context));
   }
@@ -82,6 +87,9 @@ class OutboundLink implements AgentLink {
   }
   send(topic: string, ev: ZeekEvent): void {
     if (this.client.isOpen) this.client.publishEvent(topic, ev);
+  }
+  sendText(text: string): void {
+    if (this.client.isOpen) this.client.sendRaw(text);
   }
   reject(): void {
     // A WebSocket client cannot send error messages to the server it connected to.
@@ -162,6 +170,28 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
     for (const c of this.connectors.values()) {
       if (c.link && c.name === name && c.link.client.isOpen) {
         c.link.send(topic, ev);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Like publish, for a message already encoded for the agent's topic (`text` must be a
+   * data message on topicFor(name)); lets a large event be encoded once for many agents.
+   */
+  publishText(name: string, text: string): number {
+    const topic = this.topicFor(name);
+    let n = 0;
+    for (const link of this.inbound.values()) {
+      if (link.receives(topic)) {
+        link.sendText(text);
+        n++;
+      }
+    }
+    for (const c of this.connectors.values()) {
+      if (c.link && c.name === name && c.link.client.isOpen) {
+        c.link.sendText(text);
         n++;
       }
     }

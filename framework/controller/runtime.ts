@@ -6,8 +6,10 @@
 // add_instance, drop_instance, deploy, check_instances_ready, notify_agents_ready,
 // config_deploy_to_agents and the request_expired handler.
 
+import { randomUUID } from 'node:crypto';
 import { B, BrokerData } from '../../sdk/broker/data';
-import { ZeekEvent } from '../../sdk/broker/event';
+import { eventToData, ZeekEvent } from '../../sdk/broker/event';
+import { encodeDataMessage } from '../../sdk/broker/messages';
 import { AgentApi, ControllerApi } from '../../sdk/model/events';
 import { configurationToData, makeResult, resultToData, resultVecToData } from '../../sdk/model/records';
 import { Configuration, Instance } from '../../sdk/model/schemas';
@@ -26,6 +28,24 @@ export interface KnownInstance {
 }
 
 const sorted = (names: Iterable<string>): string[] => [...names].sort(strcmp);
+
+/**
+ * The data message of deploy_request(reqid, config, F) on a topic, as a function of topic
+ * and reqid, with the configuration encoded once. Placeholders mark where the two go.
+ */
+export function deployMessageTemplate(config: Configuration): (topic: string, reqid: string) => string {
+  const topicMark = `@@topic-${randomUUID()}@@`;
+  const reqidMark = `@@reqid-${randomUUID()}@@`;
+  const text = encodeDataMessage(topicMark, eventToData({ name: AgentApi.deploy_request, args: [B.str(reqidMark), configurationToData(config), B.bool(false)] }));
+  const [head, rest, extra] = text.split(topicMark);
+  const parts = rest?.split(reqidMark);
+  if (extra !== undefined || parts?.length !== 2) {
+    // Cannot happen with fresh random marks; encode per agent if it ever does.
+    return (topic, reqid) => encodeDataMessage(topic, eventToData({ name: AgentApi.deploy_request, args: [B.str(reqid), configurationToData(config), B.bool(false)] }));
+  }
+  const inJson = (s: string): string => JSON.stringify(s).slice(1, -1);
+  return (topic, reqid) => head + inJson(topic) + parts[0] + inJson(reqid) + parts[1];
+}
 
 export class ControllerRuntime {
   /** g_instances: the instances the current configuration needs. */
@@ -191,16 +211,20 @@ export class ControllerRuntime {
     this.deployToAgents(req.state.config, req);
   }
 
-  /** config_deploy_to_agents. */
+  /**
+   * config_deploy_to_agents. The configuration (possibly thousands of nodes) is encoded
+   * once; only the topic and the request id differ between the agents' messages.
+   */
   private deployToAgents(config: Configuration, req: Request): void {
     if (req.state?.kind !== 'deploy') return;
-    const data = configurationToData(config);
+    const message = deployMessageTemplate(config);
     for (const name of sorted(this.instances.keys())) {
       if (!this.ready.has(name)) continue;
       const areq = this.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.deploy_request }, req.id);
       req.state.requests.add(areq.id);
       this.log.info(`tx Management::Agent::API::deploy_request ${areq.id} to ${name}`);
-      this.sendToAgent(name, AgentApi.deploy_request, [B.str(areq.id), data, B.bool(false)]);
+      const n = this.agents.publishText(name, message(this.agents.topicFor(name), areq.id));
+      if (n === 0) this.log.debug(`no connection to agent ${name}, deploy_request not delivered`);
     }
   }
 
