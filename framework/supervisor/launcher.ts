@@ -59,8 +59,12 @@ export interface InstanceLauncherOptions {
   emulatedNodeFlags?: string[];
 }
 
-/** Default V8 flags that keep an emulated node small: a tiny young generation and a capped heap. */
-export const EMULATED_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64', '--stack-size=512'];
+/**
+ * Default V8 flags that keep an emulated node small: no JIT (an emulated node does little
+ * work; the optimizing compilers' code pages and buffers are what it saves), a tiny young
+ * generation, a capped heap, one V8 worker thread.
+ */
+export const EMULATED_NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1'];
 
 export class InstanceLauncher implements Launcher {
   private zeekPath: string | null = null;
