@@ -90,6 +90,14 @@ describe('zeek-mgmt against a live zeek-mgmt run', function () {
     }
     assert.deepEqual(got, { ...expected, id });
     assert.match(asJson.stdout, /^\{\n {2}"id": /, 'pretty-printed with sorted keys');
+    const toFile = path.join(dir, 'got.ini');
+    const f = await z('get-config', '-f', toFile);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(f.stdout, '');
+    assert.equal(fs.readFileSync(toFile, 'utf8'), ini.stdout);
+    const compact = await z('--set', 'client.pretty_json=no', 'get-config', '--as-json');
+    assert.deepEqual(JSON.parse(compact.stdout), JSON.parse(asJson.stdout));
+    assert.match(compact.stdout, /^\{"id": "[^"]+", "instances": \[\{"name": ".*"\}\], "nodes": \[\{"cpu_affinity": null, "env": \{\}, /);
   });
 
   it('deploy-config FILE: per-node results, as in the transcript', async () => {

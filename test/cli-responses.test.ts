@@ -13,7 +13,7 @@ import { ZeekEvent } from '../sdk/broker/event';
 import { main, MainIo } from '../sdk/cli/main';
 import { ControllerApi } from '../sdk/model/events';
 import {
-  configurationFromData, instanceToData, makeResult, nodeOutputsToData, nodeStatusToData, Result, resultToData, resultVecToData,
+  configurationFromData, configurationToData, instanceToData, makeResult, nodeOutputsToData, nodeStatusToData, Result, resultToData, resultVecToData,
 } from '../sdk/model/records';
 import { NodeStatus } from '../sdk/model/schemas';
 import { EndpointServer, Peer } from '../sdk/transport/endpoint-server';
@@ -307,6 +307,58 @@ describe('zeek-mgmt against a controller stand-in', function () {
     assert.match(lines[1], /^no response received: protocol data error with controller .*: invalid event data, event argument length mismatch: have 3, expected 2$/);
     assert.equal(lines[2], `no response received: websocket connection to ${standIn.controller} timed out`);
     assert.match(err, /^warning: received unexpected event "Some::other_event", skipping$/m);
+  });
+
+  it('drift: deployed nodes not running, crashed, on other ports, undeployed nodes running, agents missing', async () => {
+    const node = (name: string, role: 'MANAGER' | 'WORKER', instance: string, port: number | null = null) => ({
+      name, instance, role, state: 'RUNNING' as const, port, scripts: null, options: null, interface: null, cpu_affinity: null, env: {}, metrics_port: null,
+    });
+    const deployed = {
+      id: 'cfg-1',
+      instances: [{ name: 'agent-a', host: '10.0.0.1', listen_port: null }, { name: 'agent-b', host: '10.0.0.2', listen_port: null }],
+      nodes: [node('manager', 'MANAGER', 'agent-a', 2200), node('worker-1', 'WORKER', 'agent-a'), node('worker-2', 'WORKER', 'agent-a'), node('worker-3', 'WORKER', 'agent-b')],
+    };
+    standIn.responders[ControllerApi.get_configuration_request] = (id, ev, reply) => reply(ControllerApi.get_configuration_response, result(makeResult(id, {
+      data: configurationToData(deployed),
+    })));
+    standIn.responders[ControllerApi.get_instances_request] = (id, _ev, reply) => reply(ControllerApi.get_instances_response, result(makeResult(id, {
+      data: B.vec([instanceToData({ name: 'agent-a', host: '10.0.0.1', listen_port: null })]),
+    })));
+    standIn.responders[ControllerApi.get_nodes_request] = (id, _ev, reply) => reply(ControllerApi.get_nodes_response, results(makeResult(id, {
+      instance: 'agent-a',
+      data: B.vec([
+        status('agent-a', 'NONE', { mgmt_role: 'AGENT', pid: 10 }),
+        status('manager', 'MANAGER', { pid: 11, port: 2299 }),
+        status('worker-1', 'WORKER', { pid: 12, state: 'CRASHED' }),
+        status('stray', 'WORKER', { pid: 13 }),
+      ]),
+    })));
+    const r = await z('drift', '--format', 'json');
+    assert.equal(r.code, 2, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(report.differences.map((d: { subject: string; message: string }) => `${d.subject}: ${d.message}`), [
+      'instance agent-b: deployed but its agent is not connected',
+      'node manager: listening on port 2299, deployed with port 2200',
+      'node stray: running on instance agent-a but not deployed',
+      'node worker-1: state CRASHED',
+      'node worker-2: deployed but not running',
+      'node worker-3: deployed but not running (instance agent-b unavailable)',
+    ]);
+    assert.equal(report.in_sync, false);
+    assert.deepEqual(report.nodes['worker-1'].running, { instance: 'agent-a', metrics_port: null, pid: 12, port: null, state: 'CRASHED' });
+    assert.deepEqual(report.instances['agent-b'], { connected: false, deployed: true, desired: false, in_sync: false, staged: true });
+    const md = await z('drift');
+    assert.equal(md.code, 2);
+    assert.match(md.stdout, /^## Zeek cluster drift: drifted \(6 differences\)\n/);
+    assert.match(md.stdout, /\| worker-1 \| - \| WORKER @ agent-a \| WORKER @ agent-a \| CRASHED pid 12 @ agent-a \| \*\*drifted\*\* \|\n/);
+    assert.match(md.stdout, /\n- `node worker-1` \(deployed vs running\): state CRASHED\n/);
+  });
+
+  it('TLS settings that cannot be used: one error line before connecting', async () => {
+    const r = await z('--set', 'ssl.enable=yes', '--set', `ssl.certificate=${path.join(dir, 'nope.pem')}`, 'get-instances');
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `error: cannot configure connection to ${standIn.controller}: SSL certificate file "${path.join(dir, 'nope.pem')}" not found\n`);
+    assert.equal(standIn.peers, 0);
   });
 
   it('apply on a terminal: a progress line while agents launch nodes, cleared before the result', async () => {

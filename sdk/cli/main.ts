@@ -4,6 +4,7 @@
 // the argument parser and the settings; each command loads what it needs (ws, zod, the
 // codec) when it runs.
 
+import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import { ArgumentError, HelpRequested, Namespace } from './argparse';
 import { CommandContext, CommandModule } from './command';
@@ -147,6 +148,9 @@ export async function main(argv: readonly string[], prog: string, io: MainIo): P
 }
 
 if (require.main === module) {
+  // Node >= 22.1 keeps the compiled code of what a command loads (ws, zod, the codec)
+  // between runs; on older Node this is a no-op.
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   const prog = programName(process.argv[1]);
   let interrupted = false;
   process.on('SIGINT', () => {
