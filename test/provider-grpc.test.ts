@@ -5,29 +5,17 @@
 // The plugin is plain node, so it loads the compiled provider from dist/ (npm test builds).
 
 import { strict as assert } from 'node:assert';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { DIFF_CHANGES as DIFF, DynamicProviderPlugin, initFailureOf, Props } from '../provider/plugin-client';
 import { PROVIDER_MODULES, serializableProvider } from '../provider/serializable-provider';
 import { BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
 
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
-const grpc = require('@grpc/grpc-js');
-const provrpc = require('@pulumi/pulumi/proto/provider_grpc_pb');
-const provproto = require('@pulumi/pulumi/proto/provider_pb');
-const pluginproto = require('@pulumi/pulumi/proto/plugin_pb');
-const statusproto = require('@pulumi/pulumi/proto/status_pb');
-const structproto = require('google-protobuf/google/protobuf/struct_pb');
-const emptyproto = require('google-protobuf/google/protobuf/empty_pb');
-
-const PLUGIN = require.resolve('@pulumi/pulumi/cmd/dynamic-provider');
 const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
 const URN = 'urn:pulumi:ci::zeek-mgmt::pulumi-nodejs:dynamic/zeek-mgmt:ZeekCluster::sensors';
-const DIFF = provproto.DiffResponse.DiffChanges;
-
-type Props = Record<string, any>;
 
 /** The compiled provider (what the plugin loads) must be at least as new as its sources. */
 function assertCompiledProviderCurrent(): void {
@@ -40,57 +28,10 @@ function assertCompiledProviderCurrent(): void {
   }
 }
 
-interface Plugin {
-  proc: ChildProcess;
-  client: any;
-  stderr: () => string;
-}
-
-/** Starts the plugin as the engine does (engine address as argument) and connects to the port it prints. */
-async function startPlugin(): Promise<Plugin> {
-  const proc = spawn(process.execPath, [PLUGIN, '127.0.0.1:1'], { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`plugin printed no port within 15 s; stderr: ${err}`)), 15000);
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /^(\d+)\s*$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`plugin exited with ${code}; stderr: ${err}`));
-    });
-  });
-  const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  return { proc, client, stderr: () => err };
-}
-
-async function stopPlugin(p: Plugin | undefined): Promise<void> {
-  if (!p) return;
-  p.client.close();
-  if (p.proc.exitCode === null && p.proc.signalCode === null) {
-    const exited = new Promise((r) => p.proc.once('exit', r));
-    process.kill(p.proc.pid!, 'SIGTERM');
-    await exited;
-  }
-}
-
-function call<T>(client: any, method: string, req: unknown): Promise<T> {
-  return new Promise((resolve, reject) => client[method](req, (err: Error | null, resp: T) => (err ? reject(err) : resolve(resp))));
-}
-
-const struct = (o: Props): any => structproto.Struct.fromJavaScript(o);
-
 describe('ZeekCluster through the dynamic-provider plugin over gRPC', function () {
   this.timeout(45000);
   let cluster: LiveCluster;
-  let plugin: Plugin | undefined;
+  let plugin: DynamicProviderPlugin | undefined;
   let providerText: string;
 
   before(async () => {
@@ -98,76 +39,23 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     const pulumi = require('@pulumi/pulumi');
     providerText = (await pulumi.runtime.serializeFunction(() => serializableProvider, { allowSecrets: false })).text;
     cluster = await startLiveCluster();
-    plugin = await startPlugin();
+    plugin = await DynamicProviderPlugin.start(path.resolve(__dirname, '..'));
   });
 
   after(async () => {
-    await stopPlugin(plugin);
+    await plugin?.stop();
     await cluster?.stop();
   });
 
-  // The engine's calls, one helper each.
+  // The engine's calls; Check carries the serialized provider in `__provider`, as dynamic.Resource puts it there.
   const rpc = {
-    async configure(config: Record<string, string>): Promise<void> {
-      const req = new provproto.ConfigureRequest();
-      req.setArgs(struct(config));
-      req.setAcceptsecrets(true);
-      req.setAcceptresources(true);
-      const resp = await call<any>(plugin!.client, 'configure', req);
-      assert.equal(resp.getAcceptsecrets(), false, 'the dynamic provider takes secrets unwrapped');
-    },
-    async check(olds: Props, news: Props): Promise<{ inputs: Props; failures: Array<{ property: string; reason: string }> }> {
-      const req = new provproto.CheckRequest();
-      req.setUrn(URN);
-      req.setOlds(struct(olds));
-      req.setNews(struct({ ...news, __provider: providerText }));
-      const resp = await call<any>(plugin!.client, 'check', req);
-      return {
-        inputs: resp.getInputs().toJavaScript(),
-        failures: resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() })),
-      };
-    },
-    async diff(id: string, olds: Props, news: Props): Promise<{ changes: number; replaces: string[]; deleteBeforeReplace: boolean }> {
-      const req = new provproto.DiffRequest();
-      req.setId(id);
-      req.setUrn(URN);
-      req.setOlds(struct(olds));
-      req.setNews(struct(news));
-      const resp = await call<any>(plugin!.client, 'diff', req);
-      return { changes: resp.getChanges(), replaces: resp.getReplacesList(), deleteBeforeReplace: resp.getDeletebeforereplace() };
-    },
-    async create(props: Props): Promise<{ id: string; properties: Props }> {
-      const req = new provproto.CreateRequest();
-      req.setUrn(URN);
-      req.setProperties(struct(props));
-      const resp = await call<any>(plugin!.client, 'create', req);
-      return { id: resp.getId(), properties: resp.getProperties().toJavaScript() };
-    },
-    async read(id: string, props: Props, inputs: Props): Promise<{ id: string; properties: Props; inputs: Props | undefined }> {
-      const req = new provproto.ReadRequest();
-      req.setId(id);
-      req.setUrn(URN);
-      req.setProperties(struct(props));
-      req.setInputs(struct(inputs));
-      const resp = await call<any>(plugin!.client, 'read', req);
-      return { id: resp.getId(), properties: resp.getProperties()?.toJavaScript(), inputs: resp.getInputs()?.toJavaScript() };
-    },
-    async update(id: string, olds: Props, news: Props): Promise<Props> {
-      const req = new provproto.UpdateRequest();
-      req.setId(id);
-      req.setUrn(URN);
-      req.setOlds(struct(olds));
-      req.setNews(struct(news));
-      const resp = await call<any>(plugin!.client, 'update', req);
-      return resp.getProperties().toJavaScript();
-    },
-    async delete(id: string, props: Props): Promise<void> {
-      const req = new provproto.DeleteRequest();
-      req.setId(id);
-      req.setUrn(URN);
-      req.setProperties(struct(props));
-      await call(plugin!.client, 'delete', req);
-    },
+    configure: (config: Record<string, string>) => plugin!.configure(config),
+    check: (olds: Props, news: Props) => plugin!.check(URN, olds, { ...news, __provider: providerText }),
+    diff: (id: string, olds: Props, news: Props) => plugin!.diff(URN, id, olds, news),
+    create: (props: Props) => plugin!.create(URN, props),
+    read: (id: string, props: Props, inputs: Props) => plugin!.read(URN, id, props, inputs),
+    update: (id: string, olds: Props, news: Props) => plugin!.update(URN, id, olds, news),
+    delete: (id: string, props: Props) => plugin!.delete(URN, id, props),
   };
 
   const program = (workers: string[]): Props => ({
@@ -180,10 +68,9 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
   });
 
   it('configure, check, create, diff, update, read after out-of-band drift, delete', async () => {
-    const info = await call<any>(plugin!.client, 'getPluginInfo', new emptyproto.Empty());
-    assert.ok(info instanceof pluginproto.PluginInfo);
+    assert.match(await plugin!.getPluginInfo(), /^3\.248\./);
     // The stack configuration names the controller; the program does not.
-    await rpc.configure({ 'zeek-mgmt:controller': `${cluster.host}:${cluster.port}`, 'zeek-mgmt:example': 'sensors' });
+    assert.equal(await rpc.configure({ 'zeek-mgmt:controller': `${cluster.host}:${cluster.port}`, 'zeek-mgmt:example': 'sensors' }), false, 'the dynamic provider takes secrets unwrapped');
     const id = `${cluster.host}:${cluster.port}`;
 
     // pulumi up, first run: Check, then Create.
@@ -244,13 +131,9 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
   it('loads the provider of a state written from a checkout elsewhere (another CI workspace)', async () => {
     const moved = providerText.split(path.resolve(__dirname, '..')).join('/nonexistent/old-workspace');
     assert.notEqual(moved, providerText);
-    const req = new provproto.CheckRequest();
-    req.setUrn(URN);
-    req.setOlds(struct({}));
-    req.setNews(struct({ ...program(['w1']), __provider: moved }));
-    const resp = await call<any>(plugin!.client, 'check', req);
-    assert.deepEqual(resp.getFailuresList(), []);
-    assert.deepEqual(Object.keys(resp.getInputs().toJavaScript().nodes), ['logger', 'manager', 'w1']);
+    const r = await plugin!.check(URN, {}, { ...program(['w1']), __provider: moved });
+    assert.deepEqual(r.failures, []);
+    assert.deepEqual(Object.keys(r.inputs.nodes), ['logger', 'manager', 'w1']);
   });
 
   it("check failures carry the controller's validation messages", async () => {
@@ -271,19 +154,17 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     const { inputs } = await rpc.check({}, p);
     const err: any = await rpc.create(inputs).then(() => null, (e: unknown) => e);
     assert.ok(err, 'create must fail');
-    assert.equal(err.code, grpc.status.UNKNOWN);
+    assert.equal(err.code, 2, 'grpc status UNKNOWN');
     assert.match(err.details, new RegExp(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
     // The engine reads ErrorResourceInitFailed from grpc-status-details-bin: the resource exists, with these outputs.
-    const bin = err.metadata.get('grpc-status-details-bin')[0];
-    const status = statusproto.Status.deserializeBinary(new Uint8Array(bin));
-    const detail = provproto.ErrorResourceInitFailed.deserializeBinary(status.getDetailsList()[0].getValue());
-    assert.equal(detail.getId(), `${cluster.host}:${cluster.port}`);
+    const detail = initFailureOf(err);
+    assert.ok(detail, 'the failure carries ErrorResourceInitFailed');
+    assert.equal(detail.id, `${cluster.host}:${cluster.port}`);
     // One reason per failure: the node's, and (as with Zeek, whose agent gives up on a node that never checks in) possibly "request timed out".
-    const reasons: string[] = detail.getReasonsList();
-    assert.ok(reasons.some((r) => r.startsWith(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface`)), reasons.join('\n'));
-    assert.ok(reasons.every((r) => r.includes('worker-bad') || r === 'request timed out'), reasons.join('\n'));
-    const props = detail.getProperties().toJavaScript();
+    assert.ok(detail.reasons.some((r) => r.startsWith(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface`)), detail.reasons.join('\n'));
+    assert.ok(detail.reasons.every((r) => r.includes('worker-bad') || r === 'request timed out'), detail.reasons.join('\n'));
+    const props = detail.properties;
     assert.equal(props.results['worker-bad'].success, false);
-    await rpc.delete(detail.getId(), { ...props, __provider: providerText });
+    await rpc.delete(detail.id, { ...props, __provider: providerText });
   });
 });
