@@ -2,6 +2,7 @@
 // transcript), per-command usage, argparse's errors (exit 2), --version, logging flags.
 
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArgumentError, ArgumentParser, HelpRequested, wrapText } from '../sdk/cli/argparse';
@@ -141,5 +142,22 @@ describe('zeek-mgmt command line', () => {
     assert.equal(quiet.stderr, '', '-q suppresses even errors, as in zeek-client');
     const rich = await cli(['--set', 'client.rich_logging_format=true']);
     assert.match(rich.stderr, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d error    please provide a command to execute\.\n$/);
+  });
+
+  it('--version, help and show-settings load none of ws, zod and lossless-json', async () => {
+    const probe = path.join(dir, 'probe.js');
+    fs.writeFileSync(probe, "process.on('exit', () => { const m = new Set(); for (const k of Object.keys(require.cache)) { const i = k.lastIndexOf('node_modules/'); if (i >= 0) m.add(k.slice(i + 13).split('/')[0]); } process.stderr.write('PACKAGES ' + [...m].sort().join(',') + '\\n'); });\n");
+    const packages = async (args: string[]): Promise<string> => {
+      const r = await new Promise<string>((resolve, reject) => {
+        // Exit codes do not matter here (get-instances below fails to connect); the package list does.
+        execFile(process.execPath, ['-r', probe, CLI_MAIN, ...args], (err, _out, stderr) => (err && typeof err.code !== 'number' ? reject(err) : resolve(stderr)));
+      });
+      return (/^PACKAGES (.*)$/m.exec(r) as RegExpExecArray)[1];
+    };
+    assert.equal(await packages(['--version']), '');
+    assert.equal(await packages(['-q', '--version']), '');
+    assert.equal(await packages(['--help']), '');
+    assert.equal(await packages(['show-settings']), '');
+    assert.match(await packages(['--controller', ':1', '--set', 'client.peering_attempts=1', '-q', 'get-instances']), /(^|,)ws(,|$)/, 'commands that talk to the controller do load ws');
   });
 });

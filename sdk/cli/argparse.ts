@@ -305,8 +305,7 @@ export class ArgumentParser {
         return next;
       }
       let value: string;
-      if (explicitArg !== null && explicitArg !== '') value = explicitArg;
-      else if (explicitArg === '' && currentFlag.startsWith('--')) value = '';
+      if (explicitArg !== null) value = explicitArg;
       else {
         const candidate = argv[next];
         if (candidate === undefined || candidate === '--' || this.classify(candidate) !== null) {

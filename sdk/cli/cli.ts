@@ -1,10 +1,8 @@
-#!/usr/bin/env node
-// zeek-mgmt: zeek-client's command line (same arguments, settings, output and exit
+// zeek-mgmt's command line: zeek-client's (same arguments, settings, output and exit
 // codes) plus plan, apply, drift and run. Start-up time matters: this file loads only
 // the argument parser and the settings; each command loads what it needs (ws, zod, the
-// codec) when it runs.
+// codec) when it runs. The executable is main.ts.
 
-import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import { ArgumentError, HelpRequested, Namespace } from './argparse';
 import { CommandContext, CommandModule } from './command';
@@ -145,28 +143,4 @@ export async function main(argv: readonly string[], prog: string, io: MainIo): P
   const mod = require(COMMAND_MODULES[command]) as CommandModule;
   const ctx: CommandContext = { args, settings, log, io, prog };
   return mod.run(ctx);
-}
-
-if (require.main === module) {
-  // Node >= 22.1 keeps the compiled code of what a command loads (ws, zod, the codec)
-  // between runs; on older Node this is a no-op.
-  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  const prog = programName(process.argv[1]);
-  let interrupted = false;
-  process.on('SIGINT', () => {
-    // zeek-client treats Ctrl-C as a normal end (exit 0).
-    interrupted = true;
-    process.exit(0);
-  });
-  main(process.argv.slice(2), prog, { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin })
-    .catch((err: Error) => {
-      process.stderr.write(`error: ${err.message}\n`);
-      return 1;
-    })
-    .then((code) => {
-      if (interrupted) return;
-      process.exitCode = code;
-      // Let stdout drain (pipes may be asynchronous), then end even if a socket lingers.
-      process.stdout.write('', () => process.exit(code));
-    });
 }

@@ -2,7 +2,7 @@
 
 import type { Namespace } from './argparse';
 import type { Logger } from './log';
-import type { MainIo } from './main';
+import type { MainIo } from './cli';
 import type { Settings } from './settings';
 
 export interface CommandContext {

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The zeek-mgmt executable (package.json "bin"). `zeek-mgmt --version` is answered
+// before anything else loads; everything else goes to cli.ts, which loads each command's
+// modules only when that command runs.
+
+import * as nodeModule from 'node:module';
+import { packageVersion } from './version';
+
+function start(): void {
+  const argv = process.argv.slice(2);
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  // Node >= 22.1 keeps the compiled code of what a command loads (ws, zod, the codec)
+  // between runs; on older Node this is a no-op.
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  // A reader that goes away (`zeek-mgmt get-nodes | head -1`) ends the command quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cli = require('./cli') as typeof import('./cli');
+  const prog = cli.programName(process.argv[1]);
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    // zeek-client treats Ctrl-C as a normal end (exit 0).
+    interrupted = true;
+    process.exit(0);
+  });
+  cli.main(argv, prog, { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin })
+    .catch((err: Error) => {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    })
+    .then((code) => {
+      if (interrupted) return;
+      process.exitCode = code;
+      // Let stdout drain (pipes may be asynchronous), then end even if a socket lingers.
+      process.stdout.write('', () => process.exit(code));
+    });
+}
+
+start();
