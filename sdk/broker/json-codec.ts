@@ -4,9 +4,17 @@
 // where) and BrokerData back into JSON text.
 
 import { isIP } from 'node:net';
-import { parse as parseLossless } from 'lossless-json';
+import type { parse as LosslessParse } from 'lossless-json';
 import { BrokerData, BrokerDataType, BROKER_DATA_TYPES, I64_MAX, I64_MIN, PortProtocol, U64_MAX } from './data';
 import { WireError } from './errors';
+
+// lossless-json is loaded on first need: most messages never take that path, and
+// processes that start by the hundred (emulated nodes) save its load time.
+let losslessParse: typeof LosslessParse | undefined;
+function parseLossless(): typeof LosslessParse {
+  losslessParse ??= (require('lossless-json') as typeof import('lossless-json')).parse;
+  return losslessParse;
+}
 
 export interface DecodeLimits {
   /** Deepest nesting of Broker containers accepted. */
@@ -37,7 +45,7 @@ export function parseJsonText(text: string, limits: DecodeLimits = DEFAULT_LIMIT
     // out of stack. Each Broker level takes at most 3 JSON levels (value, array, table entry).
     const maxJsonDepth = 3 * (limits.maxDepth + 1) + 2;
     if (jsonDepthExceeds(text, maxJsonDepth)) throw new WireError('invalid_data', `values nest deeper than ${limits.maxDepth} levels`);
-    return parseLossless(text, null, (s: string) => new NumberText(s));
+    return parseLossless()(text, null, (s: string) => new NumberText(s));
   } catch (err) {
     if (err instanceof WireError) throw err;
     const why = err instanceof RangeError ? 'nesting too deep' : (err as Error).message;
