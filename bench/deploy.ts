@@ -94,9 +94,12 @@ function cmdline(pid: number): string {
   }
 }
 
+const stderrOf = new Map<ChildProcess, string>();
+
 function start(args: string[]): ChildProcess {
   const p = spawn(process.execPath, [RUN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  p.stderr!.resume();
+  stderrOf.set(p, '');
+  p.stderr!.on('data', (d) => stderrOf.set(p, (stderrOf.get(p)! + d).slice(-2000)));
   return p;
 }
 
@@ -152,7 +155,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
   }
   let client: ControllerClient | null = null;
   try {
-    client = await ControllerClient.connect({ port: ctl + 1, peeringAttempts: 50, peeringRetryDelaySecs: 0.2, requestTimeoutSecs: TIMEOUT_SECS + 30 });
+    client = await ControllerClient.connect({ port: ctl + 1, peeringAttempts: 150, peeringRetryDelaySecs: 0.2, requestTimeoutSecs: TIMEOUT_SECS + 30 })
+      .catch((err) => { throw new Error(`${(err as Error).message}; controller stderr: ${stderrOf.get(procs[0])}`); });
     const deadline = Date.now() + 30000;
     while (instancesOf(await client.getInstances()).length < agents.length) {
       if (Date.now() > deadline) throw new Error('agents did not check in');
