@@ -12,7 +12,7 @@ import { encodeDataMessage, ErrorMessage } from '../sdk/broker/messages';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { configurationOf, instancesOf } from '../sdk/client/result-data';
 import { AgentApi, ControllerApi } from '../sdk/model/events';
-import { makeResult, resultToData, resultVecToData } from '../sdk/model/records';
+import { makeResult, resultToData, resultVecFromData, resultVecToData } from '../sdk/model/records';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
 import { miniConfig } from './helpers/controller-configs';
 import { ControllerProcess, eventually, startControllerProcess } from './helpers/controller-process';
@@ -153,6 +153,26 @@ describe('controller under hostile input', function () {
     assert.deepEqual(results.map((r) => [r.node, r.success]), [['manager', true], [null, true]]);
   });
 
+  it('keeps a pending request intact when another client reuses its reqid', async () => {
+    const agent = await TestAgent.connect(ctl.agentPort, { name: 'agent-testbox', silent: [AgentApi.deploy_request] });
+    closers.push(() => agent.close());
+    await eventually(async () => instancesOf(await good.getInstances()).some((i) => i.name === 'agent-testbox'), 'check-in');
+    const deploying = good.transact(ControllerApi.deploy_request, ControllerApi.deploy_response, [], { reqid: 'shared-id' });
+    const req = await agent.waitFor(AgentApi.deploy_request);
+    const areq = (req.args[0] as { value: string }).value;
+    const other = await ControllerClient.connect({ host: '127.0.0.1', port: ctl.wsPort, requestTimeoutSecs: 5 });
+    closers.push(() => other.close());
+    // Same reqid, other requests: answered on their own, the deployment stays pending.
+    const clash = await other.transact(ControllerApi.restart_request, ControllerApi.restart_response, [B.set([B.str('ghost')])], { reqid: 'shared-id' });
+    assert.match(resultVecFromData(clash.args[1])[0].error ?? '', /^(unknown cluster node|no active cluster deployment)$/);
+    await other.transact(ControllerApi.get_nodes_request, ControllerApi.get_nodes_response, [], { reqid: 'shared-id' });
+    // (A second deploy_request with the same reqid would be refused, but its deploy_response
+    // reaches every client, and zeek-client matches answers by reqid: so don't.)
+    agent.emit(AgentApi.deploy_response, [B.str(areq), resultVecToData([makeResult(areq, { instance: 'agent-testbox', node: 'manager' })])]);
+    const done = resultVecFromData((await deploying).args[1]);
+    assert.deepEqual(done.map((r) => [r.node, r.success]), [['manager', true], [null, true]]);
+  });
+
   it('ignores agents answering requests sent to other agents, and rejects malformed agent data', async () => {
     const mute = await TestAgent.connect(ctl.agentPort, { name: 'agent-mute', silent: [AgentApi.get_nodes_request] });
     const liar = await TestAgent.connect(ctl.agentPort, { name: 'agent-liar', silent: [AgentApi.get_nodes_request] });
@@ -172,7 +192,6 @@ describe('controller under hostile input', function () {
     await eventually(() => ctl.logEntries().some((e) => /ignoring response .* the request went to instance agent-mute/.test(e.message)), 'the ignored-response log line');
     await eventually(() => ctl.logEntries().some((e) => /rejected Management::Agent::API::get_nodes_response from .*not a vector of Management::NodeStatus|must be a vector of Management::NodeStatus/.test(e.message)), 'the rejected-data log line');
     await eventually(() => ctl.logEntries().some((e) => /Controller::API requests are accepted only from WebSocket clients/.test(e.message)), 'the rejected-request log line');
-    const { resultVecFromData } = await import('../sdk/model/records');
     const results = resultVecFromData((await pending).args[1]);
     // agent-testbox (from the forge test) answered; the other two did not validly, so the request timed out.
     assert.deepEqual(results.map((r) => [r.instance, r.error]), [['agent-testbox', null], [null, 'request timed out']]);

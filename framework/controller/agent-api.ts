@@ -41,7 +41,7 @@ function claim(rt: ControllerRuntime, reqid: string, link: AgentLink, request: s
     rt.log.warning(`ignoring response ${short(reqid)} from ${link.describe()}: the request went to instance ${st.instance}`);
     return undefined;
   }
-  rt.requests.finish(areq.id);
+  rt.requests.finish(areq.key);
   if (parentKind === null || areq.parentId === undefined) return { areq };
   const parent = rt.requests.lookup(areq.parentId);
   if (!parent || parent.state?.kind !== parentKind) return { areq };
@@ -116,7 +116,7 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     const c = claim(rt, id, link, A.deploy_request, 'deploy');
     if (!c?.parent) return;
     c.parent.results.push(...checked);
-    rt.deployResponseArrived(c.parent, c.areq.id);
+    rt.deployResponseArrived(c.parent, c.areq.key);
   },
 
   [A.get_nodes_response](rt, { reqid, result }, link) {
@@ -136,11 +136,11 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     if (!c?.parent || c.parent.state?.kind !== 'get_nodes') return;
     const req = c.parent;
     req.results.push(res);
-    (req.state as { requests: Set<string> }).requests.delete(c.areq.id);
+    (req.state as { requests: Set<string> }).requests.delete(c.areq.key);
     if ((req.state as { requests: Set<string> }).requests.size > 0) return;
     rt.log.info(`tx Management::Controller::API::get_nodes_response ${requestToString(req)}`);
     rt.respond(C.get_nodes_response, [B.str(req.id), resultVecToData(req.results)]);
-    rt.requests.finish(req.id);
+    rt.requests.finish(req.key);
   },
 
   [A.node_dispatch_response](rt, { reqid, results }, link) {
@@ -161,13 +161,13 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     const req = c.parent;
     const state = c.parent.state;
     req.results.push(...rs);
-    state.requests.delete(c.areq.id);
+    state.requests.delete(c.areq.key);
     if (state.requests.size > 0) return;
     if (state.action[0] === 'get_id_value') {
       rt.log.info(`tx Management::Controller::API::get_id_value_response ${requestToString(req)}`);
       rt.respond(C.get_id_value_response, [B.str(req.id), resultVecToData(req.results)]);
     } else rt.log.error(`unexpected dispatch command ${state.action[0]}`);
-    rt.requests.finish(req.id);
+    rt.requests.finish(req.key);
   },
 
   [A.restart_response](rt, { reqid, results }, link) {
@@ -178,11 +178,11 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     const req = c.parent;
     const state = c.parent.state;
     req.results.push(...(results as Result[]));
-    state.requests.delete(c.areq.id);
+    state.requests.delete(c.areq.key);
     if (state.requests.size > 0) return;
     rt.log.info(`tx Management::Controller::API::restart_response ${requestToString(req)}`);
     rt.respond(C.restart_response, [B.str(req.id), resultVecToData(req.results)]);
-    rt.requests.finish(req.id);
+    rt.requests.finish(req.key);
   },
 
   // Zeek's controller does not act on these notifications yet; we log them.

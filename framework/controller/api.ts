@@ -83,7 +83,7 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
     const ready = rt.configs.get('READY');
     if (!ready) return fail('no configuration available to deploy');
     // At the moment there can only be one pending deployment.
-    if (rt.pendingDeploy !== '') return fail(`earlier deployment ${short(rt.pendingDeploy)} still pending`);
+    if (rt.pendingDeploy !== '') return fail(`earlier deployment ${short(rt.requests.lookup(rt.pendingDeploy)?.id ?? rt.pendingDeploy)} still pending`);
     const req = rt.requests.create(id, { kind: 'deploy', config: ready, isInternal: false, requests: new Set() });
     rt.deploy(req);
     // Deploys to the agents now if all are ready (via notify_agents_ready).
@@ -101,8 +101,8 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
     }
     const req = rt.requests.create(id, { kind: 'get_nodes', requests: new Set() });
     for (const name of [...rt.known.keys()].sort(strcmp)) {
-      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.get_nodes_request }, req.id);
-      if (req.state?.kind === 'get_nodes') req.state.requests.add(areq.id);
+      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.get_nodes_request }, req.key);
+      if (req.state?.kind === 'get_nodes') req.state.requests.add(areq.key);
       rt.log.info(`tx Management::Agent::API::get_nodes_request ${areq.id} to ${name}`);
       rt.sendToAgent(name, AgentApi.get_nodes_request, [B.str(areq.id)]);
     }
@@ -130,14 +130,14 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
       if (final.length === 0) {
         rt.log.info(`tx Management::Controller::API::get_id_value_response ${requestToString(req)}`);
         rt.respond(C.get_id_value_response, [B.str(id), resultVecToData(req.results)]);
-        rt.requests.finish(id);
+        rt.requests.finish(req.key);
         return;
       }
     }
     for (const name of [...rt.instances.keys()].sort(strcmp)) {
       if (!rt.ready.has(name)) continue;
-      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.node_dispatch_request }, req.id);
-      if (req.state?.kind === 'node_dispatch') req.state.requests.add(areq.id);
+      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.node_dispatch_request }, req.key);
+      if (req.state?.kind === 'node_dispatch') req.state.requests.add(areq.key);
       rt.log.info(`tx Management::Agent::API::node_dispatch_request ${areq.id} [${action.map((a) => short(a)).join(', ')}] to ${name}`);
       rt.sendToAgent(name, AgentApi.node_dispatch_request, [B.str(areq.id), B.vec(action.map(B.str)), B.set(final.map(B.str))]);
     }
@@ -152,7 +152,7 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
       req.results.push(makeResult(id, { success: false, error }));
       rt.log.info(`tx Management::Controller::API::restart_response ${requestToString(req)}`);
       rt.respond(C.restart_response, [B.str(id), resultVecToData(req.results)]);
-      rt.requests.finish(id);
+      rt.requests.finish(req.key);
     };
     if (rt.known.size === 0) return fail('no instances connected');
     if (!rt.configs.has('DEPLOYED')) return fail('no active cluster deployment');
@@ -162,15 +162,15 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
       if (split.known.length === 0) {
         rt.log.info(`tx Management::Controller::API::restart_response ${requestToString(req)}`);
         rt.respond(C.restart_response, [B.str(id), resultVecToData(req.results)]);
-        rt.requests.finish(id);
+        rt.requests.finish(req.key);
         return;
       }
     }
     // As Zeek does, the agents get the requested set; they skip nodes they do not run.
     for (const name of [...rt.instances.keys()].sort(strcmp)) {
       if (!rt.ready.has(name)) continue;
-      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.restart_request }, req.id);
-      if (req.state?.kind === 'restart') req.state.requests.add(areq.id);
+      const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.restart_request }, req.key);
+      if (req.state?.kind === 'restart') req.state.requests.add(areq.key);
       rt.log.info(`tx Management::Agent::API::restart_request ${areq.id} to ${name}`);
       rt.sendToAgent(name, AgentApi.restart_request, [B.str(areq.id), B.set(requested.map(B.str))]);
     }

@@ -20,7 +20,14 @@ export type RequestState =
   | { kind: 'agent'; instance: string; event: string };
 
 export interface Request {
+  /** The request id: the client's reqid, echoed in responses. */
   id: string;
+  /**
+   * Where the request is kept: its id, unless a pending request already holds that id (a
+   * client reusing another's reqid), then a distinct key, so no request can clobber another.
+   */
+  key: string;
+  /** The key of the request this one serves (controller-to-agent requests). */
   parentId?: string;
   results: Result[];
   finished: boolean;
@@ -29,6 +36,7 @@ export interface Request {
 
 export class RequestTable {
   private readonly table = new Map<string, { req: Request; timer: NodeJS.Timeout }>();
+  private collisions = 0;
 
   constructor(
     private readonly timeoutMs: number,
@@ -37,25 +45,25 @@ export class RequestTable {
 
   /** Management::Request::create: establishes state under `reqid` (a fresh id when omitted). */
   create(reqid: string = randomUUID(), state?: RequestState, parentId?: string): Request {
-    const req: Request = { id: reqid, results: [], finished: false, state, parentId };
-    const old = this.table.get(reqid);
-    if (old) clearTimeout(old.timer);
-    const timer = setTimeout(() => this.expire(reqid, req), this.timeoutMs);
-    this.table.set(reqid, { req, timer });
+    let key = reqid;
+    while (this.table.has(key)) key = `${reqid}#${++this.collisions}`;
+    const req: Request = { id: reqid, key, results: [], finished: false, state, parentId };
+    const timer = setTimeout(() => this.expire(key, req), this.timeoutMs);
+    this.table.set(key, { req, timer });
     return req;
   }
 
-  /** Management::Request::lookup; undefined stands for Zeek's null_req. */
-  lookup(reqid: string): Request | undefined {
-    return this.table.get(reqid)?.req;
+  /** Management::Request::lookup by key; undefined stands for Zeek's null_req. */
+  lookup(key: string): Request | undefined {
+    return this.table.get(key)?.req;
   }
 
   /** Management::Request::finish: releases the state. Returns false when there was none. */
-  finish(reqid: string): boolean {
-    const entry = this.table.get(reqid);
+  finish(key: string): boolean {
+    const entry = this.table.get(key);
     if (!entry) return false;
     clearTimeout(entry.timer);
-    this.table.delete(reqid);
+    this.table.delete(key);
     entry.req.finished = true;
     return true;
   }
@@ -64,10 +72,10 @@ export class RequestTable {
     return this.table.size;
   }
 
-  private expire(reqid: string, req: Request): void {
-    const entry = this.table.get(reqid);
+  private expire(key: string, req: Request): void {
+    const entry = this.table.get(key);
     if (!entry || entry.req !== req) return;
-    this.table.delete(reqid);
+    this.table.delete(key);
     if (!req.finished) this.onExpired(req);
   }
 
@@ -79,7 +87,7 @@ export class RequestTable {
 }
 
 /** Management::Request::to_string. */
-export function requestToString(req: Request): string {
+export function requestToString(req: Pick<Request, 'id' | 'parentId' | 'finished' | 'results'>): string {
   const parent = req.parentId !== undefined ? ` (via ${req.parentId})` : '';
   return `[request ${req.id}${parent} ${req.finished ? 'finished' : 'pending'}, results: ${resultVecToString(req.results)}]`;
 }

@@ -54,7 +54,7 @@ export class ControllerRuntime {
   readonly known = new Map<string, KnownInstance>();
   /** g_instances_ready: needed instances that have answered our welcome. */
   readonly ready = new Set<string>();
-  /** g_config_reqid_pending: the deployment in progress, "" when none. */
+  /** g_config_reqid_pending: the key of the deployment in progress, "" when none. */
   pendingDeploy = '';
   readonly requests: RequestTable;
 
@@ -148,7 +148,7 @@ export class ControllerRuntime {
   deploy(req: Request): void {
     const state = req.state;
     if (state?.kind !== 'deploy') return;
-    this.pendingDeploy = req.id;
+    this.pendingDeploy = req.key;
 
     const current = new Set(this.instances.keys());
     const wanted = new Map(state.config.instances.map((i) => [i.name, i]));
@@ -184,7 +184,7 @@ export class ControllerRuntime {
       this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
       this.respondWhenDurable(ControllerApi.deploy_response, [B.str(req.id), resultVecToData(req.results)]);
     }
-    this.requests.finish(req.id);
+    this.requests.finish(req.key);
   }
 
   /** check_instances_ready. */
@@ -220,8 +220,8 @@ export class ControllerRuntime {
     const message = deployMessageTemplate(config);
     for (const name of sorted(this.instances.keys())) {
       if (!this.ready.has(name)) continue;
-      const areq = this.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.deploy_request }, req.id);
-      req.state.requests.add(areq.id);
+      const areq = this.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.deploy_request }, req.key);
+      req.state.requests.add(areq.key);
       this.log.info(`tx Management::Agent::API::deploy_request ${areq.id} to ${name}`);
       const n = this.agents.publishText(name, message(this.agents.topicFor(name), areq.id));
       if (n === 0) this.log.debug(`no connection to agent ${name}, deploy_request not delivered`);
@@ -268,7 +268,7 @@ export class ControllerRuntime {
     this.log.info(`request ${short(req.id)} timed out`);
     switch (state.kind) {
       case 'deploy':
-        if (this.pendingDeploy === req.id) this.pendingDeploy = '';
+        if (this.pendingDeploy === req.key) this.pendingDeploy = '';
         req.results.push(res);
         if (!state.isInternal) {
           this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
