@@ -310,4 +310,12 @@ describe('zeek-mgmt against a live controller (zeek-mgmt run controller)', funct
     assert.equal(r.code, 1);
     assert.deepEqual(json(r), { errors: [{ error: 'no instances connected', source: null }], results: {} });
   });
+
+  it('zeek-mgmt run ends cleanly on Ctrl-C (SIGINT reaches the Supervisor, not the CLI\'s own handler)', async () => {
+    const exited = new Promise<number | null>((resolve) => cluster.proc.once('exit', (code) => resolve(code)));
+    process.kill(cluster.pid, 'SIGINT');
+    assert.equal(await exited, 0);
+    assert.match(cluster.output(), /received SIGINT, stopping/);
+    assert.match(cluster.output(), /stopped/);
+  });
 });

@@ -16,6 +16,8 @@ export interface MainIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Called once a zeek-client command (not `run`) is about to start: install Ctrl-C handling. */
+  onInterrupt?: () => void;
 }
 
 const COMMAND_MODULES: Record<string, string> = {
@@ -139,6 +141,7 @@ export async function main(argv: readonly string[], prog: string, io: MainIo): P
     return 1;
   }
 
+  io.onInterrupt?.();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(COMMAND_MODULES[command]) as CommandModule;
   const ctx: CommandContext = { args, settings, log, io, prog };

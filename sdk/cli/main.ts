@@ -24,12 +24,14 @@ function start(): void {
   const cli = require('./cli') as typeof import('./cli');
   const prog = cli.programName(process.argv[1]);
   let interrupted = false;
-  process.on('SIGINT', () => {
-    // zeek-client treats Ctrl-C as a normal end (exit 0).
-    interrupted = true;
-    process.exit(0);
-  });
-  cli.main(argv, prog, { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin })
+  const onInterrupt = (): void => {
+    // zeek-client treats Ctrl-C as a normal end (exit 0). (`run` handles signals itself.)
+    process.on('SIGINT', () => {
+      interrupted = true;
+      process.exit(0);
+    });
+  };
+  cli.main(argv, prog, { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, onInterrupt })
     .catch((err: Error) => {
       process.stderr.write(`error: ${err.message}\n`);
       return 1;
