@@ -369,6 +369,7 @@ class Reader {
 
 /** The value of JSON text holding one Broker value, or undefined when the general path must decide. */
 export function fastDecodeDataText(text: string, limits: DecodeLimits): BrokerData | undefined {
+  if (text.length > limits.maxTextLength) return undefined;
   try {
     const r = new Reader(text, limits.maxDepth);
     const d = r.value(0);
@@ -385,6 +386,7 @@ export function fastDecodeDataText(text: string, limits: DecodeLimits): BrokerDa
  * but "data" must directly follow "@data-type", as in every known sender.
  */
 export function fastParseDataMessage(text: string, limits: DecodeLimits): DataMessage | undefined {
+  if (text.length > limits.maxTextLength) return undefined;
   try {
     const r = new Reader(text, limits.maxDepth);
     r.expect(123);
@@ -425,9 +427,5 @@ export function fastParseDataMessage(text: string, limits: DecodeLimits): DataMe
 
 /** JSON text of one Broker value (`{"@data-type":…,"data":…}`) to BrokerData, or a WireError naming the problem. */
 export function decodeDataText(text: string, limits: DecodeLimits = DEFAULT_LIMITS): BrokerData {
-  if (text.length <= limits.maxTextLength) {
-    const fast = fastDecodeDataText(text, limits);
-    if (fast !== undefined) return fast;
-  }
-  return decodeData(parseJsonText(text, limits), limits);
+  return fastDecodeDataText(text, limits) ?? decodeData(parseJsonText(text, limits), limits);
 }

@@ -42,12 +42,8 @@ export function encodeSubscriptions(topics: string[]): string {
 
 /** A data message as sent by a client: `{"type":"data-message","topic":…,"@data-type":…,"data":…}`. */
 export function parseDataMessage(text: string, limits: DecodeLimits = DEFAULT_LIMITS): DataMessage {
-  return fastDataMessage(text, limits) ?? dataMessageFromJson(parseJsonText(text, limits), limits);
-}
-
-/** The one-pass reader for well-formed data messages; undefined leaves the decision (and any error) to the general path. */
-function fastDataMessage(text: string, limits: DecodeLimits): DataMessage | undefined {
-  return text.length <= limits.maxTextLength ? fastParseDataMessage(text, limits) : undefined;
+  // The one-pass reader takes well-formed messages; on undefined the general path decides (and reports any error).
+  return fastParseDataMessage(text, limits) ?? dataMessageFromJson(parseJsonText(text, limits), limits);
 }
 
 /** A data message from already-parsed JSON (numbers beyond 2^53 must have been kept exact, as parseJsonText does). */
@@ -71,7 +67,7 @@ export function encodeError(code: BrokerErrorCode | string, context: string): st
 
 /** Anything a server sends to a client. */
 export function parseServerMessage(text: string, limits: DecodeLimits = DEFAULT_LIMITS): ServerMessage {
-  const fast = fastDataMessage(text, limits);
+  const fast = fastParseDataMessage(text, limits);
   if (fast !== undefined) return fast;
   const json = parseJsonText(text, limits);
   const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
