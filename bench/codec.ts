@@ -8,6 +8,7 @@
 // Usage: node dist/bench/codec.js [--iterations N] [--warmup N] [--nodes N] [--json]
 
 import { deepStrictEqual } from 'node:assert';
+import * as os from 'node:os';
 import { B } from '../sdk/broker/data';
 import { eventFromData, eventToData } from '../sdk/broker/event';
 import { encodeDataMessage, parseDataMessage } from '../sdk/broker/messages';
@@ -124,14 +125,18 @@ function main(): void {
   for (let i = 0; i < o.warmup; i++) decodeRequest(encodeRequest(`warm-${i}`, config));
 
   const total: number[] = [];
+  const cpu: number[] = [];
   const enc: number[] = [];
   const dec: number[] = [];
   let sink = 0;
   for (let i = 0; i < o.iterations; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const [msg, e] = time(() => encodeRequest(`reqid-${i}`, config));
     const [r, d] = time(() => decodeRequest(msg));
     total.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     enc.push(e);
     dec.push(d);
     sink += r.config.nodes.length;
@@ -148,18 +153,22 @@ function main(): void {
     warmup: o.warmup,
     messageBytes: Buffer.byteLength(text, 'utf8'),
     roundTripMs: stats(total),
+    roundTripCpuMs: stats(cpu),
     encodeMs: stats(enc),
     decodeMs: stats(dec),
     targetMs: TARGET_MS,
     node: process.version,
+    loadAverage: os.loadavg()[0],
+    cpus: os.cpus().length,
   };
   if (o.json) {
     console.log(JSON.stringify(result, null, 2));
   } else {
     const f = (x: number): string => x.toFixed(3);
-    console.log(`codec bench: ${result.nodes} nodes, ${result.instances} instances, ${result.iterations} iterations after ${result.warmup} warm-up (Node ${result.node})`);
+    console.log(`codec bench: ${result.nodes} nodes, ${result.instances} instances, ${result.iterations} iterations after ${result.warmup} warm-up (Node ${result.node}, ${result.cpus} CPUs, load average ${result.loadAverage.toFixed(2)})`);
     console.log(`  message size      ${result.messageBytes} bytes (${(result.messageBytes / 1024 / 1024).toFixed(2)} MiB)`);
     console.log(`  round trip        median ${f(result.roundTripMs.median)} ms   p95 ${f(result.roundTripMs.p95)} ms   min ${f(result.roundTripMs.min)} ms   max ${f(result.roundTripMs.max)} ms`);
+    console.log(`  CPU time         median ${f(result.roundTripCpuMs.median)} ms   p95 ${f(result.roundTripCpuMs.p95)} ms   (process user+system, GC threads included; less sensitive to other load)`);
     console.log(`    encode          median ${f(result.encodeMs.median)} ms   p95 ${f(result.encodeMs.p95)} ms`);
     console.log(`    decode          median ${f(result.decodeMs.median)} ms   p95 ${f(result.decodeMs.p95)} ms`);
     console.log(`  target            < ${TARGET_MS} ms per round trip: ${result.roundTripMs.median < TARGET_MS ? 'met' : 'NOT met'} (median)`);
