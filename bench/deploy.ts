@@ -27,7 +27,7 @@ const MINI = path.resolve(ROOT, '../shared/reference/zeek-docs/frameworks/manage
 interface Scenario { name: string; nodes: number; agents: number; mini?: boolean }
 interface Figures {
   scenario: string; nodes: number; agents: number; deployMs: number; ok: boolean;
-  controllerPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; failure?: string;
+  controllerPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; nodeCpuMs: number; failure?: string;
 }
 
 const TIMEOUT_SECS = 120;
@@ -84,6 +84,17 @@ function descendants(pid: number): number[] {
   };
   walk(pid);
   return out;
+}
+
+/** User + system CPU time of a process so far, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function cmdline(pid: number): string {
@@ -176,6 +187,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
     await new Promise((r) => setTimeout(r, 500));
     const statuses = (await client.getNodes()).flatMap((r) => nodeStatusesOf(r));
     const worker = statuses.find((x) => x.cluster_role === 'WORKER' && x.pid !== null);
+    const nodePids = statuses.filter((x) => x.cluster_role !== 'NONE' && x.pid !== null).map((x) => x.pid!);
+    const nodeCpuMs = nodePids.length ? Math.round(nodePids.reduce((a, p) => a + cpuMs(p), 0) / nodePids.length) : 0;
     const controllerPid = descendants(procs[0].pid!).find((p) => cmdline(p).includes('controller/main.js'));
     const agentPid = descendants(procs[1].pid!).find((p) => cmdline(p).includes('agent/main.js'));
     const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
@@ -185,6 +198,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
       agentPeakMB: mb(agentPid ? statusKB(agentPid, 'VmHWM') : 0),
       nodePeakMB: mb(worker?.pid ? statusKB(worker.pid, 'VmHWM') : 0),
       nodePrivateMB: mb(worker?.pid ? statusKB(worker.pid, 'RssAnon') : 0),
+      nodeCpuMs,
       failure,
     };
   } finally {
@@ -205,13 +219,13 @@ async function main(): Promise<void> {
   const scenarios = SCENARIOS.filter((s) => !only || only.has(s.name));
   if (scenarios.length === 0) throw new Error(`--only matched no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const rows: Figures[] = [];
-  if (!json) console.log('scenario  nodes agents  deploy ms  ok   controller MB  agent MB  node MB (private)');
+  if (!json) console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}\nscenario  nodes agents  deploy ms  ok   controller MB  agent MB  node MB (private)  node CPU ms`);
   for (const s of scenarios) {
     for (let i = 0; i < repeat; i++) {
       const f = await runScenario(s);
       rows.push(f);
       if (!json) {
-        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentPeakMB).padStart(8)}  ${String(f.nodePeakMB).padStart(7)} (${f.nodePrivateMB})${f.failure ? `  ${f.failure}` : ''}`);
+        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentPeakMB).padStart(8)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}${f.failure ? `  ${f.failure}` : ''}`);
       }
     }
   }
