@@ -12,14 +12,21 @@ import { SettingError } from '../framework/settings/types';
 import { parseRunArgs } from '../framework/run';
 import { RUN_JS, tempDir } from './run-support';
 
+const dirs: string[] = [];
+
 function fileWith(text: string): string {
   const dir = tempDir('zeek-mgmt-settings-');
+  dirs.push(dir);
   const f = path.join(dir, 'local.zeek');
   fs.writeFileSync(f, text);
   return f;
 }
 
 describe('run settings', () => {
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
   it('parses the documentation\'s local.zeek examples as written', () => {
     const f = fileWith([
       '# from "Controller and agent instances on separate systems"',
