@@ -347,78 +347,102 @@ function describeValue(v: unknown): string {
   return typeof v;
 }
 
-/** Accumulates output text. Appending to one growing string is the fastest way V8 offers to build large text. */
+/**
+ * Accumulates output text: appends go onto a chunk string (V8 concatenation is cheap, it
+ * builds a rope), and every CHUNK appends the chunk is set aside; the chunks are joined
+ * once at the end, which yields one flat string. A single growing string instead leaves
+ * one rope of some 100,000 nodes for the reader (or the socket write) to flatten; with
+ * bench/codec.ts that measured about 2 ms slower per 1,000-node configuration.
+ */
 class TextSink {
-  s = '';
+  private cur = '';
+  private n = 0;
+  private readonly chunks: string[] = [];
+
+  add(x: string): void {
+    this.cur += x;
+    if (++this.n === CHUNK) {
+      this.chunks.push(this.cur);
+      this.cur = '';
+      this.n = 0;
+    }
+  }
+
+  text(): string {
+    if (this.chunks.length === 0) return this.cur;
+    this.chunks.push(this.cur);
+    return this.chunks.join('');
+  }
 }
+const CHUNK = 2048;
 
 /** Appends a value's JSON text without its opening brace (`"@data-type":…,"data":…}`), so that a data message can embed it. */
 function writeBody(d: BrokerData, out: TextSink): void {
   if (typeof d !== 'object' || d === null) throw encodeFailure(`expected Broker data, got ${d === null ? 'null' : typeof d}`);
   switch (d.type) {
     case 'none':
-      out.s += '"@data-type":"none","data":{}}';
+      out.add('"@data-type":"none","data":{}}');
       return;
     case 'boolean':
-      if (d.value === true) out.s += '"@data-type":"boolean","data":true}';
-      else if (d.value === false) out.s += '"@data-type":"boolean","data":false}';
+      if (d.value === true) out.add('"@data-type":"boolean","data":true}');
+      else if (d.value === false) out.add('"@data-type":"boolean","data":false}');
       else throw encodeFailure(`boolean value must be true or false, got ${typeof d.value}`);
       return;
     case 'count': {
       const v = d.value;
       if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw encodeFailure(`count must be a bigint in 0..2^64-1, got ${typeof v === 'bigint' ? v : typeof v}`);
-      out.s += '"@data-type":"count","data":' + v + '}';
+      out.add('"@data-type":"count","data":' + v + '}');
       return;
     }
     case 'integer': {
       const v = d.value;
       if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) throw encodeFailure(`integer must be a bigint in -2^63..2^63-1, got ${typeof v === 'bigint' ? v : typeof v}`);
-      out.s += '"@data-type":"integer","data":' + v + '}';
+      out.add('"@data-type":"integer","data":' + v + '}');
       return;
     }
     case 'real': {
       const v: unknown = d.value;
       if (typeof v !== 'number') throw encodeFailure(`real must be a number, got ${typeof v}`);
-      out.s += '"@data-type":"real","data":' + formatReal(v) + '}';
+      out.add('"@data-type":"real","data":' + formatReal(v) + '}');
       return;
     }
     case 'timespan': {
       const v: unknown = d.value;
       if (typeof v !== 'bigint') throw encodeFailure(`timespan must be bigint nanoseconds, got ${typeof v}`);
-      out.s += '"@data-type":"timespan","data":"' + formatTimespan(v) + '"}';
+      out.add('"@data-type":"timespan","data":"' + formatTimespan(v) + '"}');
       return;
     }
     case 'timestamp': {
       const v: unknown = d.value;
       if (typeof v !== 'bigint') throw encodeFailure(`timestamp must be bigint nanoseconds since the epoch, got ${typeof v}`);
-      out.s += '"@data-type":"timestamp","data":"' + formatTimestamp(v) + '"}';
+      out.add('"@data-type":"timestamp","data":"' + formatTimestamp(v) + '"}');
       return;
     }
     case 'string': {
       const v: unknown = d.value;
       if (typeof v !== 'string') throw encodeFailure(`string value must be a string, got ${typeof v}`);
-      if (NEEDS_ESCAPE.test(v)) out.s += '"@data-type":"string","data":' + JSON.stringify(v) + '}';
-      else out.s += '"@data-type":"string","data":"' + v + '"}';
+      if (NEEDS_ESCAPE.test(v)) out.add('"@data-type":"string","data":' + JSON.stringify(v) + '}');
+      else out.add('"@data-type":"string","data":"' + v + '"}');
       return;
     }
     case 'enum-value': {
       const v: unknown = d.value;
       if (typeof v !== 'string' || v === '') throw encodeFailure(`enum-value must be a non-empty string, got ${describeValue(v)}`);
-      if (NEEDS_ESCAPE.test(v)) out.s += '"@data-type":"enum-value","data":' + JSON.stringify(v) + '}';
-      else out.s += '"@data-type":"enum-value","data":"' + v + '"}';
+      if (NEEDS_ESCAPE.test(v)) out.add('"@data-type":"enum-value","data":' + JSON.stringify(v) + '}');
+      else out.add('"@data-type":"enum-value","data":"' + v + '"}');
       return;
     }
     case 'address': {
       const v: unknown = d.value;
       if (typeof v !== 'string' || isIP(v) === 0 || v.includes('%')) throw encodeFailure(`address ${describeValue(v)} is not an IPv4 or IPv6 address`);
-      out.s += '"@data-type":"address","data":"' + v + '"}';
+      out.add('"@data-type":"address","data":"' + v + '"}');
       return;
     }
     case 'subnet': {
       const v: unknown = d.value;
       if (typeof v !== 'string') throw encodeFailure(`subnet must be a string, got ${typeof v}`);
       try { checkSubnet(v); } catch (e) { throw encodeFailure((e as WireError).detail); }
-      out.s += '"@data-type":"subnet","data":"' + v + '"}';
+      out.add('"@data-type":"subnet","data":"' + v + '"}');
       return;
     }
     case 'port': {
@@ -426,40 +450,40 @@ function writeBody(d: BrokerData, out: TextSink): void {
       if (typeof p !== 'object' || p === null || !Number.isInteger(p.number) || p.number < 0 || p.number > 65535 || !PROTOCOLS.has(p.protocol)) {
         throw encodeFailure(`port must have a number in 0..65535 and protocol tcp, udp, icmp or ?, got ${describeValue(p)}`);
       }
-      out.s += '"@data-type":"port","data":"' + p.number + '/' + p.protocol + '"}';
+      out.add('"@data-type":"port","data":"' + p.number + '/' + p.protocol + '"}');
       return;
     }
     case 'vector':
     case 'set': {
       const xs: unknown = d.value;
       if (!Array.isArray(xs)) throw encodeFailure(`${d.type} value must be an array, got ${typeof xs}`);
-      out.s += d.type === 'vector' ? '"@data-type":"vector","data":[' : '"@data-type":"set","data":[';
+      out.add(d.type === 'vector' ? '"@data-type":"vector","data":[' : '"@data-type":"set","data":[');
       let i = 0;
       try {
         for (; i < xs.length; i++) {
-          out.s += i === 0 ? '{' : ',{';
+          out.add(i === 0 ? '{' : ',{');
           writeBody(xs[i] as BrokerData, out);
         }
       } catch (e) {
         throw nested(e, `.data[${i}]`);
       }
-      out.s += ']}';
+      out.add(']}');
       return;
     }
     case 'table': {
       const xs: unknown = d.value;
       if (!Array.isArray(xs)) throw encodeFailure(`table value must be an array of [key, value] pairs, got ${typeof xs}`);
-      out.s += '"@data-type":"table","data":[';
+      out.add('"@data-type":"table","data":[');
       for (let i = 0; i < xs.length; i++) {
         const kv: unknown = xs[i];
         if (!Array.isArray(kv) || kv.length !== 2) throw nested(encodeFailure('table entries must be [key, value] pairs'), `.data[${i}]`);
-        out.s += i === 0 ? '{"key":{' : ',{"key":{';
+        out.add(i === 0 ? '{"key":{' : ',{"key":{');
         try { writeBody(kv[0] as BrokerData, out); } catch (e) { throw nested(e, `.data[${i}].key`); }
-        out.s += ',"value":{';
+        out.add(',"value":{');
         try { writeBody(kv[1] as BrokerData, out); } catch (e) { throw nested(e, `.data[${i}].value`); }
-        out.s += '}';
+        out.add('}');
       }
-      out.s += ']}';
+      out.add(']}');
       return;
     }
     default:
@@ -473,14 +497,14 @@ function writeBody(d: BrokerData, out: TextSink): void {
  */
 export function encodeDataFieldsAfter(prefix: string, d: BrokerData): string {
   const out = new TextSink();
-  out.s = prefix;
+  out.add(prefix);
   try {
     writeBody(d, out);
   } catch (err) {
     if (err instanceof RangeError) throw encodeFailure(`value nests too deeply to encode (${err.message})`);
     throw err;
   }
-  return out.s;
+  return out.text();
 }
 
 /** The compact JSON text of a value: `"@data-type":…,"data":…}`. Throws WireError('serialization_failed') for values with no wire form. */
