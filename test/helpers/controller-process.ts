@@ -63,6 +63,7 @@ export async function startControllerProcess(opts: StartOptions = {}): Promise<C
   const ports = await new Promise<{ ws: number; agent: number }>((resolve, reject) => {
     const timer = setTimeout(() => {
       clearInterval(poll);
+      proc.kill('SIGKILL');
       reject(new Error(`controller did not start within 10 s; stdout: ${out} stderr: ${err}`));
     }, 10_000);
     // The line goes to stdout, or to the stdout file when the controller writes it itself.
