@@ -4,9 +4,10 @@
 
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
-import {
-  ClusterRole, ClusterRoleSchema, Configuration, Instance, ManagementRole, ManagementRoleSchema, Node,
-  NodeOutputs, NodeStatus, Option, State, StateSchema,
+import { CLUSTER_ROLES, MANAGEMENT_ROLES, STATES } from './enums';
+// Types only: records.ts is on the CLI's start-up path and must not load zod.
+import type {
+  ClusterRole, Configuration, Instance, ManagementRole, Node, NodeOutputs, NodeStatus, Option, State,
 } from './schemas';
 
 /** Management::Result. `data` is Zeek's `any`: left as Broker data for the caller to interpret. */
@@ -88,18 +89,18 @@ function elements(d: BrokerData, what: string, path: string): BrokerData[] {
 function enumValues<T extends string>(scope: string, options: readonly T[]): Map<T, BrokerData> {
   return new Map(options.map((o) => [o, Object.freeze(B.enum(`${scope}::${o}`)) as BrokerData]));
 }
-const CLUSTER_ROLE_DATA = enumValues('Supervisor', ClusterRoleSchema.options);
-const MANAGEMENT_ROLE_DATA = enumValues('Management', ManagementRoleSchema.options);
-const STATE_DATA = enumValues('Management', StateSchema.options);
+const CLUSTER_ROLE_DATA = enumValues<ClusterRole>('Supervisor', CLUSTER_ROLES);
+const MANAGEMENT_ROLE_DATA = enumValues<ManagementRole>('Management', MANAGEMENT_ROLES);
+const STATE_DATA = enumValues<State>('Management', STATES);
 export const clusterRoleToData = (r: ClusterRole): BrokerData => CLUSTER_ROLE_DATA.get(r) ?? B.enum(`Supervisor::${r}`);
 export const managementRoleToData = (r: ManagementRole): BrokerData => MANAGEMENT_ROLE_DATA.get(r) ?? B.enum(`Management::${r}`);
 export const stateToData = (s: State): BrokerData => STATE_DATA.get(s) ?? B.enum(`Management::${s}`);
-const CLUSTER_ROLES = enumLookup('Supervisor', ClusterRoleSchema.options);
-const MANAGEMENT_ROLES = enumLookup('Management', ManagementRoleSchema.options);
-const STATES = enumLookup('Management', StateSchema.options);
-export const clusterRoleFromData = (d: BrokerData, path = '$'): ClusterRole => readEnum(d, 'Supervisor', CLUSTER_ROLES, 'cluster role', path);
-export const managementRoleFromData = (d: BrokerData, path = '$'): ManagementRole => readEnum(d, 'Management', MANAGEMENT_ROLES, 'management role', path);
-export const stateFromData = (d: BrokerData, path = '$'): State => readEnum(d, 'Management', STATES, 'state', path);
+const CLUSTER_ROLE_LOOKUP = enumLookup<ClusterRole>('Supervisor', CLUSTER_ROLES);
+const MANAGEMENT_ROLE_LOOKUP = enumLookup<ManagementRole>('Management', MANAGEMENT_ROLES);
+const STATE_LOOKUP = enumLookup<State>('Management', STATES);
+export const clusterRoleFromData = (d: BrokerData, path = '$'): ClusterRole => readEnum(d, 'Supervisor', CLUSTER_ROLE_LOOKUP, 'cluster role', path);
+export const managementRoleFromData = (d: BrokerData, path = '$'): ManagementRole => readEnum(d, 'Management', MANAGEMENT_ROLE_LOOKUP, 'management role', path);
+export const stateFromData = (d: BrokerData, path = '$'): State => readEnum(d, 'Management', STATE_LOOKUP, 'state', path);
 
 // ---- records -------------------------------------------------------------------
 

@@ -4,14 +4,15 @@
 // Unset optional fields are null, as zeek-client's JSON shows them.
 
 import { z } from 'zod';
+import { CLUSTER_ROLES, MANAGEMENT_ROLES, STATES } from './enums';
 
-export const ClusterRoleSchema = z.enum(['NONE', 'LOGGER', 'MANAGER', 'PROXY', 'WORKER']);
+export const ClusterRoleSchema = z.enum(CLUSTER_ROLES);
 export type ClusterRole = z.infer<typeof ClusterRoleSchema>;
 
-export const ManagementRoleSchema = z.enum(['NONE', 'AGENT', 'CONTROLLER', 'NODE']);
+export const ManagementRoleSchema = z.enum(MANAGEMENT_ROLES);
 export type ManagementRole = z.infer<typeof ManagementRoleSchema>;
 
-export const StateSchema = z.enum(['PENDING', 'RUNNING', 'STOPPED', 'FAILED', 'CRASHED', 'UNKNOWN']);
+export const StateSchema = z.enum(STATES);
 export type State = z.infer<typeof StateSchema>;
 
 export const PortNumberSchema = z.number().int().min(1).max(65535);
