@@ -1,9 +1,12 @@
 // The messages of Broker's WebSocket JSON API v1: the subscription handshake, the
-// server's ack, data messages and error messages. Envelopes are checked with zod; the
-// payload goes through the data codec.
+// server's ack, data messages and error messages. Envelopes are checked against the zod
+// schemas of envelope-schemas.ts; the payload goes through the data codec. Well-formed
+// envelopes are accepted by the equivalent zod-free checks of envelope-checks.ts, and
+// zod is loaded only to decide on (and describe) the others: start-up time matters to
+// the CLI, and zod is the largest module it would load.
 
-import { z } from 'zod';
 import { BrokerData } from './data';
+import { checkAck, checkDataEnvelope, checkErrorMessage, checkSubscriptions } from './envelope-checks';
 import { BrokerErrorCode, WireError } from './errors';
 import { decodeData, DecodeLimits, DEFAULT_LIMITS, encodeDataFieldsAfter, parseJsonText } from './json-codec';
 import { fastParseDataMessage } from './json-fast';
@@ -15,23 +18,22 @@ export interface DataMessage { type: 'data-message'; topic: string; data: Broker
 export interface ErrorMessage { type: 'error'; code: string; context: string }
 export type ServerMessage = AckMessage | DataMessage | ErrorMessage;
 
-const Subscriptions = z.array(z.string().max(1024)).max(1024);
-const AckSchema = z.object({ type: z.literal('ack'), endpoint: z.string(), version: z.string() });
-const ErrorSchema = z.object({ type: z.literal('error'), code: z.string(), context: z.string() });
-const DataEnvelope = z.object({
-  type: z.literal('data-message'),
-  topic: z.string().min(1, 'topic must not be empty').max(1024),
-  '@data-type': z.string(),
-});
-
-function issues(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+type EnvelopeSchemas = typeof import('./envelope-schemas');
+let envelopeSchemas: EnvelopeSchemas | undefined;
+/** The zod schemas, loaded on the first envelope the zod-free checks turn down. */
+function schemas(): EnvelopeSchemas {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  envelopeSchemas ??= require('./envelope-schemas') as EnvelopeSchemas;
+  return envelopeSchemas;
 }
 
 /** The first message a client sends: its topic prefixes. */
 export function parseSubscriptions(text: string, limits: DecodeLimits = DEFAULT_LIMITS): string[] {
   const json = parseJsonText(text, limits);
-  const r = Subscriptions.safeParse(json);
+  const fast = checkSubscriptions(json);
+  if (fast !== undefined) return fast;
+  const { SubscriptionsSchema, issues } = schemas();
+  const r = SubscriptionsSchema.safeParse(json);
   if (!r.success) throw new WireError('deserialization_failed', `handshake must be a JSON array of topic strings: ${issues(r.error)}`);
   return r.data;
 }
@@ -48,9 +50,14 @@ export function parseDataMessage(text: string, limits: DecodeLimits = DEFAULT_LI
 
 /** A data message from already-parsed JSON (numbers beyond 2^53 must have been kept exact, as parseJsonText does). */
 export function dataMessageFromJson(json: unknown, limits: DecodeLimits = DEFAULT_LIMITS): DataMessage {
-  const env = DataEnvelope.safeParse(json);
-  if (!env.success) throw new WireError('deserialization_failed', `not a data message: ${issues(env.error)}`);
-  return { type: 'data-message', topic: env.data.topic, data: decodeData(json, limits) };
+  let topic = checkDataEnvelope(json);
+  if (topic === undefined) {
+    const { DataEnvelopeSchema, issues } = schemas();
+    const env = DataEnvelopeSchema.safeParse(json);
+    if (!env.success) throw new WireError('deserialization_failed', `not a data message: ${issues(env.error)}`);
+    topic = env.data.topic;
+  }
+  return { type: 'data-message', topic, data: decodeData(json, limits) };
 }
 
 export function encodeDataMessage(topic: string, data: BrokerData): string {
@@ -72,11 +79,17 @@ export function parseServerMessage(text: string, limits: DecodeLimits = DEFAULT_
   const json = parseJsonText(text, limits);
   const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
   if (type === 'ack') {
+    const fastAck = checkAck(json);
+    if (fastAck !== undefined) return fastAck;
+    const { AckSchema, issues } = schemas();
     const r = AckSchema.safeParse(json);
     if (!r.success) throw new WireError('deserialization_failed', `malformed ack: ${issues(r.error)}`);
     return r.data;
   }
   if (type === 'error') {
+    const fastError = checkErrorMessage(json);
+    if (fastError !== undefined) return fastError;
+    const { ErrorSchema, issues } = schemas();
     const r = ErrorSchema.safeParse(json);
     if (!r.success) throw new WireError('deserialization_failed', `malformed error message: ${issues(r.error)}`);
     return r.data;
