@@ -2,7 +2,8 @@
 // Node.from_config_parser does. The checks run in zeek-client's order, so that the first
 // problem reported is the one zeek-client would report.
 
-import { ClusterRole, ClusterRoleSchema, Node } from '../model/schemas';
+import { CLUSTER_ROLES } from '../model/enums';
+import type { ClusterRole, Node } from '../model/schemas';
 import { ConfigFileError, ConfigWarning } from './config-file-error';
 import { IniDocument } from './ini-parse';
 import { parsePyInt, pySorted } from './python-string';
@@ -24,8 +25,9 @@ export function impliedInstanceName(hostname: string): string {
  */
 export function lookupClusterRole(text: string): ClusterRole | null {
   const name = (text.split('::').pop() as string).split('.').pop() as string;
-  const parsed = ClusterRoleSchema.safeParse(name.toUpperCase());
-  return parsed.success ? parsed.data : null;
+  const upper = name.toUpperCase();
+  // The members of ClusterRoleSchema, read without loading zod (this is on the CLI's start-up path).
+  return (CLUSTER_ROLES as readonly string[]).includes(upper) ? (upper as ClusterRole) : null;
 }
 
 export interface NodeFromIniOptions {

@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs';
 import { Configuration } from '../model/schemas';
 import { ConfigFileError } from './config-file-error';
 import { parseConfigurationIni, ParseConfigurationOptions } from './configuration-from-ini';
-import { parseConfigurationJson } from './configuration-from-json';
 
 export type ConfigurationFormat = 'ini' | 'json';
 
@@ -29,7 +28,11 @@ export function parseConfigurationText(
   opts: ParseConfigurationOptions & { format?: ConfigurationFormat | 'auto' } = {},
 ): Configuration {
   const format = opts.format === undefined || opts.format === 'auto' ? detectConfigurationFormat(text) : opts.format;
-  return format === 'json' ? parseConfigurationJson(text, opts) : parseConfigurationIni(text, opts);
+  if (format === 'ini') return parseConfigurationIni(text, opts);
+  // The JSON reader validates with zod, which an .ini file does not need: loaded only here.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseConfigurationJson } = require('./configuration-from-json') as typeof import('./configuration-from-json');
+  return parseConfigurationJson(text, opts);
 }
 
 function decodeUtf8(bytes: Uint8Array, fileName: string): string {
