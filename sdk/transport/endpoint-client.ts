@@ -1,9 +1,9 @@
 // A WebSocket peer of a Broker endpoint (JSON API v1): connects (retrying as
 // zeek-client does), sends its subscriptions, waits for the ack, then publishes and
-// receives data messages and Zeek events.
+// receives data messages and Zeek events. The WebSocket itself is websocket-socket.ts
+// (not the `ws` package, which the CLI would otherwise spend a tenth of its start-up on).
 
 import { EventEmitter } from 'node:events';
-import WebSocket, { RawData } from 'ws';
 import { BrokerData } from '../broker/data';
 import { WireError } from '../broker/errors';
 import { eventFromData, eventToData, ZeekEvent } from '../broker/event';
@@ -12,6 +12,7 @@ import {
   encodeDataMessage, encodeSubscriptions, ErrorMessage, parseServerMessage, WEBSOCKET_PATH, DataMessage,
 } from '../broker/messages';
 import { ClientTlsSettings, clientTlsOptions } from './tls';
+import { ClientWebSocket } from './websocket-socket';
 
 export interface EndpointClientOptions {
   host: string;
@@ -58,7 +59,7 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
   private closed = false;
   private readonly limits: DecodeLimits;
 
-  private constructor(private readonly ws: WebSocket, readonly options: EndpointClientOptions) {
+  private constructor(private readonly ws: ClientWebSocket, readonly options: EndpointClientOptions) {
     super();
     this.limits = { ...DEFAULT_LIMITS, maxTextLength: options.maxMessageBytes ?? DEFAULT_LIMITS.maxTextLength };
   }
@@ -101,12 +102,14 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
 
   private static attempt(options: EndpointClientOptions, tls: object | undefined, timeoutMs: number): Promise<EndpointClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(EndpointClient.urlFor(options), {
-        ...(tls ?? {}),
-        handshakeTimeout: Math.max(timeoutMs, 1000),
+      const ws = new ClientWebSocket({
+        host: options.host,
+        port: options.port,
+        path: WEBSOCKET_PATH,
+        tls,
+        handshakeTimeoutMs: Math.max(timeoutMs, 1000),
         maxPayload: options.maxMessageBytes ?? DEFAULT_LIMITS.maxTextLength,
         headers: options.appName ? { 'X-Application-Name': options.appName } : undefined,
-        perMessageDeflate: false,
       });
       const client = new EndpointClient(ws, options);
       let settled = false;
@@ -119,9 +122,9 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
         reject(err);
       };
       const ackTimer = setTimeout(() => fail(new ConnectError('timed out waiting for the handshake ack', new Error('ETIMEDOUT'))), Math.max(timeoutMs * 5, 5000));
-      ws.once('open', () => ws.send(encodeSubscriptions(options.topics)));
+      ws.once('open', () => ws.sendText(encodeSubscriptions(options.topics)));
       ws.on('error', (err) => fail(err));
-      ws.once('close', (code, reason) => fail(new ConnectError(`connection closed during handshake (${code} ${reason.toString()})`, new Error('ECONNRESET'))));
+      ws.once('close', (code, reason) => fail(new ConnectError(`connection closed during handshake (${code} ${reason})`, new Error('ECONNRESET'))));
       ws.once('message', (raw) => {
         clearTimeout(ackTimer);
         let msg;
@@ -159,11 +162,11 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
     this.ws.on('error', () => undefined);
     this.ws.on('close', (code, reason) => {
       this.closed = true;
-      run(() => this.emit('close', code, reason.toString()));
+      run(() => this.emit('close', code, reason));
     });
   }
 
-  private receive(raw: RawData, isBinary: boolean): void {
+  private receive(raw: string | Buffer, isBinary: boolean): void {
     if (isBinary) return;
     let msg;
     try {
@@ -190,12 +193,12 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
   }
 
   get isOpen(): boolean {
-    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+    return !this.closed && this.ws.readyState === ClientWebSocket.OPEN;
   }
 
   publish(topic: string, data: BrokerData): void {
     if (!this.isOpen) throw new ConnectError(`cannot publish on ${topic}: connection to ${this.url} is closed`);
-    this.ws.send(encodeDataMessage(topic, data));
+    this.ws.sendText(encodeDataMessage(topic, data));
   }
 
   publishEvent(topic: string, ev: ZeekEvent): void {
@@ -204,11 +207,11 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
 
   /** Sends raw text, for tests of hostile input. */
   sendRaw(text: string): void {
-    this.ws.send(text);
+    this.ws.sendText(text);
   }
 
   async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
+    if (this.ws.readyState === ClientWebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.ws.terminate();
