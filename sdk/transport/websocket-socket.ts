@@ -190,6 +190,7 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
   private abortHandshake(err: Error): void {
     if (this.readyState !== CONNECTING) return;
     this.readyState = CLOSING;
+    this.readingDone = true;
     this.emitError(err);
     this.socket.destroy();
   }
