@@ -181,6 +181,28 @@ describe('emulated nodes', function () {
       assert.equal((await get(base + 12, '/services.json')).status, 404);
     });
 
+    it('serves several metrics requests over one keep-alive connection', async () => {
+      const agentKA = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const sockets = new Set<net.Socket>();
+        for (let i = 0; i < 3; i++) {
+          const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+            const req = http.get({ host: '127.0.0.1', port: base + 12, path: '/metrics', agent: agentKA }, resolve);
+            req.on('socket', (s) => sockets.add(s));
+            req.on('error', reject);
+          });
+          let body = '';
+          for await (const chunk of res) body += chunk;
+          assert.equal(res.statusCode, 200);
+          assert.equal(res.headers['content-type'], 'text/plain; version=0.0.4');
+          assert.match(body, /^process_cpu_seconds_total\{endpoint="worker-01"\} [\d.e-]+$/m);
+        }
+        assert.equal(sockets.size, 1, 'the three requests shared one connection');
+      } finally {
+        agentKA.destroy();
+      }
+    });
+
     it('writes Zeek-style logs in its directory', async () => {
       const cluster = fs.readFileSync(path.join(root, 'manager/cluster.log'), 'utf8').split('\n');
       assert.deepEqual(cluster.slice(0, 5), ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tcluster']);
@@ -215,6 +237,20 @@ describe('emulated nodes', function () {
       assert.equal(n.proc.exitCode, null);
       n.proc.kill('SIGTERM');
       assert.equal(await n.exited, 0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('fails like Zeek when its metrics port is taken', async () => {
+    const blocker = net.createServer();
+    const port = base + 6;
+    await new Promise<void>((r) => blocker.listen(port, '0.0.0.0', () => r()));
+    try {
+      const cluster = { w4: { role: 'WORKER' as const, host: '127.0.0.1', p: 0, interface: null, pcap_file: null, metrics_port: port } };
+      const n = launch(spec('w4', path.join(root, 'w4'), cluster, agent.port));
+      assert.equal(await n.exited, 1);
+      assert.equal(n.stderr(), `fatal error: Failed to setup Prometheus endpoint: Address already in use. Attempted to bind to 0.0.0.0:${port}.\n`);
     } finally {
       blocker.close();
     }
