@@ -143,7 +143,7 @@ describe('emulated nodes', function () {
       assert.equal(await value('Broker::default_port', 'manager'), '{"port":10001,"proto":"tcp"}');
       assert.equal(await value('LogAscii::use_json', 'manager'), 'false');
       assert.equal(await value('Log::default_rotation_interval', 'logger'), '3600.0');
-      assert.equal(await value('Log::default_rotation_interval', 'manager'), '0.0');
+      assert.equal(await value('Log::default_rotation_interval', 'manager'), '3600.0');
       assert.equal(await value('Cluster::manager_is_logger', 'manager'), 'false');
       assert.equal(await value('Management::role', 'manager'), '"Management::NODE"');
     });

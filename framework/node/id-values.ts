@@ -8,6 +8,7 @@ import type { NodeLaunchSpec } from './launch-spec';
 import type { ClusterEndpoint } from '../supervisor/records';
 import { SETTINGS } from '../settings/registry';
 import type { NetworkInfo, PortValue, SettingValue } from '../settings/types';
+import { effectiveRotationInterval } from '../logs/log-settings';
 
 /** A JSON number as Zeek's writer emits doubles: always with a fraction. */
 class Double {
@@ -113,10 +114,10 @@ function nodeGlobal(spec: NodeLaunchSpec, id: string): J | undefined {
   }
 }
 
-/** Log::default_rotation_interval: loggers rotate hourly in a cluster unless set explicitly. */
+/**
+ * Log::default_rotation_interval as this node actually rotates: under management every
+ * emulated node writes (and rotates) its own logs, hourly unless set explicitly.
+ */
 export function rotationInterval(spec: NodeLaunchSpec): number {
-  const explicit = spec.explicitGlobals.includes('Log::default_rotation_interval');
-  const v = spec.globals['Log::default_rotation_interval'];
-  if (explicit && typeof v === 'number') return v;
-  return spec.cluster[spec.name]?.role === 'LOGGER' ? 3600 : typeof v === 'number' ? v : 0;
+  return effectiveRotationInterval(spec.globals, spec.explicitGlobals);
 }
