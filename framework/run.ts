@@ -9,6 +9,7 @@
 // local.zeek). Settings: defaults < FILEs < environment variables < NAME=VALUE arguments.
 
 import * as fs from 'node:fs';
+import { chooseRuntime } from './agent/runtime-choice';
 import { Settings } from './settings/settings';
 import { isAssignmentArg } from './settings/sources';
 import { SupervisorControlServer } from './supervisor/control-server';
@@ -95,8 +96,9 @@ export async function runMain(argv: string[]): Promise<number> {
     process.stderr.write(`error: cannot create state directory ${settings.nodesDir()}: ${(err as Error).message}\n`);
     return 1;
   }
+  const launcher = new InstanceLauncher(settings, { log });
   const supervisor = new Supervisor({
-    launcher: new InstanceLauncher(settings),
+    launcher,
     outputMaxLines: settings.num('Management::Supervisor::output_max_lines'),
     stdoutFile: settings.str('Management::Node::stdout_file'),
     stderrFile: settings.str('Management::Node::stderr_file'),
@@ -125,6 +127,8 @@ export async function runMain(argv: string[]): Promise<number> {
       return 1;
     }
     log('info', `listening for the agent on ${sup.address}:${sup.port}`);
+    // Emulated nodes start from a start-up snapshot; build it (once per dist/ and node) while the agent starts.
+    if (chooseRuntime(settings) === 'emulated') launcher.prepareEmulatedNodes();
   }
 
   const onSignal = (sig: string): void => {
@@ -162,6 +166,7 @@ export async function runMain(argv: string[]): Promise<number> {
   await stopped;
   process.off('SIGINT', sigint);
   process.off('SIGTERM', sigterm);
+  launcher.close();
   await supervisor.shutdown();
   await control?.close();
   log('info', 'stopped');

@@ -9,6 +9,7 @@ import { LAUNCH_ENV, NodeLaunchSpec, writeLaunchSpec } from '../node/launch-spec
 import { defaultZeekPath, writeZeekFiles, zeekCommand } from '../node/zeek/launch';
 import { Settings } from '../settings/settings';
 import { findExecutable } from '../agent/runtime-choice';
+import { EmulatedNodeSnapshot, nodeSnapshotsEnabled } from './node-snapshot';
 import { NodeConfig } from './records';
 import { LaunchCommand, Launcher } from './supervisor';
 
@@ -57,28 +58,72 @@ export function controllerOverrides(s: Settings): Record<string, unknown> {
 export interface InstanceLauncherOptions {
   /** Extra node flags for emulated cluster nodes (memory limits). */
   emulatedNodeFlags?: string[];
+  /** Start emulated nodes from a V8 start-up snapshot once one is built (node-snapshot.ts); default: unless ZEEK_MGMT_NODE_SNAPSHOT=0. */
+  nodeSnapshot?: boolean;
+  log?: (level: 'info' | 'warning' | 'error', msg: string) => void;
 }
 
 /**
  * Default V8 flags that keep an emulated node small: no JIT (an emulated node does little
  * work; the optimizing compilers' code pages and buffers are what it saves), a tiny young
- * generation, a capped heap, one V8 worker thread.
+ * generation, a capped heap, one V8 worker thread. (--no-expose-wasm: --jitless turns
+ * WebAssembly off, and without it V8 would print a warning about that into every node's stderr.)
  */
 export const EMULATED_NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1'];
 
+/**
+ * Inherited environment variables an emulated node drops, because they make Node.js do
+ * start-up work the node never uses: NODE_EXTRA_CA_CERTS makes Node.js 20 parse the whole
+ * root store plus that file at start-up (about 60 ms of CPU per process with a system CA
+ * bundle), and an emulated node opens no TLS connection. A NodeConfig that sets one of
+ * them in its own env keeps it.
+ */
+export const EMULATED_NODE_DROPPED_ENV = ['NODE_EXTRA_CA_CERTS'];
+
 export class InstanceLauncher implements Launcher {
   private zeekPath: string | null = null;
+  private inheritedEnv: Record<string, string> | null = null;
+  /** Settings do not change after start-up: what nodes get of them is computed once. */
+  private nodeGlobals: { globals: NodeLaunchSpec['globals']; explicit: string[]; agent: { host: string; port: number } } | null = null;
+  /** Start-up snapshot of emulated nodes; null when turned off. */
+  readonly snapshot: EmulatedNodeSnapshot | null;
 
-  constructor(readonly settings: Settings, readonly options: InstanceLauncherOptions = {}) {}
+  constructor(readonly settings: Settings, readonly options: InstanceLauncherOptions = {}) {
+    this.snapshot = (options.nodeSnapshot ?? nodeSnapshotsEnabled()) ? new EmulatedNodeSnapshot({
+      distRoot: distRoot(),
+      // Next to the compiled code it is built from; in the state directory when dist/ is read-only.
+      cacheDirs: [path.join(distRoot(), '.snapshot'), path.join(settings.stateDir(), 'snapshot')],
+      flags: this.emulatedNodeFlags,
+      log: options.log,
+    }) : null;
+  }
+
+  get emulatedNodeFlags(): string[] {
+    return this.options.emulatedNodeFlags ?? EMULATED_NODE_FLAGS;
+  }
+
+  /** Gets the emulated nodes' start-up snapshot ready (in the background) before the first node is launched. */
+  prepareEmulatedNodes(): void {
+    this.snapshot?.prepare();
+  }
+
+  /** Stops background work (a snapshot build in progress). */
+  close(): void {
+    this.snapshot?.close();
+  }
 
   private nodeArgs(entry: string, flags: string[] = []): string[] {
     return [...flags, '-r', entryPoint('framework/supervisor/parent-watch.js'), entryPoint(entry)];
   }
 
   private baseEnv(cfg: NodeConfig): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== SETTINGS_ENV && k !== LAUNCH_ENV) env[k] = v;
-    return { ...env, ...cfg.env };
+    // The Supervisor's own environment, read once: reading process.env goes through the C
+    // library for every variable, which showed at 200 launches; nothing changes it later.
+    if (!this.inheritedEnv) {
+      this.inheritedEnv = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== SETTINGS_ENV && k !== LAUNCH_ENV) this.inheritedEnv[k] = v;
+    }
+    return { ...this.inheritedEnv, ...cfg.env };
   }
 
   command(cfg: NodeConfig): LaunchCommand {
@@ -94,7 +139,10 @@ export class InstanceLauncher implements Launcher {
     if (role !== undefined) throw new Error(`unknown management node type '${role}'`);
     const self = cfg.cluster[cfg.name];
     if (!self) throw new Error(`node ${cfg.name} is not in its own cluster layout`);
-    const agent = this.settings.agentListen();
+    if (!this.nodeGlobals) {
+      const agent = this.settings.agentListen();
+      this.nodeGlobals = { globals: this.settings.nodeGlobals(), explicit: this.settings.explicitNodeGlobals(), agent: { host: agent.address, port: agent.port } };
+    }
     const spec: NodeLaunchSpec = {
       name: cfg.name,
       directory: cwd,
@@ -102,9 +150,9 @@ export class InstanceLauncher implements Launcher {
       pcap_file: cfg.pcap_file,
       scripts: cfg.addl_user_scripts,
       cluster: cfg.cluster,
-      globals: this.settings.nodeGlobals(),
-      explicitGlobals: this.settings.explicitNodeGlobals(),
-      agent: { host: agent.address, port: agent.port },
+      globals: this.nodeGlobals.globals,
+      explicitGlobals: this.nodeGlobals.explicit,
+      agent: this.nodeGlobals.agent,
     };
     if ((cfg.runtime ?? 'emulated') === 'zeek') {
       const zeek = findExecutable(this.settings.str('Management::Agent::zeek_binary'));
@@ -117,9 +165,12 @@ export class InstanceLauncher implements Launcher {
     }
     if (cfg.runtime !== null && cfg.runtime !== 'emulated') throw new Error(`unknown node runtime '${cfg.runtime}'`);
     const file = writeLaunchSpec(spec);
+    for (const name of EMULATED_NODE_DROPPED_ENV) if (!(name in cfg.env)) delete env[name];
+    // From the snapshot (which runs parent-watch and main.js itself), else from main.js.
+    const fromSnapshot = this.snapshot?.launchArgs() ?? null;
     return {
       file: process.execPath,
-      args: this.nodeArgs('framework/node/emulated/main.js', this.options.emulatedNodeFlags ?? EMULATED_NODE_FLAGS),
+      args: fromSnapshot ? [...this.emulatedNodeFlags, ...fromSnapshot] : this.nodeArgs('framework/node/emulated/main.js', this.emulatedNodeFlags),
       env: { ...env, CLUSTER_NODE: cfg.name, [LAUNCH_ENV]: file },
       cwd,
     };
