@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SupervisorLink } from '../framework/agent/supervisor-link';
 import { SupervisorControlServer } from '../framework/supervisor/control-server';
-import { nodeConfig, NodeConfig, nodeConfigFromData, nodeConfigToData } from '../framework/supervisor/records';
+import { clusterToData, nodeConfig, NodeConfig, nodeConfigFromData, nodeConfigToData } from '../framework/supervisor/records';
 import { LaunchCommand, Launcher, Supervisor } from '../framework/supervisor/supervisor';
 import { alive, tempDir, waitFor } from './run-support';
 
@@ -122,6 +122,10 @@ describe('supervisor', function () {
       assert.deepEqual(nodeConfigFromData(nodeConfigToData(c)), c);
       assert.equal(await link.create(c), '');
       assert.equal(await link.create(c), "node with name 'w' already exists");
+      // The agent encodes a deployment's layout once and hands it to every create_request.
+      const c2 = cfg('w2', LONG, { runtime: 'emulated', cluster: { ...c.cluster, w2: { role: 'WORKER', host: '127.0.0.1', p: 0, interface: null, pcap_file: null, metrics_port: null } } });
+      assert.equal(await link.create(c2, clusterToData(c2.cluster)), '');
+      assert.deepEqual((await link.status('w2')).nodes.w2.node, c2);
       const st = await link.status('');
       assert.deepEqual(st.nodes.w.node, c);
       assert.ok(st.nodes.w.pid !== null && alive(st.nodes.w.pid));

@@ -18,7 +18,7 @@ import { EndpointClient } from '../../sdk/transport/endpoint-client';
 import { EndpointServer, Peer } from '../../sdk/transport/endpoint-server';
 import { topicMatches } from '../../sdk/transport/topics';
 import { Settings } from '../settings/settings';
-import { ClusterEndpoint, nodeConfig, SupervisorStatus } from '../supervisor/records';
+import { ClusterEndpoint, clusterToData, nodeConfig, SupervisorStatus } from '../supervisor/records';
 import { SupervisorLink } from './supervisor-link';
 import { LogArchival } from '../logs/archival';
 import { archivalSettings } from '../logs/log-settings';
@@ -398,6 +398,8 @@ export class Agent {
       return;
     }
     const nodesDir = this.settings.nodesDir();
+    // Every node gets the same layout: encoded once, not once per node.
+    const clusterData = clusterToData(cluster);
     for (const node of mine) {
       const directory = path.join(nodesDir, node.name);
       try {
@@ -414,7 +416,7 @@ export class Agent {
         cluster,
         runtime: this.options.runtime,
       });
-      void this.supervisor!.create(cfg).then((res) => {
+      void this.supervisor!.create(cfg, clusterData).then((res) => {
         if (res !== '') {
           const msg = `failed to create node ${node.name}: ${res}`;
           this.log('error', msg);

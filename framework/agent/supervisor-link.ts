@@ -74,9 +74,9 @@ export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
     return statusFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]');
   }
 
-  /** '' on success, else the Supervisor's error. */
-  async create(cfg: NodeConfig): Promise<string> {
-    const ev = await this.request(SupervisorControl.create_request, [nodeConfigToData(cfg)]);
+  /** '' on success, else the Supervisor's error. `cluster`: cfg.cluster already encoded (clusterToData), when shared by many nodes. */
+  async create(cfg: NodeConfig, cluster?: BrokerData): Promise<string> {
+    const ev = await this.request(SupervisorControl.create_request, [nodeConfigToData(cfg, cluster)]);
     const r = ev.args[1];
     return r?.type === 'string' ? r.value : 'malformed create_response';
   }

@@ -77,7 +77,16 @@ export function clusterEndpointToData(e: ClusterEndpoint): BrokerData {
   ]);
 }
 
-export function nodeConfigToData(n: NodeConfig): BrokerData {
+/** Supervisor::NodeConfig$cluster: a table of ClusterEndpoint by node name. */
+export function clusterToData(cluster: Record<string, ClusterEndpoint>): BrokerData {
+  return sortedTable(cluster, clusterEndpointToData);
+}
+
+/**
+ * A NodeConfig as Broker data. `cluster` may be given already encoded (clusterToData of
+ * n.cluster): the agent sends every node of a deployment the same layout, and builds it once.
+ */
+export function nodeConfigToData(n: NodeConfig, cluster: BrokerData = clusterToData(n.cluster)): BrokerData {
   return B.vec([
     B.str(n.name),
     B.opt(n.interface, B.str),
@@ -90,7 +99,7 @@ export function nodeConfigToData(n: NodeConfig): BrokerData {
     B.vec(n.addl_user_scripts.map(B.str)),
     sortedTable(n.env, B.str),
     B.opt(n.cpu_affinity, B.int),
-    sortedTable(n.cluster, clusterEndpointToData),
+    cluster,
     B.opt(n.runtime, B.str),
   ]);
 }
