@@ -32,7 +32,8 @@ export interface NodeLaunchSpec {
 
 export function writeLaunchSpec(spec: NodeLaunchSpec): string {
   const file = path.join(spec.directory, LAUNCH_FILE);
-  fs.writeFileSync(file, JSON.stringify(spec, null, 1));
+  // Compact: with the whole cluster layout in every node's file, indentation made it a third larger.
+  fs.writeFileSync(file, JSON.stringify(spec));
   return file;
 }
 
