@@ -198,10 +198,6 @@ describe('logs: node rotation', function () {
       const n = launch(root, 'w', ['w'], ['Log::default_rotation_interval=0 secs']);
       const log = path.join(root, 'nodes/w/loaded_scripts.log');
       await waitFor('its log', () => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('management/node'));
-      // The node writes this log during start-up and installs its SIGTERM handler a few ms
-      // later (once start() has returned); a SIGTERM in between kills it with the default
-      // action (exit code null), which is what a loaded machine showed.
-      await sleep(300);
       n.proc.kill('SIGTERM');
       assert.equal(await n.exit, 0);
       assert.equal(fs.existsSync(path.join(root, 'spool/log-queue')), false);
