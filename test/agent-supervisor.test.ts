@@ -140,4 +140,34 @@ describe('supervisor', function () {
       await control.close();
     }
   });
+
+  it('stops destroyed nodes side by side, and starts a node created after them only once they are gone', async () => {
+    const control = new SupervisorControlServer(sup, { host: '127.0.0.1', port: 0, topicPrefix: 'zeek/supervisor', managementTopic: 'zeek/management/supervisor' });
+    const addr = await control.listen();
+    const link = await SupervisorLink.connect({ host: '127.0.0.1', port: addr.port, topics: ['zeek/supervisor'], topicPrefix: 'zeek/supervisor', retryMs: 100 });
+    const marks = path.join(dir, 'marks');
+    fs.mkdirSync(marks, { recursive: true });
+    // Each old node notes when it got SIGTERM and when it exits, 400 ms later; the new one notes its start.
+    const mark = (what: string): string => `require("fs").writeFileSync(${JSON.stringify(marks)} + "/" + process.env.NAME + "-${what}", String(Date.now()));`;
+    const slow = `setInterval(() => {}, 1000); process.on("SIGTERM", () => { ${mark('term')} setTimeout(() => { ${mark('exit')} process.exit(0); }, 400); }); ${mark('ready')}`;
+    const read = (f: string): number => Number(fs.readFileSync(path.join(marks, f), 'utf8'));
+    try {
+      const old = ['o1', 'o2', 'o3'];
+      for (const n of old) assert.equal(await link.create(cfg(n, slow, { env: { SCRIPT: slow, NAME: n } })), '');
+      await waitFor('the old nodes running', () => old.every((n) => fs.existsSync(path.join(marks, `${n}-ready`))), 5000, 20);
+      const destroys = old.map((n) => link.destroy(n));
+      const created = link.create(cfg('new', `${mark('start')} ${LONG}`, { env: { SCRIPT: `${mark('start')} ${LONG}`, NAME: 'new' } }));
+      assert.deepEqual(await Promise.all(destroys), [true, true, true]);
+      assert.equal(await created, '');
+      await waitFor('the new node started', () => fs.existsSync(path.join(marks, 'new-start')), 5000, 20);
+      const firstExit = Math.min(...old.map((n) => read(`${n}-exit`)));
+      const lastExit = Math.max(...old.map((n) => read(`${n}-exit`)));
+      for (const n of old) assert.ok(read(`${n}-term`) < firstExit, `${n} was asked to stop before any old node had exited: the stops overlap`);
+      assert.ok(read('new-start') >= lastExit, 'the new node started after every old one had exited');
+      assert.deepEqual(Object.keys(sup.status().nodes), ['new']);
+    } finally {
+      await link.close();
+      await control.close();
+    }
+  });
 });

@@ -1,6 +1,8 @@
 // The Supervisor's remote control endpoint: listens (on 127.0.0.1 at Broker::default_port)
 // for its agent, serves SupervisorControl::{create,status,restart,destroy,stop}_request
-// in arrival order, publishes responses on zeek/supervisor/<what>_response/<reqid>,
+// in arrival order (destroys overlap: each is answered when its process has exited, and a
+// later create or restart waits until every destroy in progress is done, so a new node
+// never finds an old one on its port), publishes responses on zeek/supervisor/<what>_response/<reqid>,
 // SupervisorControl::node_status on (re)starts and, for the Management framework,
 // Management::Supervisor::API::notify_node_exit with a dead node's recent output.
 
@@ -26,6 +28,8 @@ export interface ControlServerOptions {
 export class SupervisorControlServer {
   readonly server: EndpointServer;
   private queue: Promise<void> = Promise.resolve();
+  /** Destroys whose processes are still stopping. */
+  private readonly stopping = new Set<Promise<boolean>>();
 
   constructor(readonly supervisor: Supervisor, readonly options: ControlServerOptions) {
     this.server = new EndpointServer({ host: options.host, port: options.port, relay: false, log: options.log });
@@ -65,6 +69,7 @@ export class SupervisorControlServer {
     switch (ev.name) {
       case SupervisorControl.create_request: {
         const reqid = str(0);
+        await this.stopped();
         let result: string;
         try {
           result = this.supervisor.create(nodeConfigFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]'));
@@ -79,11 +84,21 @@ export class SupervisorControlServer {
         return;
       case SupervisorControl.destroy_request: {
         const reqid = str(0);
-        this.respond('destroy', reqid, B.bool(await this.supervisor.destroy(str(1))));
+        // The node leaves the table now; its process is stopped alongside other destroys.
+        const done = this.supervisor.destroy(str(1)).catch((err: Error) => {
+          this.options.log?.('error', `supervisor request ${ev.name} failed: ${err.message}`);
+          return false;
+        });
+        this.stopping.add(done);
+        void done.then((ok) => {
+          this.stopping.delete(done);
+          this.respond('destroy', reqid, B.bool(ok));
+        });
         return;
       }
       case SupervisorControl.restart_request: {
         const reqid = str(0);
+        await this.stopped();
         this.respond('restart', reqid, B.bool(await this.supervisor.restart(str(1))));
         return;
       }
@@ -93,6 +108,11 @@ export class SupervisorControlServer {
       default:
         return;
     }
+  }
+
+  /** Resolves once no destroyed node's process is left. */
+  private async stopped(): Promise<void> {
+    while (this.stopping.size > 0) await Promise.all([...this.stopping]);
   }
 
   async close(): Promise<void> {
