@@ -7,7 +7,14 @@
 // Scenarios: the documentation's mini config (1 agent), and 50, 100, 200 nodes over 1, 4
 // and 8 agents. Every process is started fresh per scenario and stopped afterwards.
 //
-// Usage: node dist/bench/deploy.js [--json] [--only mini,50x1,200x8] [--repeat N]
+// It also reports the CPU time spent during the deploy by the emulated nodes, the
+// Supervisors and the agents, and how many nodes started from the start-up snapshot
+// (framework/supervisor/node-snapshot.ts).
+//
+// Usage: node dist/bench/deploy.js [--json] [--only mini,50x1,200x8] [--repeat N] [--no-snapshot] [--redeploy]
+//   --no-snapshot  runs with ZEEK_MGMT_NODE_SNAPSHOT=0: every node starts from main.js
+//   --redeploy     afterwards deploys the same nodes again under a new configuration id (every
+//                  node torn down and started again) and reports how long that took
 // Targets: mini < 1 s; 200 nodes over 8 agents < 10 s; an emulated node < 40 MB RSS.
 
 import { ChildProcess, spawn } from 'node:child_process';
@@ -27,7 +34,15 @@ const MINI = path.resolve(ROOT, '../shared/reference/zeek-docs/frameworks/manage
 interface Scenario { name: string; nodes: number; agents: number; mini?: boolean }
 interface Figures {
   scenario: string; nodes: number; agents: number; deployMs: number; ok: boolean;
-  controllerPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; nodeCpuMs: number; failure?: string;
+  controllerPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; nodeCpuMs: number;
+  /** CPU time used while the deploy ran, in ms: all emulated nodes, all Supervisors (`zeek-mgmt run`), all agents, the controller. */
+  deployCpuMs: { nodes: number; supervisors: number; agents: number; controller: number };
+  /** Nodes started from the start-up snapshot. */
+  fromSnapshot: number;
+  /** With --redeploy: stage + deploy of the same nodes under a new id, until the response. */
+  redeployMs?: number;
+  loadAverage: number;
+  failure?: string;
 }
 
 const TIMEOUT_SECS = 120;
@@ -106,9 +121,11 @@ function cmdline(pid: number): string {
 }
 
 const stderrOf = new Map<ChildProcess, string>();
+let runEnv: NodeJS.ProcessEnv = process.env;
+let redeploy = false;
 
 function start(args: string[]): ChildProcess {
-  const p = spawn(process.execPath, [RUN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn(process.execPath, [RUN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: runEnv });
   stderrOf.set(p, '');
   p.stderr!.on('data', (d) => stderrOf.set(p, (stderrOf.get(p)! + d).slice(-2000)));
   return p;
@@ -174,11 +191,20 @@ async function runScenario(s: Scenario): Promise<Figures> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const config = nodesFor(s, agents);
+    // CPU time by kind of process (the nodes, which do not exist yet, start from 0).
+    const supervisorPids = procs.map((p) => p.pid!);
+    const managementPids = supervisorPids.flatMap((p) => descendants(p));
+    const cpuOf = (pids: number[]): number => pids.reduce((a, p) => a + cpuMs(p), 0);
+    const agentPids = managementPids.filter((p) => cmdline(p).includes('agent/main.js'));
+    const controllerPids = managementPids.filter((p) => cmdline(p).includes('controller/main.js'));
+    const cpu0 = { supervisors: cpuOf(supervisorPids), agents: cpuOf(agentPids), controller: cpuOf(controllerPids) };
+    const loadAverage = os.loadavg()[0];
     const t0 = process.hrtime.bigint();
     const staged = await client.stageConfiguration(config);
     if (!staged[0]?.success) throw new Error(`staging failed: ${JSON.stringify(staged)}`);
     const results = await client.deploy();
     const deployMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const cpu1 = { supervisors: cpuOf(supervisorPids), agents: cpuOf(agentPids), controller: cpuOf(controllerPids) };
     const perNode = results.filter((r) => r.node !== null);
     const ok = perNode.length === config.nodes.length && perNode.every((r) => r.success);
     const bad = results.find((r) => !r.success);
@@ -188,19 +214,34 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const statuses = (await client.getNodes()).flatMap((r) => nodeStatusesOf(r));
     const worker = statuses.find((x) => x.cluster_role === 'WORKER' && x.pid !== null);
     const nodePids = statuses.filter((x) => x.cluster_role !== 'NONE' && x.pid !== null).map((x) => x.pid!);
-    const nodeCpuMs = nodePids.length ? Math.round(nodePids.reduce((a, p) => a + cpuMs(p), 0) / nodePids.length) : 0;
+    const nodesCpu = cpuOf(nodePids);
+    const nodeCpuMs = nodePids.length ? Math.round(nodesCpu / nodePids.length) : 0;
+    const fromSnapshot = nodePids.filter((p) => cmdline(p).includes('--snapshot-blob')).length;
     const controllerPid = descendants(procs[0].pid!).find((p) => cmdline(p).includes('controller/main.js'));
     const agentPid = descendants(procs[1].pid!).find((p) => cmdline(p).includes('agent/main.js'));
     const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
-    return {
+    const fig: Figures = {
       scenario: s.name, nodes: config.nodes.length, agents: agents.length, deployMs: Math.round(deployMs), ok,
       controllerPeakMB: mb(controllerPid ? statusKB(controllerPid, 'VmHWM') : 0),
       agentPeakMB: mb(agentPid ? statusKB(agentPid, 'VmHWM') : 0),
       nodePeakMB: mb(worker?.pid ? statusKB(worker.pid, 'VmHWM') : 0),
       nodePrivateMB: mb(worker?.pid ? statusKB(worker.pid, 'RssAnon') : 0),
       nodeCpuMs,
+      deployCpuMs: { nodes: nodesCpu, supervisors: cpu1.supervisors - cpu0.supervisors, agents: cpu1.agents - cpu0.agents, controller: cpu1.controller - cpu0.controller },
+      fromSnapshot,
+      loadAverage,
       failure,
     };
+    if (redeploy && ok) {
+      const again = { ...config, id: `${config.id}-again` };
+      const t1 = process.hrtime.bigint();
+      if (!(await client.stageConfiguration(again))[0]?.success) throw new Error('staging the redeployment failed');
+      const res = await client.deploy();
+      fig.redeployMs = Math.round(Number(process.hrtime.bigint() - t1) / 1e6);
+      const good = res.filter((r) => r.node !== null && r.success).length;
+      if (good !== config.nodes.length) fig.failure = `the redeployment brought ${good}/${config.nodes.length} nodes up`;
+    }
+    return fig;
   } finally {
     await client?.close().catch(() => undefined);
     await stop(procs);
@@ -215,17 +256,24 @@ async function main(): Promise<void> {
   const only = onlyIdx >= 0 ? new Set((argv[onlyIdx + 1] ?? '').split(',')) : null;
   const repIdx = argv.indexOf('--repeat');
   const repeat = repIdx >= 0 ? Math.max(1, Number(argv[repIdx + 1]) || 1) : 1;
+  if (argv.includes('--no-snapshot')) runEnv = { ...process.env, ZEEK_MGMT_NODE_SNAPSHOT: '0' };
+  redeploy = argv.includes('--redeploy');
   if (!fs.existsSync(RUN)) throw new Error(`${RUN} missing: run npm run build first`);
   const scenarios = SCENARIOS.filter((s) => !only || only.has(s.name));
   if (scenarios.length === 0) throw new Error(`--only matched no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const rows: Figures[] = [];
-  if (!json) console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}\nscenario  nodes agents  deploy ms  ok   controller MB  agent MB  node MB (private)  node CPU ms`);
+  if (!json) {
+    console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}; load = 1-minute load average when the deploy started; CPU s = CPU time during the deploy`);
+    console.log('scenario  nodes agents  deploy ms  ok   load  controller MB  agent MB  node MB (private)  node CPU ms  snapshot  CPU s: nodes  supervisors  agents');
+  }
   for (const s of scenarios) {
     for (let i = 0; i < repeat; i++) {
       const f = await runScenario(s);
       rows.push(f);
       if (!json) {
-        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentPeakMB).padStart(8)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}${f.failure ? `  ${f.failure}` : ''}`);
+        const c = f.deployCpuMs;
+        const secs = (ms: number): string => (ms / 1000).toFixed(1);
+        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentPeakMB).padStart(8)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms` : ''}${f.failure ? `  ${f.failure}` : ''}`);
       }
     }
   }
