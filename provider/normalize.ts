@@ -45,22 +45,7 @@ export function configurationFromTyped(
     }
     implied = impliedInstanceName(hostname ?? os.hostname());
   }
-  const outNodes: Node[] = names.map((name) => {
-    const n = nodes[name];
-    return {
-      name,
-      instance: n.instance ?? implied!,
-      role: n.role,
-      state: 'RUNNING',
-      port: n.port ?? null,
-      scripts: n.scripts && n.scripts.length > 0 ? [...n.scripts] : null,
-      options: n.options && Object.keys(n.options).length > 0 ? optionsFromMap(n.options) : null,
-      interface: n.interface ?? null,
-      cpu_affinity: n.cpu_affinity ?? null,
-      env: { ...(n.env ?? {}) },
-      metrics_port: n.metrics_port ?? null,
-    };
-  });
+  const outNodes: Node[] = names.map((name) => nodeFromFields(name, nodes[name].instance ?? implied!, nodes[name]));
   let outInstances: Instance[];
   if (instances !== undefined && Object.keys(instances).length > 0) {
     outInstances = Object.keys(instances).sort(byName).map((name) => ({
@@ -118,22 +103,7 @@ export function configurationFromCanonical(id: string, c: CanonicalConfiguration
       host: c.instances[name].host ?? ANY_HOST,
       listen_port: c.instances[name].listen_port ?? null,
     })),
-    nodes: Object.keys(c.nodes).sort(byName).map((name) => {
-      const n = c.nodes[name];
-      return {
-        name,
-        instance: n.instance,
-        role: n.role,
-        state: 'RUNNING',
-        port: n.port ?? null,
-        scripts: n.scripts && n.scripts.length > 0 ? [...n.scripts] : null,
-        options: n.options && Object.keys(n.options).length > 0 ? optionsFromMap(n.options) : null,
-        interface: n.interface ?? null,
-        cpu_affinity: n.cpu_affinity ?? null,
-        env: { ...(n.env ?? {}) },
-        metrics_port: n.metrics_port ?? null,
-      };
-    }),
+    nodes: Object.keys(c.nodes).sort(byName).map((name) => nodeFromFields(name, c.nodes[name].instance, c.nodes[name])),
   };
 }
 
@@ -174,4 +144,21 @@ export function describeChanges(diff: ConfigurationDiff): string[] {
     if (c.fields.length === 0) return head;
     return `${head}: ${c.fields.map((f) => `${f.field} ${JSON.stringify(f.before)} -> ${JSON.stringify(f.after)}`).join(', ')}`;
   });
+}
+
+/** A Management::Node from the fields a node has in the provider's map forms (input or canonical). */
+function nodeFromFields(name: string, instance: string, n: NodeInputParsed | CanonicalNode): Node {
+  return {
+    name,
+    instance,
+    role: n.role,
+    state: 'RUNNING',
+    port: n.port ?? null,
+    scripts: n.scripts && n.scripts.length > 0 ? [...n.scripts] : null,
+    options: n.options && Object.keys(n.options).length > 0 ? optionsFromMap(n.options) : null,
+    interface: n.interface ?? null,
+    cpu_affinity: n.cpu_affinity ?? null,
+    env: { ...(n.env ?? {}) },
+    metrics_port: n.metrics_port ?? null,
+  };
 }
