@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { LogArchival } from '../framework/logs/archival';
 import { archivalSettings } from '../framework/logs/log-settings';
 import { Settings } from '../framework/settings/settings';
+import { alive, waitFor as waitUntil } from './run-support';
 
 const dirs: string[] = [];
 const archivals: LogArchival[] = [];
@@ -22,22 +23,7 @@ function tempDir(): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, fn: () => boolean, timeoutMs = 10000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+const waitFor = (what: string, fn: () => boolean, timeoutMs = 10000): Promise<boolean> => waitUntil(what, fn, timeoutMs, 20);
 
 const LOG = 'conn__2022-06-20-10-00-00__2022-06-20-11-00-00__.log';
 
@@ -178,11 +164,11 @@ describe('logs: agent archival', function () {
     const run = t.archival.runNow();
     await waitFor('the command to start', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '');
     const sleeper = Number(fs.readFileSync(pidFile, 'utf8'));
-    assert.ok(pidAlive(sleeper));
+    assert.ok(alive(sleeper));
     await t.archival.stop();
     const outcome = await run;
     assert.equal(outcome.kind === 'command' && outcome.signal, 'SIGTERM');
-    await waitFor('the command\'s child to be gone', () => !pidAlive(sleeper), 3000);
+    await waitFor('the command\'s child to be gone', () => !alive(sleeper), 3000);
   });
 
   it('reports names the archiver does not understand: logged every run, sent to the controller once', async () => {

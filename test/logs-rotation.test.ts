@@ -12,6 +12,7 @@ import { LAUNCH_ENV, NodeLaunchSpec, writeLaunchSpec } from '../framework/node/l
 import { NodeLogRotation, nodeQueueDir } from '../framework/logs/node-rotation';
 import { parseRotatedName, RotatedLog, formatStamp } from '../framework/logs/names';
 import { Settings } from '../framework/settings/settings';
+import { waitFor as waitUntil } from './run-support';
 
 const REPO = path.resolve(__dirname, '..');
 const NODE_MAIN = path.join(REPO, 'dist/framework/node/emulated/main.js');
@@ -27,13 +28,7 @@ function tempDir(): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, fn: () => boolean, timeoutMs = 10000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const waitFor = (what: string, fn: () => boolean, timeoutMs = 10000): Promise<boolean> => waitUntil(what, fn, timeoutMs, 20);
 
 function parsed(name: string): RotatedLog {
   const p = parseRotatedName(name);
