@@ -14,9 +14,9 @@
 
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePorts } from '../provider/local-cluster';
 
 const CLI = path.resolve(__dirname, '../sdk/cli/main.js');
 const TARGETS = { version: 80, getInstances: 150 };
@@ -41,16 +41,6 @@ function options(argv: string[]): Options {
   return o;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
@@ -99,7 +89,7 @@ interface Cluster { proc: ChildProcess; dir: string; controller: string; agent: 
 
 async function startCluster(): Promise<Cluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-bench-cli-'));
-  const [ws, ctl, agent, sup] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [ws, ctl, agent, sup] = [await freePorts(), await freePorts(), await freePorts(), await freePorts()];
   const proc = spawn(process.execPath, [CLI, 'run', `Broker::default_port=${sup}/tcp`], {
     cwd: dir,
     env: env({

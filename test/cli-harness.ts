@@ -5,9 +5,9 @@
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePorts } from '../provider/local-cluster';
 
 export const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
 export const REFERENCE_DIR = path.resolve(__dirname, '../../shared/reference/zeek-docs/frameworks/management');
@@ -66,34 +66,11 @@ export function tempDir(prefix = 'zeek-mgmt-cli-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A free port (see provider/local-cluster.ts). */
+export const freePort = (): Promise<number> => freePorts(1);
 
 /** A start port with `count` free ports after it (for the controller's port auto-assignment). */
-export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    const ok = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error(`no range of ${count} free ports found`);
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
+export const freePortRange = (count: number): Promise<number> => freePorts(count);
 
 export interface LiveCluster {
   proc: ChildProcess;

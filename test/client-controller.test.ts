@@ -1,7 +1,6 @@
 // The controller client against a small WebSocket endpoint inside the test.
 
 import { strict as assert } from 'node:assert';
-import * as net from 'node:net';
 import { B } from '../sdk/broker/data';
 import { ZeekEvent } from '../sdk/broker/event';
 import { ControllerClient, RequestTimeoutError } from '../sdk/client/controller-client';
@@ -10,17 +9,8 @@ import { ControllerApi } from '../sdk/model/events';
 import { makeResult, resultToData, resultVecToData, instanceToData, configurationFromData } from '../sdk/model/records';
 import { EndpointServer, Peer } from '../sdk/transport/endpoint-server';
 import { ConnectError } from '../sdk/transport/endpoint-client';
+import { freePorts } from '../provider/local-cluster';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function reqidOf(ev: ZeekEvent): string {
   const a = ev.args[0];
@@ -117,7 +107,7 @@ describe('ControllerClient', () => {
   });
 
   it('retries a refused connection until the server appears', async () => {
-    const late = await freePort();
+    const late = await freePorts();
     const lateServer = new EndpointServer({ host: '127.0.0.1', port: late });
     const retries: number[] = [];
     const started = setTimeout(() => void lateServer.listen(), 250);
@@ -134,7 +124,7 @@ describe('ControllerClient', () => {
   });
 
   it('gives up after peering_attempts refused connections', async () => {
-    const nobody = await freePort();
+    const nobody = await freePorts();
     await assert.rejects(
       ControllerClient.connect({ port: nobody, peeringAttempts: 3, peeringRetryDelaySecs: 0.05 }),
       (err: Error) => err instanceof ConnectError && /failed after 3 attempt/.test(err.message),
