@@ -19,8 +19,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkInputs, zeekClusterProvider as provider } from '../provider/dynamic-provider';
-import { CheckedInputs, ClusterOutputs, parseControllerAddress } from '../provider/inputs';
-import { LocalCluster, startLocalCluster } from '../provider/local-cluster';
+import { CheckedInputs, ClusterOutputs } from '../provider/inputs';
+import { controllerOrLocalCluster } from '../provider/local-cluster';
 import { canonicalConfiguration } from '../provider/normalize';
 import { DynamicProviderPlugin } from '../provider/plugin-client';
 import { serializableProvider } from '../provider/serializable-provider';
@@ -132,18 +132,7 @@ function assertMiniDeployed(outs: ClusterOutputs): void {
 interface CreateFigures { target: string; createMs: Stats; pluginMs: Stats }
 
 async function benchCreate(o: Options): Promise<CreateFigures> {
-  let run: LocalCluster | undefined;
-  let host: string;
-  let port: number;
-  if (o.controller !== undefined) {
-    const a = parseControllerAddress(o.controller);
-    host = a.host ?? '127.0.0.1';
-    port = a.port ?? 2149;
-  } else {
-    run = await startLocalCluster();
-    host = run.host;
-    port = run.port;
-  }
+  const { host, port, cluster: run } = await controllerOrLocalCluster(o.controller);
   let plugin: DynamicProviderPlugin | undefined;
   try {
     // In process: check is not timed; create = connect, stage, deploy, read back, get_nodes, close.

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { instancesOf } from '../sdk/client/result-data';
+import { parseControllerAddress } from './inputs';
 
 /** The compiled `zeek-mgmt run` entry point. */
 export const RUN_MAIN = path.extname(__filename) === '.ts'
@@ -134,4 +135,14 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     host: '127.0.0.1', port: ws, controllerBrokerPort: ctl, agentName, brokerStartPort: brokerStart, metricsStartPort: metricsStart,
     dir, pid: proc.pid!, output: () => out, stop,
   };
+}
+
+/** The controller at `address` (host:port, either part may be left out), or, without one, a fresh local cluster to stop afterwards. */
+export async function controllerOrLocalCluster(address: string | undefined, opts: LocalClusterOptions = {}): Promise<{ host: string; port: number; cluster?: LocalCluster }> {
+  if (address !== undefined) {
+    const a = parseControllerAddress(address);
+    return { host: a.host ?? '127.0.0.1', port: a.port ?? 2149 };
+  }
+  const cluster = await startLocalCluster(opts);
+  return { host: cluster.host, port: cluster.port, cluster };
 }

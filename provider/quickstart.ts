@@ -11,8 +11,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ClusterInputs, ClusterOutputs, parseControllerAddress } from './inputs';
-import { LocalCluster, startLocalCluster } from './local-cluster';
+import { ClusterInputs, ClusterOutputs } from './inputs';
+import { controllerOrLocalCluster } from './local-cluster';
 import { serializableProvider as provider } from './serializable-provider';
 
 interface Options { controller?: string; ini?: string; keep: boolean }
@@ -68,21 +68,10 @@ function nodesTable(outs: ClusterOutputs): string {
 async function main(): Promise<number> {
   const o = options(process.argv.slice(2));
   const say = (s: string): void => { process.stdout.write(`${s}\n`); };
-  let run: LocalCluster | undefined;
-  let host: string;
-  let port: number;
-  if (o.controller !== undefined) {
-    const a = parseControllerAddress(o.controller);
-    host = a.host ?? '127.0.0.1';
-    port = a.port ?? 2149;
-    say(`using the controller at ${host}:${port}`);
-  } else {
-    const t0 = Date.now();
-    run = await startLocalCluster({ keepDir: o.keep });
-    host = run.host;
-    port = run.port;
-    say(`zeek-mgmt run (pid ${run.pid}) is up in ${Date.now() - t0} ms: controller ${host}:${port}, agent ${run.agentName}, state in ${run.dir}`);
-  }
+  const t0 = Date.now();
+  const { host, port, cluster: run } = await controllerOrLocalCluster(o.controller, { keepDir: o.keep });
+  if (run) say(`zeek-mgmt run (pid ${run.pid}) is up in ${Date.now() - t0} ms: controller ${host}:${port}, agent ${run.agentName}, state in ${run.dir}`);
+  else say(`using the controller at ${host}:${port}`);
   try {
     const config: ClusterInputs = o.ini !== undefined ? { iniFile: path.resolve(o.ini) } : miniConfiguration();
     const program = { ...config, controller: { host, port } };
