@@ -4,6 +4,7 @@ export * from './broker/data';
 export * from './broker/errors';
 export * from './broker/event';
 export * from './broker/json-codec';
+export * from './broker/json-encode';
 export * from './broker/messages';
 export * from './model/schemas';
 export * from './model/records';

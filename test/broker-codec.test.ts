@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import { B, BrokerData, I64_MAX, I64_MIN, U64_MAX } from '../sdk/broker/data';
 import { eventFromData, eventToData, ZeekEvent } from '../sdk/broker/event';
 import {
-  decodeData, DEFAULT_LIMITS, encodeData, encodeDataFields, formatTimespan, formatTimestamp, parseJsonText, parseTimespan, parseTimestamp,
+  decodeData, DEFAULT_LIMITS, formatTimespan, formatTimestamp, parseJsonText, parseTimespan, parseTimestamp,
 } from '../sdk/broker/json-codec';
+import { encodeData, encodeDataFields, gluedRuns } from '../sdk/broker/json-encode';
 import { decodeDataText, fastDecodeDataText, fastParseDataMessage } from '../sdk/broker/json-fast';
 import {
   encodeAck, encodeDataMessage, encodeError, encodeSubscriptions, parseDataMessage, parseServerMessage, parseSubscriptions,
@@ -204,6 +205,45 @@ describe('Broker JSON codec: every data type round-trips', () => {
     let d: BrokerData = B.vec(all);
     for (let i = 0; i < DEFAULT_LIMITS.maxDepth - 1; i++) d = i % 3 === 0 ? B.vec([d]) : i % 3 === 1 ? B.set([d]) : B.table([[B.count(i), d]]);
     roundTrip(d);
+  });
+
+  it('the text does not depend on what the writer has glued before, past the limit of its glue table too', () => {
+    // JSON.stringify of the plain {"@data-type", "data"} form is the reference for these types.
+    const plain = (d: BrokerData): unknown => {
+      switch (d.type) {
+        case 'none': return { '@data-type': 'none', data: {} };
+        case 'count': return { '@data-type': 'count', data: Number(d.value) };
+        case 'vector': case 'set': return { '@data-type': d.type, data: d.value.map(plain) };
+        case 'table': return { '@data-type': 'table', data: d.value.map(([k, v]) => ({ key: plain(k), value: plain(v) })) };
+        case 'port': return { '@data-type': 'port', data: `${d.value.number}/${d.value.protocol}` };
+        default: return { '@data-type': d.type, data: d.value };
+      }
+    };
+    const leaves = [B.str('x'), B.none(), B.count(7), B.bool(false), B.port(53, 'udp'), B.enum('A::B')];
+    const wraps: Array<(d: BrokerData) => BrokerData> = [
+      (d) => B.vec([d]), (d) => B.set([B.none(), d]), (d) => B.table([[d, B.str('v')]]), (d) => B.table([[B.str('k'), d]]),
+    ];
+    // Every depth and every mix of container kinds leaves a different run of closers and heads between leaves.
+    const values: BrokerData[] = [];
+    for (let depth = 1; depth <= 30; depth++) {
+      for (let w = 0; w < wraps.length; w++) {
+        for (const leaf of leaves) {
+          let d = leaf;
+          for (let k = 0; k < depth; k++) d = wraps[(w + k * (depth % 3 + 1)) % wraps.length](d);
+          values.push(d);
+        }
+      }
+    }
+    for (let i = 0; i < values.length; i += 7) {
+      const d = B.vec(values.slice(i, i + 7));
+      assert.equal(encodeData(d), JSON.stringify(plain(d)));
+    }
+    const glue = gluedRuns();
+    assert.equal(glue.count, glue.max, 'the data above should fill the glue table');
+    // Once the table is full, the writer still writes the same text.
+    const d = B.vec(values.slice(0, 60));
+    assert.equal(encodeData(d), JSON.stringify(plain(d)));
+    assert.deepStrictEqual(decodeGeneral(encodeData(d)), d);
   });
 
   it('encodeDataFields gives the members without braces, for embedding', () => {

@@ -7,7 +7,8 @@
 import * as assert from 'node:assert/strict';
 import { B, BrokerData, I64_MAX, I64_MIN, U64_MAX } from '../sdk/broker/data';
 import { WireError } from '../sdk/broker/errors';
-import { decodeData, DEFAULT_LIMITS, encodeData, parseJsonText } from '../sdk/broker/json-codec';
+import { decodeData, DEFAULT_LIMITS, parseJsonText } from '../sdk/broker/json-codec';
+import { encodeData } from '../sdk/broker/json-encode';
 import { decodeDataText, fastDecodeDataText, fastParseDataMessage } from '../sdk/broker/json-fast';
 import { dataMessageFromJson, encodeDataMessage, parseDataMessage } from '../sdk/broker/messages';
 

@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import { B, BrokerData, U64_MAX } from '../sdk/broker/data';
 import { ShapeError, WireError } from '../sdk/broker/errors';
 import { eventFromData } from '../sdk/broker/event';
-import { DecodeLimits, DEFAULT_LIMITS, encodeData } from '../sdk/broker/json-codec';
+import { DecodeLimits, DEFAULT_LIMITS } from '../sdk/broker/json-codec';
+import { encodeData } from '../sdk/broker/json-encode';
 import { decodeDataText } from '../sdk/broker/json-fast';
 import { encodeDataMessage, parseDataMessage, parseServerMessage, parseSubscriptions } from '../sdk/broker/messages';
 import {

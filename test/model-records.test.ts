@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { B, BrokerData } from '../sdk/broker/data';
 import { eventFromData } from '../sdk/broker/event';
-import { decodeData, encodeData, parseJsonText } from '../sdk/broker/json-codec';
+import { decodeData, parseJsonText } from '../sdk/broker/json-codec';
+import { encodeData } from '../sdk/broker/json-encode';
 import { decodeDataText } from '../sdk/broker/json-fast';
 import { parseDataMessage } from '../sdk/broker/messages';
 import {

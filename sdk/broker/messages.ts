@@ -8,7 +8,8 @@
 import { BrokerData } from './data';
 import { checkAck, checkDataEnvelope, checkErrorMessage, checkSubscriptions } from './envelope-checks';
 import { BrokerErrorCode, WireError } from './errors';
-import { decodeData, DecodeLimits, DEFAULT_LIMITS, encodeDataFieldsAfter, parseJsonText } from './json-codec';
+import { decodeData, DecodeLimits, DEFAULT_LIMITS, parseJsonText } from './json-codec';
+import { encodeDataFieldsAfter } from './json-encode';
 import { fastParseDataMessage } from './json-fast';
 
 export const WEBSOCKET_PATH = '/v1/messages/json';

@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { BrokerData } from '../../../sdk/broker/data';
 import { eventFromData, eventToData, ZeekEvent } from '../../../sdk/broker/event';
-import { decodeData, DEFAULT_LIMITS, encodeDataFields, parseJsonText } from '../../../sdk/broker/json-codec';
+import { decodeData, DEFAULT_LIMITS, parseJsonText } from '../../../sdk/broker/json-codec';
+import { encodeDataFields } from '../../../sdk/broker/json-encode';
 import { ClientWebSocket } from '../../../sdk/transport/websocket-socket';
 
 // Broker's WebSocket path (as messages.ts's WEBSOCKET_PATH; not imported, to keep the node's start small).
