@@ -131,6 +131,15 @@ export function instanceFromData(d: BrokerData, path = '$'): Instance {
 const portData = (p: number | null): BrokerData => (p === null || p === undefined ? NONE : B.port(p));
 const stringData = (v: string | null): BrokerData => (v === null || v === undefined ? NONE : { type: 'string', value: v });
 
+/** An object's keys in sorted order; most env objects already list them so, and skip the sort. */
+function sortedKeys(o: Record<string, string>): string[] {
+  const keys = Object.keys(o);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) return keys.sort();
+  }
+  return keys;
+}
+
 export function nodeToData(n: Node): BrokerData {
   let scripts: BrokerData = NONE;
   if (n.scripts !== null && n.scripts !== undefined) {
@@ -138,7 +147,7 @@ export function nodeToData(n: Node): BrokerData {
     for (let i = 0; i < xs.length; i++) xs[i] = { type: 'string', value: n.scripts[i] };
     scripts = B.vec(xs);
   }
-  const envKeys = Object.keys(n.env ?? {}).sort();
+  const envKeys = sortedKeys(n.env ?? {});
   const env = new Array<[BrokerData, BrokerData]>(envKeys.length);
   for (let i = 0; i < envKeys.length; i++) env[i] = [{ type: 'string', value: envKeys[i] }, { type: 'string', value: n.env[envKeys[i]] }];
   return B.vec([
