@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from '../provider/local-cluster';
+import { readOptions } from './options';
 
 const CLI = path.resolve(__dirname, '../sdk/cli/main.js');
 const TARGETS = { version: 80, getInstances: 150 };
@@ -24,23 +25,9 @@ const HEAVY = ['ws', 'zod', 'lossless-json'];
 
 interface Options { runs: number; warmup: number; json: boolean }
 
-function options(argv: string[]): Options {
-  const o: Options = { runs: 20, warmup: 3, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive whole number, got ${argv[i]}`);
-      return v;
-    };
-    if (a === '--runs') o.runs = num();
-    else if (a === '--warmup') o.warmup = num();
-    else if (a === '--json') o.json = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return o;
+function options(): Options {
+  return readOptions({ runs: 'count', warmup: 'count', json: 'flag' }, { runs: 20, warmup: 3 });
 }
-
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
@@ -131,7 +118,7 @@ async function stopCluster(c: Cluster): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+  const o = options();
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm run build first`);
   const version = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')).version as string;
 

@@ -14,29 +14,14 @@ import { eventFromData, eventToData } from '../sdk/broker/event';
 import { encodeDataMessage, parseDataMessage } from '../sdk/broker/messages';
 import { configurationFromData, configurationToData, readString } from '../sdk/model/records';
 import { Configuration, Node } from '../sdk/model/schemas';
+import { readOptions } from './options';
 
 const TOPIC = 'zeek/management/controller';
 const EVENT = 'Management::Controller::API::stage_configuration_request';
 const TARGET_MS = 5;
 
-interface Options { iterations: number; warmup: number; nodes: number; json: boolean }
-
-function options(argv: string[]): Options {
-  const o: Options = { iterations: 200, warmup: 30, nodes: 1000, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive whole number, got ${argv[i]}`);
-      return v;
-    };
-    if (a === '--iterations') o.iterations = num();
-    else if (a === '--warmup') o.warmup = num();
-    else if (a === '--nodes') o.nodes = num();
-    else if (a === '--json') o.json = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return o;
+function options(): { iterations: number; warmup: number; nodes: number; json: boolean } {
+  return readOptions({ iterations: 'count', warmup: 'count', nodes: 'count', json: 'flag' }, { iterations: 200, warmup: 30, nodes: 1000 });
 }
 
 /** A realistic large cluster: 1 manager, loggers, proxies and the rest workers over many instances. */
@@ -112,7 +97,7 @@ function time<T>(fn: () => T): [T, number] {
 }
 
 function main(): void {
-  const o = options(process.argv.slice(2));
+  const o = options();
   const config = buildConfiguration(o.nodes);
   const expected = { ...config, instances: [...config.instances].sort((a, b) => (a.name < b.name ? -1 : 1)), nodes: [...config.nodes].sort((a, b) => (a.name < b.name ? -1 : 1)) };
 

@@ -11,6 +11,7 @@ import { configurationToIni } from '../sdk/config/configuration-to-ini';
 import { configurationToJson } from '../sdk/config/configuration-to-json';
 import { Configuration } from '../sdk/model/schemas';
 import { buildConfiguration } from './codec';
+import { readOptions } from './options';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,13 +35,9 @@ function sortedByName(c: Configuration): Configuration {
 }
 
 function main(): void {
-  const args = process.argv.slice(2);
-  const arg = (name: string, dflt: number): number => {
-    const i = args.indexOf(name);
-    return i < 0 ? dflt : Number(args[i + 1]);
-  };
-  const iterations = arg('--iterations', 100);
-  const cfg = buildConfiguration(arg('--nodes', 1000));
+  const o = readOptions({ iterations: 'count', nodes: 'count' }, { iterations: 100, nodes: 1000 });
+  const iterations = o.iterations;
+  const cfg = buildConfiguration(o.nodes);
   const opts = { id: cfg.id, hostname: 'bench' };
 
   // Correctness first. .ini has no place for node options, and zeek-client lowercases

@@ -29,23 +29,10 @@ import { ClusterRole, Configuration, Node } from '../sdk/model/schemas';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
 import { agentTopic } from '../sdk/transport/topics';
 import { stageConfiguration } from '../framework/controller/staging';
+import { readOptions } from './options';
 
-interface Options { duration: number; clients: number[]; json: boolean }
-
-function options(argv: string[]): Options {
-  const o: Options = { duration: 4, clients: [1, 16, 64], json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--duration') {
-      o.duration = Number(argv[++i]);
-      if (!(o.duration > 0)) throw new Error(`--duration needs a positive number of seconds, got ${argv[i]}`);
-    } else if (a === '--clients') {
-      o.clients = argv[++i].split(',').map(Number);
-      if (o.clients.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--clients needs a list like 1,16,64, got ${argv[i]}`);
-    } else if (a === '--json') o.json = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return o;
+function options(): { duration: number; clients: number[]; json: boolean } {
+  return readOptions({ duration: 'seconds', clients: 'counts', json: 'flag' }, { duration: 4, clients: [1, 16, 64] });
 }
 
 function bigConfig(n: number, instances: number, id: string): Configuration {
@@ -141,7 +128,7 @@ async function benchLoad(port: number, pid: number, n: number, durationS: number
 }
 
 async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+  const o = options();
   const staging = [benchStaging(1000, 20), benchStaging(10000, 10)];
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-bench-controller-'));

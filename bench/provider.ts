@@ -26,30 +26,19 @@ import { DynamicProviderPlugin } from '../provider/plugin-client';
 import { serializableProvider } from '../provider/serializable-provider';
 import { assignPorts } from '../sdk/ports/auto-assign';
 import { buildConfiguration } from './codec';
+import { readOptions } from './options';
 
 const DIFF_TARGET_MS = 50;
 const CREATE_TARGET_MS = 1500;
 
 interface Options { iterations: number; creates: number; nodes: number; controller?: string; skipCreate: boolean; json: boolean }
 
-function options(argv: string[]): Options {
-  const o: Options = { iterations: 50, creates: 5, nodes: 1000, skipCreate: false, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive whole number, got ${argv[i]}`);
-      return v;
-    };
-    if (a === '--iterations') o.iterations = num();
-    else if (a === '--creates') o.creates = num();
-    else if (a === '--nodes') o.nodes = num();
-    else if (a === '--controller') o.controller = argv[++i];
-    else if (a === '--skip-create') o.skipCreate = true;
-    else if (a === '--json') o.json = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return o;
+function options(): Options {
+  const o = readOptions(
+    { iterations: 'count', creates: 'count', nodes: 'count', controller: 'text', 'skip-create': 'flag', json: 'flag' },
+    { iterations: 50, creates: 5, nodes: 1000 },
+  );
+  return { iterations: o.iterations, creates: o.creates, nodes: o.nodes, controller: o.controller, skipCreate: o['skip-create'], json: o.json };
 }
 
 interface Stats { median: number; p95: number; min: number; max: number }
@@ -170,7 +159,7 @@ async function benchCreate(o: Options): Promise<CreateFigures> {
 }
 
 async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+  const o = options();
   const diff = await benchDiff(o);
   const create = o.skipCreate ? null : await benchCreate(o);
   const result = { node: process.version, cpus: os.cpus().length, iterations: o.iterations, diff, diffTargetMs: DIFF_TARGET_MS, create, createTargetMs: CREATE_TARGET_MS };
