@@ -10,20 +10,31 @@
 //
 // Runs never overlap: as Zeek schedules the next run after system() returns, the next
 // run comes one interval after the previous one ended, and a run asked for while one is
-// under way is skipped (the built-in archiver also holds the queue's lock file against
-// other processes). Names the
-// archiver does not understand, failures, and a failing command are logged each run and
-// sent to the controller as Management::Agent::API::notify_log once each.
+// under way is skipped. Against other processes (another agent on the same queue, or a
+// command left running by an agent that was killed) every run holds the queue's lock
+// (archive-lock.ts): the built-in archiver takes it itself; for archive_cmd the agent
+// takes it before starting the command and releases it when the command has exited,
+// however it ended. The command waits on a pipe until the lock names its process group,
+// so it never runs unrecorded; should the agent die, the lock stays live as long as a
+// process of that group runs (Zeek's agent, likewise, leaves its system() child running
+// when it dies), and is stale — broken by the next run — once the group is gone. Zeek's
+// agent has no such lock (it relies on system() blocking it); a run that finds the queue
+// locked is skipped and the next comes an interval later. Names the archiver does not
+// understand, failures, and a failing command are logged each run and sent to the
+// controller as Management::Agent::API::notify_log once each.
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import type { Socket } from 'node:net';
+import { ArchiveLock, LOCK_TOKEN_ENV, LockInfo } from './archive-lock';
 import { archiveQueue, ArchiveLogLevel, ArchiveReport } from './archiver';
 import type { ArchivalSettings } from './log-settings';
 
 export type ArchivalOutcome =
   | { kind: 'disabled'; reason: string }
   | { kind: 'no-queue' }
-  | { kind: 'busy' }
+  /** Not run: this agent's previous run is under way (holder null), or another process holds the queue's lock. */
+  | { kind: 'busy'; reason: string; holder: LockInfo | null }
   | { kind: 'builtin'; report: ArchiveReport }
   | { kind: 'command'; command: string; code: number | null; signal: NodeJS.Signals | null };
 
@@ -42,6 +53,17 @@ export function shellQuote(s: string): string {
 /** The command line Zeek's agent runs: <cmd> -1 <queue> <archive>. */
 export function archiveCommandLine(cmd: string, queueDir: string, archiveDir: string): string {
   return `${cmd} -1 ${shellQuote(queueDir)} ${shellQuote(archiveDir)}`;
+}
+
+/** The file descriptor on which the command's shell waits for the go-ahead (a line) once the lock names it. */
+const GATE_FD = 3;
+
+/**
+ * The shell script that runs `command` once a line arrives on the gate descriptor. Without
+ * it (the agent died before the lock named the child) the shell exits 125 and runs nothing.
+ */
+export function gatedScript(command: string): string {
+  return `IFS= read -r zeek_mgmt_go <&${GATE_FD} || exit 125; exec ${GATE_FD}<&-; ${command}`;
 }
 
 export class LogArchival {
@@ -96,7 +118,7 @@ export class LogArchival {
     if (!this.settings.enabled) return Promise.resolve({ kind: 'disabled', reason: this.disabledReason! });
     if (this.running) {
       this.log('info', 'log archival still running from the last interval; skipping this one');
-      return Promise.resolve({ kind: 'busy' });
+      return Promise.resolve({ kind: 'busy', reason: 'log archival still running from the last interval', holder: null });
     }
     if (this.stopped) return Promise.resolve({ kind: 'disabled', reason: 'the agent is stopping' });
     if (!fs.existsSync(this.settings.queueDir)) return Promise.resolve({ kind: 'no-queue' });
@@ -134,11 +156,49 @@ export class LogArchival {
   private runCommand(): Promise<ArchivalOutcome> {
     const s = this.settings;
     const command = archiveCommandLine(s.cmd, s.queueDir, s.archiveDir);
+    const taken = ArchiveLock.acquire(s.queueDir);
+    if (!taken.ok) {
+      this.log('info', `log archival skipped: ${taken.reason}`);
+      return Promise.resolve({ kind: 'busy', reason: taken.reason, holder: taken.holder });
+    }
+    const lock = taken.lock;
     this.log('info', `triggering log archival via '${command}'`);
-    return new Promise((resolve, reject) => {
-      // Its own process group, so stop() reaches whatever the shell started.
-      const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    return new Promise<ArchivalOutcome>((resolve, reject) => {
+      // Its own process group, so stop() reaches whatever the shell started, and the lock can name the group.
+      let child: ChildProcess;
+      try {
+        child = spawn('/bin/sh', ['-c', gatedScript(command)], {
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true,
+          env: { ...process.env, [LOCK_TOKEN_ENV]: lock.info.token },
+        });
+      } catch (err) {
+        lock.release();
+        reject(err);
+        return;
+      }
       this.child = child;
+      let settled = false;
+      const done = (): void => {
+        this.child = null;
+        lock.release();
+      };
+      child.once('error', (err) => {
+        if (settled) return;
+        settled = true;
+        done();
+        reject(err);
+      });
+      child.once('close', (code, signal) => {
+        if (settled) return;
+        settled = true;
+        done();
+        if (code !== 0) {
+          const msg = `log archival command '${command}' ${signal ? `was killed by ${signal}` : `exited with status ${code}`}`;
+          this.log('error', msg);
+          this.notifyOnce(`cmd\0${command}\0${code}\0${signal}`, msg);
+        }
+        resolve({ kind: 'command', command, code, signal });
+      });
       const lines = (level: ArchiveLogLevel) => {
         let rest = '';
         return (chunk: Buffer): void => {
@@ -150,19 +210,19 @@ export class LogArchival {
       };
       child.stdout!.on('data', lines('info'));
       child.stderr!.on('data', lines('warning'));
-      child.once('error', (err) => {
-        this.child = null;
-        reject(err);
-      });
-      child.once('close', (code, signal) => {
-        this.child = null;
-        if (code !== 0) {
-          const msg = `log archival command '${command}' ${signal ? `was killed by ${signal}` : `exited with status ${code}`}`;
-          this.log('error', msg);
-          this.notifyOnce(`cmd\0${command}\0${code}\0${signal}`, msg);
-        }
-        resolve({ kind: 'command', command, code, signal });
-      });
+      const gate = child.stdio[GATE_FD] as Socket | null;
+      if (child.pid === undefined || gate === null) return; // spawning failed: 'error' follows
+      gate.on('error', () => undefined); // the shell was killed before reading: 'close' reports it
+      gate.resume(); // nothing comes this way; reading sees the shell's end close, so 'close' can follow
+      try {
+        lock.holdFor(child.pid);
+      } catch (err) {
+        // The lock cannot name the command: it must not run. Closing the gate without a line makes the shell exit.
+        this.log('error', `log archival: ${(err as Error).message}; not running '${command}'`);
+        gate.end();
+        return;
+      }
+      gate.end('go\n');
     });
   }
 

@@ -7,7 +7,12 @@
 // follow zeek-archiver's "[<time>] [INFO] ..." lines: info and debug on stdout, errors on
 // stderr. Exit status 0 unless the arguments are wrong or <dst_dir> cannot be created;
 // a log that could not be archived stays in the queue and is reported.
+//
+// Started by an agent as its archive_cmd, it finds the token of the queue lock the agent
+// holds for it in ZEEK_MGMT_ARCHIVE_LOCK_TOKEN and archives under that lock while it is in
+// place, instead of finding the queue locked.
 
+import { LOCK_TOKEN_ENV } from './archive-lock';
 import { archiveQueue, ArchiveLogLevel } from './archiver';
 import { mkdirsDurable } from './durable-fs';
 
@@ -117,9 +122,10 @@ export async function archiverMain(argv: string[]): Promise<number> {
   const stop = (): void => abort.abort();
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  const heldLockToken = process.env[LOCK_TOKEN_ENV];
   try {
     for (;;) {
-      const report = await archiveQueue({ queueDir: src, archiveDir: dst, signal: abort.signal, log });
+      const report = await archiveQueue({ queueDir: src, archiveDir: dst, signal: abort.signal, log, heldLockToken });
       if (oneshot || abort.signal.aborted) return 0;
       const busy = report.archived.length + report.completed.length > 0;
       await new Promise<void>((resolve) => {

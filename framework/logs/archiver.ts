@@ -11,7 +11,8 @@
 //   unreadable archive is replaced; a different, valid archive is a conflict and the
 //   source stays;
 // - runs never overlap: a lock file in the queue (see archive-lock.ts) names the process
-//   archiving it;
+//   archiving it (run as an agent's archive_cmd, the archiver works under the lock the
+//   agent holds for it);
 // - a name that is not a rotated log's stays in the queue and is reported.
 
 import { createHash } from 'node:crypto';
@@ -36,6 +37,12 @@ export interface ArchiveOptions {
   /** Stops between (and during) files; whatever was under way stays in the queue. */
   signal?: AbortSignal;
   log?: (level: ArchiveLogLevel, msg: string) => void;
+  /**
+   * The token of a lock held on this run's behalf (an agent running this archiver as its
+   * archive_cmd passes it in LOCK_TOKEN_ENV). When the queue's lock has this token, the run
+   * goes ahead under it; otherwise the lock is taken as usual.
+   */
+  heldLockToken?: string;
 }
 
 export interface ArchivedEntry {
@@ -229,16 +236,18 @@ export async function archiveQueue(o: ArchiveOptions): Promise<ArchiveReport> {
     return run.report;
   }
   mkdirsDurable(o.archiveDir);
-  const lock = ArchiveLock.acquire(o.queueDir);
-  if (!lock.ok) {
+  const inherited = o.heldLockToken !== undefined && o.heldLockToken !== '' && ArchiveLock.inspect(o.queueDir)?.token === o.heldLockToken;
+  const lock = inherited ? null : ArchiveLock.acquire(o.queueDir);
+  if (lock !== null && !lock.ok) {
     run.report.busy = { reason: lock.reason, holder: lock.holder };
     run.log('info', `not archiving ${o.queueDir}: ${lock.reason}`);
     return run.report;
   }
+  if (inherited) run.log('debug', `archiving ${o.queueDir} under the lock held for this run`);
   try {
     await run.all();
   } finally {
-    lock.lock.release();
+    lock?.lock.release();
   }
   run.report.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const n = run.report.archived.length + run.report.completed.length;
