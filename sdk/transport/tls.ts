@@ -1,6 +1,8 @@
 // TLS settings for wss:// connections, with zeek-client's meaning: without a client
-// certificate the server is not verified (Broker's default); with one, the cafile or
-// capath, when given, verifies the server.
+// certificate the server is not verified (Broker's default); with one, the server must
+// present a certificate that the cafile or capath (when neither is given: Node's default
+// CAs, as zeek-client falls back to the system's) vouches for, issued to the host name
+// or address connected to.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,11 +50,9 @@ export function clientTlsOptions(s: ClientTlsSettings): ConnectionOptions {
   const ca: Buffer[] = [];
   if (s.cafile) ca.push(mustBeFile(s.cafile, 'trusted CAs'));
   if (s.capath) ca.push(...caFromPath(s.capath));
-  if (s.certificate && ca.length > 0) {
-    opts.ca = ca;
+  if (s.certificate) {
+    if (ca.length > 0) opts.ca = ca;
     opts.rejectUnauthorized = true;
-    // Broker's certificates name endpoints, not hosts.
-    opts.checkServerIdentity = () => undefined;
   } else {
     opts.rejectUnauthorized = false;
   }
