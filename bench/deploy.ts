@@ -34,7 +34,9 @@ const MINI = path.resolve(ROOT, '../shared/reference/zeek-docs/frameworks/manage
 interface Scenario { name: string; nodes: number; agents: number; mini?: boolean }
 interface Figures {
   scenario: string; nodes: number; agents: number; deployMs: number; ok: boolean;
-  controllerPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; nodeCpuMs: number;
+  controllerPeakMB: number;
+  /** The first agent's peak RSS: when the deploy response arrived, and after the get_nodes that follows it. */
+  agentDeployPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; nodeCpuMs: number;
   /** CPU time used while the deploy ran, in ms: all emulated nodes, all Supervisors (`zeek-mgmt run`), all agents, the controller. */
   deployCpuMs: { nodes: number; supervisors: number; agents: number; controller: number };
   /** Nodes started from the start-up snapshot. */
@@ -204,6 +206,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
     if (!staged[0]?.success) throw new Error(`staging failed: ${JSON.stringify(staged)}`);
     const results = await client.deploy();
     const deployMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const agentPid = descendants(procs[1].pid!).find((p) => cmdline(p).includes('agent/main.js'));
+    const agentDeployKB = agentPid ? statusKB(agentPid, 'VmHWM') : 0;
     const cpu1 = { supervisors: cpuOf(supervisorPids), agents: cpuOf(agentPids), controller: cpuOf(controllerPids) };
     const perNode = results.filter((r) => r.node !== null);
     const ok = perNode.length === config.nodes.length && perNode.every((r) => r.success);
@@ -218,11 +222,11 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const nodeCpuMs = nodePids.length ? Math.round(nodesCpu / nodePids.length) : 0;
     const fromSnapshot = nodePids.filter((p) => cmdline(p).includes('--snapshot-blob')).length;
     const controllerPid = descendants(procs[0].pid!).find((p) => cmdline(p).includes('controller/main.js'));
-    const agentPid = descendants(procs[1].pid!).find((p) => cmdline(p).includes('agent/main.js'));
     const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
     const fig: Figures = {
       scenario: s.name, nodes: config.nodes.length, agents: agents.length, deployMs: Math.round(deployMs), ok,
       controllerPeakMB: mb(controllerPid ? statusKB(controllerPid, 'VmHWM') : 0),
+      agentDeployPeakMB: mb(agentDeployKB),
       agentPeakMB: mb(agentPid ? statusKB(agentPid, 'VmHWM') : 0),
       nodePeakMB: mb(worker?.pid ? statusKB(worker.pid, 'VmHWM') : 0),
       nodePrivateMB: mb(worker?.pid ? statusKB(worker.pid, 'RssAnon') : 0),
@@ -264,7 +268,7 @@ async function main(): Promise<void> {
   const rows: Figures[] = [];
   if (!json) {
     console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}; load = 1-minute load average when the deploy started; CPU s = CPU time during the deploy`);
-    console.log('scenario  nodes agents  deploy ms  ok   load  controller MB  agent MB  node MB (private)  node CPU ms  snapshot  CPU s: nodes  supervisors  agents');
+    console.log('scenario  nodes agents  deploy ms  ok   load  controller MB  agent MB: deploy, get_nodes  node MB (private)  node CPU ms  snapshot  CPU s: nodes  supervisors  agents');
   }
   for (const s of scenarios) {
     for (let i = 0; i < repeat; i++) {
@@ -273,7 +277,7 @@ async function main(): Promise<void> {
       if (!json) {
         const c = f.deployCpuMs;
         const secs = (ms: number): string => (ms / 1000).toFixed(1);
-        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentPeakMB).padStart(8)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms` : ''}${f.failure ? `  ${f.failure}` : ''}`);
+        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentDeployPeakMB).padStart(14)}, ${String(f.agentPeakMB).padStart(9)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms` : ''}${f.failure ? `  ${f.failure}` : ''}`);
       }
     }
   }
