@@ -98,26 +98,64 @@ export async function connectController(ctx: CommandContext): Promise<Controller
       peeringRetryDelaySecs: retryDelay,
       requestTimeoutSecs: requestTimeout,
       appName: 'zeek-mgmt',
+      retryable: zeekClientRetries,
       onRetry: (_n, err) => log.debug(`${/ECONNREFUSED/.test(String((err as NodeJS.ErrnoException).code ?? err.message)) ? 'connection refused' : `connection attempt failed (${err.message})`} for controller ${remote}`),
     });
     log.info(`peered with controller ${remote}`);
     return client;
   } catch (err) {
-    log.error(connectFailure(err as Error, remote, Math.max(1, attempts)));
+    log.error(connectFailure(err as Error, remote, Math.max(1, attempts), tls !== undefined));
     return null;
   }
 }
 
-function connectFailure(err: Error, remote: string, attempts: number): string {
+/** zeek-client tries again after a refused connection or a timeout, and gives up at once on anything else. */
+function zeekClientRetries(err: Error): boolean {
+  return /ECONNREFUSED|ETIMEDOUT|timed out/.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`);
+}
+
+function connectFailure(err: Error, remote: string, attempts: number, tls: boolean): string {
   const cause = (err as { cause?: Error }).cause ?? err;
   const code = (cause as NodeJS.ErrnoException).code;
   const detail = code === 'ECONNREFUSED' ? 'connection refused' : cause.message;
   if (/failed after \d+ attempt/.test(err.message)) {
     return `websocket connection to ${remote} timed out in connect() (${attempts} attempt${attempts === 1 ? '' : 's'}, last: ${detail})`;
   }
+  if (/before it answered the WebSocket upgrade/.test(err.message)) {
+    // What zeek-client reports here, and the likely reason.
+    return `websocket error in connect() with controller ${remote}: Connection to remote host was lost.${tls ? '' : ' (the controller closed the connection without answering: if it serves wss://, set ssl.enable=true)'}`;
+  }
+  const tlsProblem = tls ? tlsFailure(cause) : null;
+  if (tlsProblem !== null) return `socket TLS error in connect() with controller ${remote}: ${tlsProblem}`;
   if (/handshake/.test(err.message)) return `websocket error in handshake with controller ${remote}: ${err.message}`;
   if (/certificate|SSL|TLS|ssl/i.test(err.message)) return `socket TLS error in connect() with controller ${remote}: ${err.message}`;
   return `socket error in connect() with controller ${remote}: ${detail}`;
+}
+
+/**
+ * A TLS failure as Python's ssl module words it, which zeek-client prints:
+ * "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: <why>",
+ * "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required", ...
+ * Null when the error is not one of TLS.
+ */
+function tlsFailure(err: Error): string | null {
+  const e = err as NodeJS.ErrnoException & { reason?: string; library?: string };
+  const code = e.code ?? '';
+  // OpenSSL's own errors: ERR_SSL_<REASON>, ERR_OSSL_<LIB>_<REASON>.
+  if (/^ERR_(SSL|OSSL)_/.test(code) && e.reason) {
+    const reasonCode = e.reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+    const rest = code.replace(/^ERR_(OSSL_)?/, '');
+    const lib = rest.endsWith(`_${reasonCode}`) ? rest.slice(0, -reasonCode.length - 1) : 'SSL';
+    return `[${lib || 'SSL'}: ${reasonCode}] ${e.reason}`;
+  }
+  // The server's certificate did not verify (Node names the X509_V_ERR_* without the prefix).
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || (/^[A-Z0-9]+(_[A-Z0-9]+)+$/.test(code) && !code.startsWith('ERR_'))) {
+    return `[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ${err.message}`;
+  }
+  if (/before secure TLS connection was established/.test(err.message)) {
+    return 'TLS/SSL connection has been closed (EOF) (the controller closed the connection during the TLS handshake: if it serves plain ws://, set ssl.enable=false)';
+  }
+  return null;
 }
 
 /** The "no response received: ..." reason for a failed transaction. */

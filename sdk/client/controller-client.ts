@@ -27,6 +27,7 @@ export interface ControllerClientOptions {
   topic?: string;
   appName?: string;
   onRetry?: EndpointClientOptions['onRetry'];
+  retryable?: EndpointClientOptions['retryable'];
 }
 
 export const CONTROLLER_DEFAULTS = {
@@ -77,6 +78,7 @@ export class ControllerClient {
       retryDelayMs: (opts.peeringRetryDelaySecs ?? CONTROLLER_DEFAULTS.peeringRetryDelaySecs) * 1000,
       appName: opts.appName ?? 'zeek-mgmt',
       onRetry: opts.onRetry,
+      retryable: opts.retryable,
     });
     return new ControllerClient(conn, opts);
   }

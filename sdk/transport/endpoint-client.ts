@@ -30,6 +30,8 @@ export interface EndpointClientOptions {
   maxMessageBytes?: number;
   /** Called before each retry, e.g. for a log line. */
   onRetry?: (attempt: number, err: Error) => void;
+  /** Which failures (the cause of a ConnectError) are worth another attempt; default: refused, reset, unreachable, timed out, 5xx. */
+  retryable?: (err: Error) => boolean;
   /** Stop retrying when this signal aborts. */
   signal?: AbortSignal;
 }
@@ -85,7 +87,7 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
       } catch (err) {
         last = err as Error;
         const cause = err instanceof ConnectError ? (err.cause ?? err) : last;
-        if (!isRetryable(cause)) {
+        if (!(options.retryable ?? isRetryable)(cause)) {
           throw err instanceof ConnectError ? err : new ConnectError(`websocket error with ${formatHost(options.host)}:${options.port}: ${last.message}`, last);
         }
         if (attempt < attempts) {
@@ -122,9 +124,17 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
         reject(err);
       };
       const ackTimer = setTimeout(() => fail(new ConnectError('timed out waiting for the handshake ack', new Error('ETIMEDOUT'))), Math.max(timeoutMs * 5, 5000));
-      ws.once('open', () => ws.sendText(encodeSubscriptions(options.topics)));
+      let upgraded = false;
+      ws.once('open', () => {
+        upgraded = true;
+        ws.sendText(encodeSubscriptions(options.topics));
+      });
       ws.on('error', (err) => fail(err));
-      ws.once('close', (code, reason) => fail(new ConnectError(`connection closed during handshake (${code} ${reason})`, new Error('ECONNRESET'))));
+      // A server that closes without answering the upgrade request may not speak plain
+      // WebSocket at all (e.g. it expects TLS): said apart from a close after the upgrade.
+      ws.once('close', (code, reason) => fail(upgraded
+        ? new ConnectError(`connection closed during handshake (${code} ${reason})`, new Error('ECONNRESET'))
+        : new ConnectError('connection closed by the server before it answered the WebSocket upgrade request', new Error('ECONNRESET'))));
       ws.once('message', (raw) => {
         clearTimeout(ackTimer);
         let msg;
