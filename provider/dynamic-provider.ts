@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import type {
   CheckFailure, CheckResult, ConfigureRequest, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult,
 } from '@pulumi/pulumi/dynamic';
-import { ControllerClient } from '../sdk/client/controller-client';
+import { ControllerClient, retriesLikeZeekClient } from '../sdk/client/controller-client';
 import { configurationOf, nodeOutputsOf, nodeStatusesOf } from '../sdk/client/result-data';
 import { ConfigFileError } from '../sdk/config/config-file-error';
 import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
@@ -189,20 +189,36 @@ async function check(olds: Bag, news: Bag): Promise<CheckResult> {
 async function withController<T>(c: ResolvedController, passphrase: string | undefined, fn: (client: ControllerClient) => Promise<T>): Promise<T> {
   const keyPassphrase = passphrase ?? stackDefaults.passphrase;
   const tls = c.tls === undefined ? undefined : keyPassphrase === undefined ? { ...c.tls } : { ...c.tls, passphrase: keyPassphrase };
-  const client = await ControllerClient.connect({
-    host: c.host,
-    port: c.port,
-    tls,
-    peeringAttempts: c.peeringAttempts,
-    peeringRetryDelaySecs: c.peeringRetryDelaySecs,
-    requestTimeoutSecs: c.requestTimeoutSecs,
-    appName: 'zeek-mgmt-pulumi',
-  });
+  let client: ControllerClient;
+  try {
+    client = await ControllerClient.connect({
+      host: c.host,
+      port: c.port,
+      tls,
+      peeringAttempts: c.peeringAttempts,
+      peeringRetryDelaySecs: c.peeringRetryDelaySecs,
+      requestTimeoutSecs: c.requestTimeoutSecs,
+      appName: 'zeek-mgmt-pulumi',
+      retryable: retriesLikeZeekClient,
+    });
+  } catch (err) {
+    throw new Error(connectFailure(c, tls !== undefined, err as Error));
+  }
   try {
     return await fn(client);
   } finally {
     await client.close();
   }
+}
+
+/** A failed connection, naming the controller and, for a plain/TLS mismatch, the likely fix. */
+function connectFailure(c: ResolvedController, tls: boolean, err: Error): string {
+  const where = `${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
+  let message = err.message.includes(`:${c.port}`) ? err.message : `cannot connect to the controller at ${where}: ${err.message}`;
+  if (!tls && /before it answered the WebSocket upgrade/.test(err.message)) {
+    message += ' (if the controller serves wss://, set the controller\'s tls settings)';
+  }
+  return message;
 }
 
 /** An error after the configuration went out: Pulumi keeps the resource (with these outputs) and reports it as failed to initialise. */

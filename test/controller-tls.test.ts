@@ -2,6 +2,7 @@
 // key; with a CA file, client certificates become mandatory.
 
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { ClientTlsSettings } from '../sdk/transport/tls';
 import { makeTestCerts, TestCerts } from './helpers/certs';
@@ -14,6 +15,10 @@ describe('controller TLS', function () {
 
   before(() => {
     certs = makeTestCerts();
+  });
+
+  after(() => {
+    if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
   });
 
   afterEach(async () => {

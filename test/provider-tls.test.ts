@@ -59,6 +59,15 @@ describe('ZeekCluster provider over TLS', function () {
     assert.equal(await deployedId(), first);
   });
 
+  it('gives up at once on plain ws:// against the wss:// controller, as zeek-client does, instead of spending every attempt', async () => {
+    const controller = { host: '127.0.0.1', port: ctl!.wsPort, peeringAttempts: 5, peeringRetryDelaySecs: 0.2 };
+    await assert.rejects(provider.delete(`127.0.0.1:${ctl!.wsPort}`, { controller }), (e: Error) => {
+      assert.doesNotMatch(e.message, /failed after \d+ attempt/, 'a TLS mismatch is not worth retrying');
+      assert.match(e.message, new RegExp(`controller at 127\\.0\\.0\\.1:${ctl!.wsPort}: .*set the controller's tls settings`));
+      return true;
+    });
+  });
+
   it('takes TLS settings and the passphrase from the stack configuration (configure)', async () => {
     const stack: Record<string, string> = {
       'zeek-mgmt:controller': `127.0.0.1:${ctl!.wsPort}`,

@@ -88,7 +88,7 @@ export async function connectController(ctx: CommandContext): Promise<Controller
 
   log.info(`connecting to controller ${remote}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ControllerClient: Client } = require('../client/controller-client') as typeof import('../client/controller-client');
+  const { ControllerClient: Client, retriesLikeZeekClient } = require('../client/controller-client') as typeof import('../client/controller-client');
   try {
     const client = await Client.connect({
       host,
@@ -98,7 +98,7 @@ export async function connectController(ctx: CommandContext): Promise<Controller
       peeringRetryDelaySecs: retryDelay,
       requestTimeoutSecs: requestTimeout,
       appName: 'zeek-mgmt',
-      retryable: zeekClientRetries,
+      retryable: retriesLikeZeekClient,
       onRetry: (_n, err) => log.debug(`${/ECONNREFUSED/.test(String((err as NodeJS.ErrnoException).code ?? err.message)) ? 'connection refused' : `connection attempt failed (${err.message})`} for controller ${remote}`),
     });
     log.info(`peered with controller ${remote}`);
@@ -107,11 +107,6 @@ export async function connectController(ctx: CommandContext): Promise<Controller
     log.error(connectFailure(err as Error, remote, Math.max(1, attempts), tls !== undefined));
     return null;
   }
-}
-
-/** zeek-client tries again after a refused connection or a timeout, and gives up at once on anything else. */
-function zeekClientRetries(err: Error): boolean {
-  return /ECONNREFUSED|ETIMEDOUT|timed out/.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`);
 }
 
 function connectFailure(err: Error, remote: string, attempts: number, tls: boolean): string {

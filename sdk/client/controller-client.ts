@@ -30,6 +30,15 @@ export interface ControllerClientOptions {
   retryable?: EndpointClientOptions['retryable'];
 }
 
+/**
+ * zeek-client's rule for connection attempts: try again after a refused connection or a
+ * timeout, give up at once on anything else (a TLS mismatch, a bad certificate, a
+ * server that is not a Broker endpoint), where retrying only delays the same failure.
+ */
+export function retriesLikeZeekClient(err: Error): boolean {
+  return /ECONNREFUSED|ETIMEDOUT|timed out/.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`);
+}
+
 export const CONTROLLER_DEFAULTS = {
   host: '127.0.0.1',
   port: 2149,
