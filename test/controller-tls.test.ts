@@ -3,6 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { ClientTlsSettings } from '../sdk/transport/tls';
 import { makeTestCerts, TestCerts } from './helpers/certs';
@@ -48,6 +49,21 @@ describe('controller TLS', function () {
     await c.close();
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(ctl.logEntries().some((e) => /TLS handshake failed/.test(e.message)), 'the refused handshake is logged');
+  });
+
+  it('takes a client certificate file that also holds the key, without keyfile, as zeek-client does; one without a key is named', async () => {
+    ctl = await startControllerProcess({
+      settings: { 'Management::Controller::tls_options_websocket': { cert_file: certs.serverCert, key_file: certs.serverKey, ca_file: certs.caCert } },
+    });
+    const combined = path.join(certs.dir, 'client-with-key.pem');
+    fs.writeFileSync(combined, Buffer.concat([fs.readFileSync(certs.clientCert), fs.readFileSync(certs.clientKey)]));
+    const c = await connect(ctl.wsPort, { certificate: combined, cafile: certs.caCert });
+    assert.equal((await c.getInstances()).success, true);
+    await c.close();
+    await assert.rejects(connect(ctl.wsPort, { certificate: certs.clientCert, cafile: certs.caCert }), (e: Error) => {
+      assert.equal(e.message, `SSL certificate file "${certs.clientCert}" holds no private key, and no keyfile is set`);
+      return true;
+    });
   });
 
   it('reports missing certificate files at start-up and exits 1', async () => {

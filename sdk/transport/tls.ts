@@ -29,6 +29,8 @@ export class TlsSettingsError extends Error {
   override readonly name = 'TlsSettingsError';
 }
 
+const PRIVATE_KEY_PEM = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
+
 function mustBeFile(file: string, what: string): Buffer {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new TlsSettingsError(`SSL ${what} file "${file}" not found`);
   return fs.readFileSync(file);
@@ -44,7 +46,17 @@ function caFromPath(dir: string): Buffer[] {
 
 export function clientTlsOptions(s: ClientTlsSettings): ConnectionOptions {
   const opts: ConnectionOptions = {};
-  if (s.certificate) opts.cert = mustBeFile(s.certificate, 'certificate');
+  if (s.certificate) {
+    const cert = mustBeFile(s.certificate, 'certificate');
+    opts.cert = cert;
+    // As with zeek-client (Python's load_cert_chain), the key may sit in the certificate file.
+    if (!s.keyfile) {
+      if (!PRIVATE_KEY_PEM.test(cert.toString('latin1'))) {
+        throw new TlsSettingsError(`SSL certificate file "${s.certificate}" holds no private key, and no keyfile is set`);
+      }
+      opts.key = cert;
+    }
+  }
   if (s.keyfile) opts.key = mustBeFile(s.keyfile, 'private key');
   if (s.passphrase) opts.passphrase = s.passphrase;
   const ca: Buffer[] = [];
