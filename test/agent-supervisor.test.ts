@@ -125,7 +125,9 @@ describe('supervisor', function () {
       // The agent encodes a deployment's layout once and hands it to every create_request.
       const c2 = cfg('w2', LONG, { runtime: 'emulated', cluster: { ...c.cluster, w2: { role: 'WORKER', host: '127.0.0.1', p: 0, interface: null, pcap_file: null, metrics_port: null } } });
       assert.equal(await link.create(c2, clusterToData(c2.cluster)), '');
-      assert.deepEqual((await link.status('w2')).nodes.w2.node, c2);
+      assert.deepEqual(sup.status('w2').nodes.w2.node, c2);
+      // The agent reads status replies with each node's cluster table reduced to its own entry (agent/supervisor-reader.ts).
+      assert.deepEqual((await link.status('w2')).nodes.w2.node, { ...c2, cluster: { w2: c2.cluster.w2 } });
       const st = await link.status('');
       assert.deepEqual(st.nodes.w.node, c);
       assert.ok(st.nodes.w.pid !== null && alive(st.nodes.w.pid));

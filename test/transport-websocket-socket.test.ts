@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { WebSocketServer, WebSocket as WsSocket } from 'ws';
 import { B } from '../sdk/broker/data';
+import { WireError } from '../sdk/broker/errors';
+import { eventToData } from '../sdk/broker/event';
 import { EndpointClient, ConnectError } from '../sdk/transport/endpoint-client';
 import { EndpointServer, Peer } from '../sdk/transport/endpoint-server';
 import { clientTlsOptions } from '../sdk/transport/tls';
@@ -558,5 +560,154 @@ describe('ClientWebSocket against a raw server', function () {
     r.ws.close();
     await r.closed;
     assert.match(r.errors[0].message, /closed before the connection was established/);
+  });
+});
+
+describe('ClientWebSocket: text messages piece by piece (streamText), and EndpointClient with a streaming reader', function () {
+  this.timeout(20000);
+  let server: Awaited<ReturnType<typeof rawServer>> | undefined;
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    await server?.close();
+    server = undefined;
+  });
+
+  /** A client whose text messages are streamed: each message's pieces, and whether it ended. */
+  function streamed(opts: Partial<ClientWebSocketOptions> & { maxMessageBytes?: number } = {}): Recorded & { streams: Array<{ pieces: string[]; ended: boolean }> } {
+    const r = open({ port: server!.port, ...opts });
+    cleanups.push(() => r.ws.terminate());
+    const streams: Array<{ pieces: string[]; ended: boolean }> = [];
+    r.ws.streamText({
+      maxMessageBytes: opts.maxMessageBytes ?? 1024 * 1024,
+      open: () => {
+        const s = { pieces: [] as string[], ended: false };
+        streams.push(s);
+        return { write: (p) => s.pieces.push(p), end: () => { s.ended = true; } };
+      },
+    });
+    return { ...r, streams };
+  }
+
+  it('a message reaches the sink as its bytes arrive, never a character split, before its last byte is sent', async () => {
+    const text = bigText(100000);
+    const bytes = Buffer.from(text, 'utf8');
+    const whole = frame(1, bytes);
+    let conn: RawConn | undefined;
+    server = await rawServer((c) => {
+      conn = c;
+      c.sock.write(Buffer.concat([Buffer.from(upgrade(c.key)), whole.subarray(0, 30001)]));
+    });
+    const r = streamed();
+    await until(() => r.streams.length === 1 && r.streams[0].pieces.join('').length > 0, 'the first pieces');
+    await until(() => Buffer.byteLength(r.streams[0].pieces.join('')) >= 29980, 'the first 30 KB');
+    assert.equal(r.streams[0].ended, false);
+    // The rest, one byte at a time for a while (cutting multi-byte characters), then at once.
+    for (let i = 30001; i < 30050; i++) conn!.sock.write(whole.subarray(i, i + 1));
+    conn!.sock.write(whole.subarray(30050));
+    await until(() => r.streams[0].ended, 'the end');
+    assert.ok(r.streams[0].pieces.join('') === text);
+    for (const p of r.streams[0].pieces) assert.ok(!/[\ud800-\udbff]$/.test(p) && !/^[\udc00-\udfff]/.test(p), 'a piece ends inside a character');
+    assert.deepEqual(r.messages, []);
+  });
+
+  it('fragments with a ping between them make one message; binary messages still go to "message"; streamText(null) turns it off', async () => {
+    const bytes = Buffer.from('fragmented: ü😀 end', 'utf8');
+    const cut = bytes.indexOf(Buffer.from('😀')) + 2;
+    server = await rawServer((c) => c.sock.write(Buffer.concat([
+      Buffer.from(upgrade(c.key)),
+      frame(1, bytes.subarray(0, 5), { fin: false }), frame(9, 'between'), frame(0, bytes.subarray(5, cut), { fin: false }), frame(0, bytes.subarray(cut)),
+      frame(1, ''), frame(2, Buffer.from([1, 2])),
+    ])));
+    const r = streamed();
+    await until(() => r.streams.length === 2 && r.streams[1].ended && r.messages.length === 1, 'the messages');
+    assert.equal(r.streams[0].pieces.join(''), 'fragmented: ü😀 end');
+    assert.equal(r.streams[0].ended, true);
+    assert.deepEqual(r.streams[1].pieces, []);
+    assert.deepEqual(r.messages, [Buffer.from([1, 2])]);
+    await until(() => server!.conns[0].received.length > 0, 'the pong');
+    assert.deepEqual(clientFrames(Buffer.concat(server.conns[0].received)).map((f) => [f.opcode, f.payload.toString()]), [[0xa, 'between']]);
+    r.ws.streamText(null);
+    server.conns[0].sock.write(frame(1, 'whole again'));
+    await until(() => r.messages.length === 2, 'a message read whole');
+    assert.equal(r.messages[1], 'whole again');
+    assert.equal(r.streams.length, 2);
+  });
+
+  it('invalid UTF-8 fails the connection with 1007, and the message never ends', async () => {
+    server = await rawServer((c) => c.sock.write(Buffer.concat([
+      Buffer.from(upgrade(c.key)), frame(1, Buffer.from('ok'), { fin: false }), frame(0, Buffer.from([0xe2, 0x82]), { fin: false }), frame(0, Buffer.from([0x41])),
+    ])));
+    const r = streamed();
+    await r.closed;
+    assert.equal((r.errors[0] as WebSocketProtocolError).closeCode, 1007);
+    assert.equal(r.streams[0].ended, false);
+    // A character cut off by the message's end is invalid too.
+    await server.close();
+    server = await rawServer((c) => c.sock.write(Buffer.concat([Buffer.from(upgrade(c.key)), frame(1, Buffer.from([0x41, 0xe2, 0x82]))])));
+    const r2 = streamed();
+    await r2.closed;
+    assert.equal((r2.errors[0] as WebSocketProtocolError).closeCode, 1007);
+    assert.equal(r2.streams[0].ended, false);
+  });
+
+  it('streamed messages are bounded by maxMessageBytes (whole, over fragments) instead of maxPayload', async () => {
+    server = await rawServer((c) => c.sock.write(Buffer.concat([
+      Buffer.from(upgrade(c.key)), frame(1, 'a'.repeat(5000)), frame(1, 'b'.repeat(6000), { fin: false }), frame(0, 'b'.repeat(6000)), frame(1, 'never'),
+    ])));
+    const r = streamed({ maxPayload: 1000, maxMessageBytes: 10000 });
+    await r.closed;
+    assert.equal(r.streams[0].pieces.join(''), 'a'.repeat(5000));
+    assert.equal(r.streams[0].ended, true);
+    assert.equal(r.streams[1].ended, false);
+    assert.equal(r.streams.length, 2);
+    assert.equal((r.errors[0] as WebSocketProtocolError).closeCode, 1009);
+    assert.match(r.errors[0].message, /at least 12000 bytes exceeds the limit of 10000 bytes/);
+  });
+
+  it('EndpointClient: a reader\'s message or text is delivered as a message read whole would be; its errors are protocol errors', async () => {
+    const endpoint = new EndpointServer({ host: '127.0.0.1', port: 0 });
+    const { port } = await endpoint.listen();
+    cleanups.push(() => endpoint.close());
+    const pieces: string[] = [];
+    let mode: 'text' | 'message' | 'throw' = 'text';
+    const client = await EndpointClient.connect({
+      host: '127.0.0.1', port, topics: ['t'], attempts: 1,
+      streamingReader: {
+        maxMessageBytes: 1024 * 1024,
+        open: () => {
+          const parts: string[] = [];
+          return {
+            write: (p) => { parts.push(p); pieces.push(p); },
+            end: () => {
+              if (mode === 'throw') throw new WireError('deserialization_failed', 'the reader refused it');
+              if (mode === 'text') return parts.join('');
+              return { type: 'data-message', topic: 't/made', data: eventToData({ name: 'Made::by_reader', args: [B.str(parts.join('').length.toString())] }) };
+            },
+          };
+        },
+      },
+    });
+    cleanups.push(() => client.close());
+    const events: string[] = [];
+    const errors: string[] = [];
+    client.on('event', (ev, topic) => events.push(`${topic} ${ev.name} ${ev.args[0]?.type === 'string' ? ev.args[0].value : ''}`));
+    client.on('protocol-error', (e) => errors.push(e.message));
+    endpoint.publishEvent('t/a', { name: 'Test::ev', args: [B.str('one')] });
+    await until(() => events.length === 1, 'the first event');
+    assert.equal(events[0], 't/a Test::ev one');
+    assert.ok(pieces.join('').includes('"Test::ev"'));
+    mode = 'message';
+    endpoint.publishEvent('t/a', { name: 'Test::ev', args: [B.str('two')] });
+    await until(() => events.length === 2, 'the second event');
+    assert.match(events[1], /^t\/made Made::by_reader \d+$/);
+    mode = 'throw';
+    endpoint.publishEvent('t/a', { name: 'Test::ev', args: [B.str('three')] });
+    await until(() => errors.length === 1, 'the protocol error');
+    assert.deepEqual(errors, ['the reader refused it']);
+    mode = 'text';
+    endpoint.publishEvent('t/a', { name: 'Test::ev', args: [B.str('four')] });
+    await until(() => events.length === 3, 'the connection still works');
+    assert.equal(events[2], 't/a Test::ev four');
   });
 });

@@ -1,6 +1,9 @@
 // The agent's connection to its Supervisor (127.0.0.1 at Broker::default_port), topics
 // zeek/supervisor and zeek/management/supervisor: SupervisorControl requests with
-// reqid-matched responses, and the Supervisor's notifications.
+// reqid-matched responses, and the Supervisor's notifications. Messages are read piece by
+// piece as they arrive (supervisor-reader.ts): a status reply, which holds the whole
+// cluster layout once per node, is never held whole, and each node's cluster table in it
+// is reduced to the node's own entry, the only one the agent reads.
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -9,6 +12,14 @@ import { ZeekEvent } from '../../sdk/broker/event';
 import { EndpointClient } from '../../sdk/transport/endpoint-client';
 import { SupervisorControl } from '../supervisor/events';
 import { NodeConfig, nodeConfigToData, statusFromData, SupervisorStatus } from '../supervisor/records';
+import { SupervisorMessageReader } from './supervisor-reader';
+
+/**
+ * Largest message taken from the Supervisor. Read piece by piece, its size costs time, not
+ * memory (each status table entry and the rest are bounded by the codec's 16 MiB text
+ * limit); a status reply is ~350 bytes × nodes², so this allows ~1,700 nodes on one agent.
+ */
+export const MAX_SUPERVISOR_MESSAGE_BYTES = 1024 * 1024 * 1024;
 
 export interface SupervisorLinkEvents {
   /** Events that are not responses (notify_node_exit, node_status, notify_node_hello). */
@@ -39,6 +50,7 @@ export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
     const client = await EndpointClient.connect({
       host: o.host, port: o.port, topics: o.topics, attempts: Number.MAX_SAFE_INTEGER, retryDelayMs: o.retryMs,
       appName: 'zeek-mgmt-agent', signal: o.signal, onRetry: o.onRetry,
+      streamingReader: { open: () => new SupervisorMessageReader(), maxMessageBytes: MAX_SUPERVISOR_MESSAGE_BYTES },
     });
     return new SupervisorLink(client, o.topicPrefix);
   }
@@ -69,6 +81,7 @@ export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
     });
   }
 
+  /** The Supervisor's status; each NodeConfig's `cluster` holds only that node's own endpoint (see supervisor-reader.ts). */
   async status(node = ''): Promise<SupervisorStatus> {
     const ev = await this.request(SupervisorControl.status_request, [B.str(node)]);
     return statusFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]');

@@ -2,6 +2,9 @@
 // zeek-client does), sends its subscriptions, waits for the ack, then publishes and
 // receives data messages and Zeek events. The WebSocket itself is websocket-socket.ts
 // (not the `ws` package, which the CLI would otherwise spend a tenth of its start-up on).
+// With a streaming reader, messages are read piece by piece as they arrive instead of
+// whole, so that a client can take apart a message too large to hold (the agent does
+// with its Supervisor's status replies).
 
 import { EventEmitter } from 'node:events';
 import { BrokerData } from '../broker/data';
@@ -9,10 +12,18 @@ import { WireError } from '../broker/errors';
 import { eventFromData, eventToData, ZeekEvent } from '../broker/event';
 import { DecodeLimits, DEFAULT_LIMITS } from '../broker/json-codec';
 import {
-  encodeDataMessage, encodeSubscriptions, ErrorMessage, parseServerMessage, WEBSOCKET_PATH, DataMessage,
+  encodeDataMessage, encodeSubscriptions, ErrorMessage, parseServerMessage, WEBSOCKET_PATH, DataMessage, ServerMessage,
 } from '../broker/messages';
 import { ClientTlsSettings, clientTlsOptions } from './tls';
-import { ClientWebSocket } from './websocket-socket';
+import { ClientWebSocket, TextMessageSink } from './websocket-socket';
+
+/** Reads one message from its pieces (see EndpointClientOptions.streamingReader). */
+export interface MessageReader {
+  /** The next piece of the message's text. May throw a WireError. */
+  write(piece: string): void;
+  /** The message read, or its whole text to be read the ordinary way; a WireError when it is not valid. */
+  end(): ServerMessage | string;
+}
 
 export interface EndpointClientOptions {
   host: string;
@@ -34,6 +45,13 @@ export interface EndpointClientOptions {
   retryable?: (err: Error) => boolean;
   /** Stop retrying when this signal aborts. */
   signal?: AbortSignal;
+  /**
+   * After the handshake, text messages go piece by piece, as they arrive, to the reader
+   * `open()` gives for each, instead of being read whole; they may then be up to
+   * `maxMessageBytes` long (maxMessageBytes still bounds the handshake and anything the
+   * reader hands back as text).
+   */
+  streamingReader?: { open: () => MessageReader; maxMessageBytes: number };
 }
 
 export class ConnectError extends Error {
@@ -174,6 +192,38 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
       this.closed = true;
       run(() => this.emit('close', code, reason));
     });
+    const streaming = this.options.streamingReader;
+    if (streaming) this.ws.streamText({ maxMessageBytes: streaming.maxMessageBytes, open: () => this.readerSink(streaming.open(), run) });
+  }
+
+  /** Feeds a streamed message to its reader; what it makes is delivered like a message read whole. */
+  private readerSink(reader: MessageReader, run: (fn: () => void) => void): TextMessageSink {
+    let failure: unknown;
+    return {
+      write: (piece) => {
+        if (failure !== undefined) return;
+        try {
+          reader.write(piece);
+        } catch (err) {
+          failure = err;
+        }
+      },
+      end: () => {
+        let msg: ServerMessage | string;
+        try {
+          if (failure !== undefined) throw failure;
+          msg = reader.end();
+        } catch (err) {
+          run(() => this.protocolError(err));
+          return;
+        }
+        run(() => (typeof msg === 'string' ? this.receive(msg, false) : this.deliver(msg)));
+      },
+    };
+  }
+
+  private protocolError(err: unknown): void {
+    this.emit('protocol-error', err instanceof WireError ? err : new WireError('deserialization_failed', String(err)));
   }
 
   private receive(raw: string | Buffer, isBinary: boolean): void {
@@ -182,9 +232,13 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
     try {
       msg = parseServerMessage(raw.toString(), this.limits);
     } catch (err) {
-      this.emit('protocol-error', err instanceof WireError ? err : new WireError('deserialization_failed', String(err)));
+      this.protocolError(err);
       return;
     }
+    this.deliver(msg);
+  }
+
+  private deliver(msg: ServerMessage): void {
     if (msg.type === 'error') {
       this.emit('error-message', msg);
       return;

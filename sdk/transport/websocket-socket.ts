@@ -10,7 +10,8 @@
 // CLI's start-up time and of every emulated node's. Servers keep using `ws`.
 //
 // Events follow the `ws` client's: 'open'; 'message' (text as a string, binary as a
-// Buffer); 'error' (failures before the connection is open, and protocol violations by
+// Buffer; text messages go to a TextMessageSink instead, piece by piece as they arrive,
+// once streamText() is on, so that a very large message is never held whole); 'error' (failures before the connection is open, and protocol violations by
 // the server, which also close the connection); 'close' (code, reason) exactly once, with
 // the code of the server's close frame, 1005 when it had none, 1006 when none arrived.
 // As with any EventEmitter, an 'error' without a listener throws: users must listen.
@@ -20,6 +21,7 @@ import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { TextDecoder } from 'node:util';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Longest HTTP response head accepted (Node's http default). */
@@ -46,6 +48,24 @@ export interface ClientWebSocketOptions {
   handshakeTimeoutMs?: number;
   /** Largest message accepted, in bytes (default 16 MiB); larger ones close the connection with 1009. */
   maxPayload?: number;
+}
+
+/**
+ * Receives one text message in pieces, as its frames arrive (see ClientWebSocket.streamText).
+ * Neither method may throw.
+ */
+export interface TextMessageSink {
+  /** The next piece of the message's text; a character is never split between pieces. */
+  write(piece: string): void;
+  /** The message is complete (after its last piece; a message may have none). */
+  end(): void;
+}
+
+export interface TextStreaming {
+  /** The sink of each new text message. */
+  open: () => TextMessageSink;
+  /** Largest streamed text message, in bytes (it replaces maxPayload for them); larger ones close the connection with 1009. */
+  maxMessageBytes: number;
 }
 
 export interface ClientWebSocketEvents {
@@ -118,6 +138,13 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
   private messageOpcode = 0;
   private fragments: Buffer[] = [];
   private fragmentsLength = 0;
+  // Text messages piece by piece (streamText): the setting, and the message being streamed.
+  private textStreaming: TextStreaming | null = null;
+  /** The frame being read belongs to a streamed text message. */
+  private frameStreams = false;
+  private sink: TextMessageSink | null = null;
+  private sinkDecoder: TextDecoder | null = null;
+  private streamedLength = 0;
   /** No more frames are read: after a close frame or a protocol error. */
   private readingDone = false;
 
@@ -177,6 +204,7 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
       this.readyState = CLOSED;
       this.chunks = [];
       this.fragments = [];
+      this.dropStream();
       this.emit('close', this.closeFrameReceived ? this.closeCode : 1006, this.closeFrameReceived ? this.closeReason : '');
     });
   }
@@ -293,6 +321,18 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
         this.payloadLength = high * 0x100000000 + b.readUInt32BE(4);
         if (!this.lengthAllowed()) return;
         this.phase = PAYLOAD;
+      } else if (this.frameStreams) {
+        // A streamed text message: whatever part of the payload is here goes on now.
+        const n = Math.min(this.buffered, this.payloadLength);
+        if (n > 0) {
+          this.payloadLength -= n;
+          this.streamedLength += n;
+          if (!this.streamPiece(this.take(n))) return;
+        }
+        if (this.payloadLength > 0) return;
+        this.phase = FRAME_HEAD;
+        if (this.opcode !== 0x0) this.messageOpcode = this.opcode;
+        if (this.fin) this.endStream();
       } else {
         if (this.buffered < this.payloadLength) return;
         const payload = this.payloadLength > 0 ? this.take(this.payloadLength) : Buffer.alloc(0);
@@ -319,6 +359,13 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
       return this.fail(1002, `invalid opcode ${this.opcode}`);
     }
     if ((b1 & 0x80) !== 0) return this.fail(1002, 'frames from a server must not be masked');
+    this.frameStreams = (this.opcode === 0x1 && this.textStreaming !== null) || (this.opcode === 0x0 && this.sink !== null);
+    if (this.opcode === 0x1 && this.frameStreams) {
+      this.sink = this.textStreaming!.open();
+      // fatal: invalid UTF-8 throws; ignoreBOM: a leading BOM stays part of the text, as with toString('utf8').
+      this.sinkDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+      this.streamedLength = 0;
+    }
     if (len === 126) this.phase = LENGTH_16;
     else if (len === 127) this.phase = LENGTH_64;
     else {
@@ -332,9 +379,53 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
   /** A data frame's payload must keep its message within maxPayload (checked before it is buffered). */
   private lengthAllowed(): boolean {
     if (this.opcode >= 0x8) return true;
-    const total = this.fragmentsLength + this.payloadLength;
-    if (total > this.maxPayload) return this.fail(1009, `message of at least ${total} bytes exceeds the limit of ${this.maxPayload} bytes`);
+    const total = (this.frameStreams ? this.streamedLength : this.fragmentsLength) + this.payloadLength;
+    const max = this.frameStreams ? this.textStreaming?.maxMessageBytes ?? this.maxPayload : this.maxPayload;
+    if (total > max) return this.fail(1009, `message of at least ${total} bytes exceeds the limit of ${max} bytes`);
     return true;
+  }
+
+  /**
+   * From now on, text messages go piece by piece to the sink `s.open()` gives for each,
+   * instead of to 'message' (binary messages are unchanged); null turns that off. A
+   * message already begun finishes the way it began.
+   */
+  streamText(s: TextStreaming | null): void {
+    this.textStreaming = s;
+  }
+
+  /** Decodes a piece of a streamed message and hands it on; false when it was not UTF-8 (the connection is failed). */
+  private streamPiece(bytes: Buffer): boolean {
+    let piece: string;
+    try {
+      piece = this.sinkDecoder!.decode(bytes, { stream: true });
+    } catch {
+      return this.fail(1007, 'text message is not valid UTF-8');
+    }
+    if (piece.length > 0) this.sink!.write(piece);
+    return true;
+  }
+
+  private endStream(): void {
+    const sink = this.sink!;
+    let rest: string;
+    try {
+      rest = this.sinkDecoder!.decode();
+    } catch {
+      this.fail(1007, 'text message is not valid UTF-8');
+      return;
+    }
+    this.dropStream();
+    this.messageOpcode = 0;
+    if (rest.length > 0) sink.write(rest);
+    sink.end();
+  }
+
+  private dropStream(): void {
+    this.sink = null;
+    this.sinkDecoder = null;
+    this.frameStreams = false;
+    this.streamedLength = 0;
   }
 
   private frame(payload: Buffer): void {
@@ -391,6 +482,7 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
     this.readingDone = true;
     this.chunks = [];
     this.fragments = [];
+    this.dropStream();
     this.emitError(new WebSocketProtocolError(message, code));
     if (!this.closeFrameSent) this.sendClose(code, '');
     this.socket.end();
