@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocalCluster, startLocalCluster } from '../provider/local-cluster';
+import { makeCa, makeTestCerts, TestCerts } from './helpers/certs';
+import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
 
 function findZeekClient(): string[] | null {
   const fromEnv = process.env.ZEEK_CLIENT?.trim();
@@ -100,5 +102,52 @@ describe('the real zeek-client against zeek-mgmt', function () {
     const r = run('stage-config', bad);
     assert.equal(r.status, 1);
     assert.ok(r.json.errors.length > 0);
+  });
+});
+
+describe('the real zeek-client against zeek-mgmt over wss://', function () {
+  this.timeout(60000);
+  const zc = findZeekClient();
+  let certs: TestCerts;
+  let ctl: ControllerProcess | undefined;
+
+  before(async function () {
+    if (zc === null) {
+      console.log('      (skipped: no zeek-client; set ZEEK_CLIENT to run these)');
+      this.skip();
+    }
+    certs = makeTestCerts();
+    ctl = await startControllerProcess({
+      settings: { 'Management::Controller::tls_options_websocket': { cert_file: certs.serverCert, key_file: certs.serverKey, ca_file: certs.caCert } },
+    });
+  });
+
+  after(async () => {
+    await ctl?.stop();
+    if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  // zeek-client spends one peering attempt on connecting and one on the Broker handshake.
+  function run(ssl: Record<string, string>, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const [cmd, ...pre] = zc as string[];
+    const sets = Object.entries(ssl).flatMap(([k, v]) => ['--set', `ssl.${k}=${v}`]);
+    const r = spawnSync(cmd, [...pre, '--controller', `127.0.0.1:${ctl!.wsPort}`, '--set', 'client.peering_attempts=2', ...sets, ...args], { encoding: 'utf8', timeout: 30000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('get-instances with ssl.enable, a client certificate, key and CA', () => {
+    const r = run({ enable: 'true', certificate: certs.clientCert, keyfile: certs.clientKey, cafile: certs.caCert }, 'get-instances');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {});
+  });
+
+  it('refuses a controller certificate that its CA did not sign, and a missing client certificate', () => {
+    const otherCa = makeCa(certs.dir, 'other-ca');
+    const wrongCa = run({ enable: 'true', certificate: certs.clientCert, keyfile: certs.clientKey, cafile: otherCa }, 'get-instances');
+    assert.notEqual(wrongCa.status, 0);
+    assert.match(wrongCa.stderr, /certificate verify failed/);
+    const noCert = run({ enable: 'true' }, 'get-instances');
+    assert.notEqual(noCert.status, 0);
+    assert.match(noCert.stderr, /certificate required|alert/i);
   });
 });
