@@ -59,11 +59,13 @@ export function archiveCommandLine(cmd: string, queueDir: string, archiveDir: st
 const GATE_FD = 3;
 
 /**
- * The shell script that runs `command` once a line arrives on the gate descriptor. Without
- * it (the agent died before the lock named the child) the shell exits 125 and runs nothing.
+ * /bin/sh arguments that run `command` as `sh -c <command>` would, once a line arrives on
+ * the gate descriptor: the waiting shell then becomes (exec) `sh -c <command>`, keeping its
+ * pid, so the process group and exit status are the command's as without the gate. If no
+ * line comes (the agent died before the lock named the child) it exits 125, running nothing.
  */
-export function gatedScript(command: string): string {
-  return `IFS= read -r zeek_mgmt_go <&${GATE_FD} || exit 125; exec ${GATE_FD}<&-; ${command}`;
+export function gatedShellArgs(command: string): string[] {
+  return ['-c', `IFS= read -r zeek_mgmt_go <&${GATE_FD} || exit 125; exec ${GATE_FD}<&-; exec /bin/sh -c "$0"`, command];
 }
 
 export class LogArchival {
@@ -153,21 +155,21 @@ export class LogArchival {
     return { kind: 'builtin', report };
   }
 
-  private runCommand(): Promise<ArchivalOutcome> {
+  private async runCommand(): Promise<ArchivalOutcome> {
     const s = this.settings;
     const command = archiveCommandLine(s.cmd, s.queueDir, s.archiveDir);
     const taken = ArchiveLock.acquire(s.queueDir);
     if (!taken.ok) {
       this.log('info', `log archival skipped: ${taken.reason}`);
-      return Promise.resolve({ kind: 'busy', reason: taken.reason, holder: taken.holder });
+      return { kind: 'busy', reason: taken.reason, holder: taken.holder };
     }
     const lock = taken.lock;
     this.log('info', `triggering log archival via '${command}'`);
-    return new Promise<ArchivalOutcome>((resolve, reject) => {
+    return await new Promise<ArchivalOutcome>((resolve, reject) => {
       // Its own process group, so stop() reaches whatever the shell started, and the lock can name the group.
       let child: ChildProcess;
       try {
-        child = spawn('/bin/sh', ['-c', gatedScript(command)], {
+        child = spawn('/bin/sh', gatedShellArgs(command), {
           stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true,
           env: { ...process.env, [LOCK_TOKEN_ENV]: lock.info.token },
         });

@@ -175,6 +175,11 @@ function linkExclusive(from: string, to: string): boolean {
 
 const BREAK_MARK = '.break-';
 
+/** The marker a breaker of the stale lock `staleText` in `dir` creates: generation `gen` (one per breaker that died). */
+export function breakMarker(dir: string, staleText: string, gen: number): string {
+  return `${path.join(dir, LOCK_FILE)}${BREAK_MARK}${createHash('sha256').update(staleText).digest('hex').slice(0, 16)}-${gen}`;
+}
+
 /** How many breakers of one stale lock may die before giving up on it. */
 const MAX_BREAK_GENERATIONS = 64;
 
@@ -224,12 +229,11 @@ export class ArchiveLock {
    * linked as the break marker.
    */
   private static breakStale(file: string, staleText: string, mine: string): LockInfo | null {
-    const id = createHash('sha256').update(staleText).digest('hex').slice(0, 16);
     const markers: string[] = [];
     let retries = 0;
     try {
       for (let gen = 0; gen < MAX_BREAK_GENERATIONS; gen++) {
-        const marker = `${file}${BREAK_MARK}${id}-${gen}`;
+        const marker = breakMarker(path.dirname(file), staleText, gen);
         if (!linkExclusive(mine, marker)) {
           const other = readLock(marker);
           if (other === null) {
