@@ -10,6 +10,7 @@ import { AgentApi } from '../sdk/model/events';
 import { configurationToData, nodeOutputsFromData, nodeStatusFromData, Result, resultFromData, resultVecFromData } from '../sdk/model/records';
 import { Configuration, Node, NodeStatus } from '../sdk/model/schemas';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
+import { CREATES_IN_FLIGHT } from '../framework/agent/agent';
 import { alive, RunHandle, startRun, waitFor } from './run-support';
 
 const AGENT = 'agent-api-test';
@@ -133,6 +134,19 @@ describe('agent API (controller connects to the agent)', function () {
     const st = await statuses();
     assert.equal(st.get('worker-bad')!.state, 'PENDING');
     assert.equal(st.has('manager'), false, 'the old deployment\'s manager is still there');
+  });
+
+  it('creates more nodes than it keeps create_requests in flight; a newer deployment stops the older one\'s creates', async () => {
+    const many = Array.from({ length: CREATES_IN_FLIGHT * 2 + 1 }, (_, i) => node(`many-${i + 1}`, 'WORKER', { interface: 'lo' }));
+    const results = await deploy(config('c-many', many), 20000);
+    assert.deepEqual(results.map((r) => [r.node, r.success]).sort(), many.map((x) => [x.name, true]).sort());
+    // Another deployment right behind one whose creates are still going out: only the newer one's nodes remain.
+    const older = Array.from({ length: CREATES_IN_FLIGHT * 3 }, (_, i) => node(`older-${i + 1}`, 'WORKER', { interface: 'lo' }));
+    const newer = [node('newer-1', 'WORKER', { interface: 'lo' }), node('newer-2', 'WORKER', { interface: 'lo' })];
+    ctl.publishEvent(TOPIC, { name: AgentApi.deploy_request, args: [B.str('req-older'), configurationToData(config('c-older', older))] });
+    const done = await deploy(config('c-newer', newer), 20000);
+    assert.deepEqual(done.map((r) => [r.node, r.success]).sort(), [['newer-1', true], ['newer-2', true]]);
+    assert.deepEqual([...(await statuses()).keys()].sort(), [AGENT, 'newer-1', 'newer-2']);
   });
 
   it('goes on standby: its cluster nodes are torn down', async () => {

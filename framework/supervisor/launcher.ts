@@ -72,6 +72,14 @@ export interface InstanceLauncherOptions {
 export const EMULATED_NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--max-old-space-size=64', '--v8-pool-size=1'];
 
 /**
+ * V8 flags of the agent: a young generation of 1 MB semi-spaces instead of up to 16 MB.
+ * The agent idles between bursts of short-lived data (a deployment's create_requests, the
+ * Supervisor's status replies read piece by piece); a large young generation only kept
+ * ~6 MB more RSS at 200 nodes, with no measurable difference in CPU (bench/README.md).
+ */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
+
+/**
  * Inherited environment variables an emulated node drops, because they make Node.js do
  * start-up work the node never uses: NODE_EXTRA_CA_CERTS makes Node.js 20 parse the whole
  * root store plus that file at start-up (about 60 ms of CPU per process with a system CA
@@ -131,7 +139,7 @@ export class InstanceLauncher implements Launcher {
     const env = this.baseEnv(cfg);
     const role = cfg.env.ZEEK_MANAGEMENT_NODE;
     if (role === 'AGENT') {
-      return { file: process.execPath, args: this.nodeArgs('framework/agent/main.js'), env: { ...env, [SETTINGS_ENV]: JSON.stringify(this.settings.toJSON()) }, cwd };
+      return { file: process.execPath, args: this.nodeArgs('framework/agent/main.js', AGENT_NODE_FLAGS), env: { ...env, [SETTINGS_ENV]: JSON.stringify(this.settings.toJSON()) }, cwd };
     }
     if (role === 'CONTROLLER') {
       return { file: process.execPath, args: [...this.nodeArgs('framework/controller/main.js'), JSON.stringify(controllerOverrides(this.settings))], env, cwd };
