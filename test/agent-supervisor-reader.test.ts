@@ -96,6 +96,17 @@ describe('agent: reading the Supervisor\'s messages piece by piece', () => {
     }
   });
 
+  it('endpoints not in the usual layout (IPv6 hosts, escaped names) are read to check them, with the same result', () => {
+    const s = status(8);
+    for (const [name, ns] of Object.entries(s.nodes)) {
+      const cluster = Object.fromEntries(Object.entries(ns.node.cluster).map(([k, e]) => [k, { ...e, host: k === 'logger' ? '127.0.0.1' : 'fe80::1' }]));
+      ns.node.cluster = name === 'worker-003' ? { ...cluster, 'we\"ird\\name': cluster['worker-002'] } : cluster;
+    }
+    const m = read(statusReply(statusToData(s)), 4096);
+    assert.equal(typeof m, 'object');
+    assert.deepEqual(statusOf(m), ownEntriesOnly(s));
+  });
+
   it('the same with keys sorted and spaces after separators (as zeek-client writes JSON)', () => {
     const s = status(12);
     const m = read(pythonStyle(statusReply(statusToData(s))), 100);
