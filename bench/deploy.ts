@@ -14,7 +14,8 @@
 // Usage: node dist/bench/deploy.js [--json] [--only mini,50x1,200x8] [--repeat N] [--no-snapshot] [--redeploy]
 //   --no-snapshot  runs with ZEEK_MGMT_NODE_SNAPSHOT=0: every node starts from main.js
 //   --redeploy     afterwards deploys the same nodes again under a new configuration id (every
-//                  node torn down and started again) and reports how long that took
+//                  node torn down and started again) and reports how long that took and the
+//                  agent's peak RSS after it
 // Targets: mini < 1 s; 200 nodes over 8 agents < 10 s; an emulated node < 40 MB RSS.
 
 import { ChildProcess, spawn } from 'node:child_process';
@@ -43,6 +44,8 @@ interface Figures {
   fromSnapshot: number;
   /** With --redeploy: stage + deploy of the same nodes under a new id, until the response. */
   redeployMs?: number;
+  /** With --redeploy: the first agent's peak RSS after it (its Supervisor status reply then lists every old node). */
+  agentRedeployPeakMB?: number;
   loadAverage: number;
   failure?: string;
 }
@@ -242,6 +245,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
       if (!(await client.stageConfiguration(again))[0]?.success) throw new Error('staging the redeployment failed');
       const res = await client.deploy();
       fig.redeployMs = Math.round(Number(process.hrtime.bigint() - t1) / 1e6);
+      fig.agentRedeployPeakMB = mb(agentPid ? statusKB(agentPid, 'VmHWM') : 0);
       const good = res.filter((r) => r.node !== null && r.success).length;
       if (good !== config.nodes.length) fig.failure = `the redeployment brought ${good}/${config.nodes.length} nodes up`;
     }
@@ -277,7 +281,7 @@ async function main(): Promise<void> {
       if (!json) {
         const c = f.deployCpuMs;
         const secs = (ms: number): string => (ms / 1000).toFixed(1);
-        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentDeployPeakMB).padStart(14)}, ${String(f.agentPeakMB).padStart(9)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms` : ''}${f.failure ? `  ${f.failure}` : ''}`);
+        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentDeployPeakMB).padStart(14)}, ${String(f.agentPeakMB).padStart(9)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms, agent ${f.agentRedeployPeakMB} MB` : ''}${f.failure ? `  ${f.failure}` : ''}`);
       }
     }
   }
