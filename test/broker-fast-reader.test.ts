@@ -11,18 +11,7 @@ import { decodeData, DEFAULT_LIMITS, parseJsonText } from '../sdk/broker/json-co
 import { encodeData } from '../sdk/broker/json-encode';
 import { decodeDataText, fastDecodeDataText, fastParseDataMessage } from '../sdk/broker/json-fast';
 import { dataMessageFromJson, encodeDataMessage, parseDataMessage } from '../sdk/broker/messages';
-
-/** mulberry32: a small seeded generator, so every run checks the same cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './helpers/seeded-random';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; code: string; message: string };
 
@@ -36,7 +25,7 @@ function outcome(f: () => unknown): Outcome {
 }
 
 describe('one-pass reader: differential check against the general path', () => {
-  const rnd = prng(Number(process.env.CODEC_FUZZ_SEED ?? 0x5eed)); // CODEC_FUZZ_SEED explores other cases
+  const rnd = seededRandom(Number(process.env.CODEC_FUZZ_SEED ?? 0x5eed)); // CODEC_FUZZ_SEED explores other cases
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const bigint = (lo: bigint, hi: bigint): bigint => {
     const r = BigInt(Math.floor(rnd() * 2 ** 53)) * BigInt(Math.floor(rnd() * 2 ** 13) + 1);

@@ -7,19 +7,9 @@
 import * as assert from 'node:assert/strict';
 import { WireError } from '../sdk/broker/errors';
 import { JsonArraySplitter, JsonPath } from '../sdk/broker/json-array-splitter';
+import { seededRandom } from './helpers/seeded-random';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rnd = prng(0xa11a7);
+const rnd = seededRandom(0xa11a7);
 const int = (n: number): number => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
 

@@ -6,7 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { ConfigFileError } from '../sdk/config/config-file-error';
 import { IniDocument, parseIni } from '../sdk/config/ini-parse';
-import { python3Available, runPython, seededRandom } from './python3-oracle';
+import { seededRandom } from './helpers/seeded-random';
+import { python3Available, runPython } from './python3-oracle';
 
 // Reads each text as zeek-client reads a file (universal newlines), and reports per
 // section the raw items (defaults merged) and the interpolated items, or the error class.

@@ -3,7 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { LosslessNumber } from 'lossless-json';
 import { PythonFloat, pythonFloatRepr, pythonJsonDumps } from '../sdk/config/python-json';
-import { python3Available, runPython, seededRandom } from './python3-oracle';
+import { seededRandom } from './helpers/seeded-random';
+import { python3Available, runPython } from './python3-oracle';
 
 const ZC = { sortKeys: true, indent: 2 } as const; // zeek-client's json_dumps with pretty_json
 

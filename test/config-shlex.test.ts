@@ -2,7 +2,8 @@
 
 import { strict as assert } from 'node:assert';
 import { shlexSplit } from '../sdk/config/shlex-split';
-import { python3Available, runPython, seededRandom } from './python3-oracle';
+import { seededRandom } from './helpers/seeded-random';
+import { python3Available, runPython } from './python3-oracle';
 
 describe('config shlex: Python shlex.split() rules', () => {
   it('splits on space, tab, CR and LF only', () => {

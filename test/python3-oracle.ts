@@ -23,15 +23,3 @@ export function runPython<T>(script: string, input: unknown): T {
   if (r.status !== 0) throw new Error(`python3 failed (status ${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
-
-/** A small seeded PRNG (mulberry32) so generated cases are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
