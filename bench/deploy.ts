@@ -27,6 +27,7 @@ import { ControllerClient } from '../sdk/client/controller-client';
 import { instancesOf, nodeStatusesOf } from '../sdk/client/result-data';
 import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
 import { Configuration, Node } from '../sdk/model/schemas';
+import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RUN = path.join(ROOT, 'dist/framework/run.js');
@@ -36,6 +37,8 @@ interface Scenario { name: string; nodes: number; agents: number; mini?: boolean
 interface Figures {
   scenario: string; nodes: number; agents: number; deployMs: number; ok: boolean;
   controllerPeakMB: number;
+  /** The first agent's Supervisor (its `zeek-mgmt run agent` process): peak RSS after the get_nodes that follows the deploy. */
+  supervisorPeakMB: number;
   /** The first agent's peak RSS: when the deploy response arrived, and after the get_nodes that follows it. */
   agentDeployPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; nodeCpuMs: number;
   /** CPU time used while the deploy ran, in ms: all emulated nodes, all Supervisors (`zeek-mgmt run`), all agents, the controller. */
@@ -229,6 +232,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const fig: Figures = {
       scenario: s.name, nodes: config.nodes.length, agents: agents.length, deployMs: Math.round(deployMs), ok,
       controllerPeakMB: mb(controllerPid ? statusKB(controllerPid, 'VmHWM') : 0),
+      supervisorPeakMB: mb(statusKB(procs[1].pid!, 'VmHWM')),
       agentDeployPeakMB: mb(agentDeployKB),
       agentPeakMB: mb(agentPid ? statusKB(agentPid, 'VmHWM') : 0),
       nodePeakMB: mb(worker?.pid ? statusKB(worker.pid, 'VmHWM') : 0),
@@ -258,21 +262,19 @@ async function runScenario(s: Scenario): Promise<Figures> {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const json = argv.includes('--json');
-  const onlyIdx = argv.indexOf('--only');
-  const only = onlyIdx >= 0 ? new Set((argv[onlyIdx + 1] ?? '').split(',')) : null;
-  const repIdx = argv.indexOf('--repeat');
-  const repeat = repIdx >= 0 ? Math.max(1, Number(argv[repIdx + 1]) || 1) : 1;
-  if (argv.includes('--no-snapshot')) runEnv = { ...process.env, ZEEK_MGMT_NODE_SNAPSHOT: '0' };
-  redeploy = argv.includes('--redeploy');
+  const o = readOptions({ json: 'flag', only: 'text', repeat: 'count', 'no-snapshot': 'flag', redeploy: 'flag' }, { repeat: 1 });
+  const json = o.json;
+  const only = o.only !== undefined ? new Set(o.only.split(',')) : null;
+  const repeat = o.repeat;
+  if (o['no-snapshot']) runEnv = { ...process.env, ZEEK_MGMT_NODE_SNAPSHOT: '0' };
+  redeploy = o.redeploy;
   if (!fs.existsSync(RUN)) throw new Error(`${RUN} missing: run npm run build first`);
   const scenarios = SCENARIOS.filter((s) => !only || only.has(s.name));
   if (scenarios.length === 0) throw new Error(`--only matched no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const rows: Figures[] = [];
   if (!json) {
     console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}; load = 1-minute load average when the deploy started; CPU s = CPU time during the deploy`);
-    console.log('scenario  nodes agents  deploy ms  ok   load  controller MB  agent MB: deploy, get_nodes  node MB (private)  node CPU ms  snapshot  CPU s: nodes  supervisors  agents');
+    console.log('scenario  nodes agents  deploy ms  ok   load  controller MB  supervisor MB  agent MB: deploy, get_nodes  node MB (private)  node CPU ms  snapshot  CPU s: nodes  supervisors  agents');
   }
   for (const s of scenarios) {
     for (let i = 0; i < repeat; i++) {
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
       if (!json) {
         const c = f.deployCpuMs;
         const secs = (ms: number): string => (ms / 1000).toFixed(1);
-        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.agentDeployPeakMB).padStart(14)}, ${String(f.agentPeakMB).padStart(9)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms, agent ${f.agentRedeployPeakMB} MB` : ''}${f.failure ? `  ${f.failure}` : ''}`);
+        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.supervisorPeakMB).padStart(13)}  ${String(f.agentDeployPeakMB).padStart(14)}, ${String(f.agentPeakMB).padStart(9)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms, agent ${f.agentRedeployPeakMB} MB` : ''}${f.failure ? `  ${f.failure}` : ''}`);
       }
     }
   }
