@@ -5,13 +5,17 @@
 // never finds an old one on its port), publishes responses on zeek/supervisor/<what>_response/<reqid>,
 // SupervisorControl::node_status on (re)starts and, for the Management framework,
 // Management::Supervisor::API::notify_node_exit with a dead node's recent output.
+// A status reply lists every node's NodeConfig with its whole cluster layout, as Zeek's
+// does (O(nodes²) text): it is built around the Supervisor's shared layout subtrees and
+// written as one frame in parts (EndpointServer's sendParts), never made whole.
 
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
+import { KnownTexts } from '../../sdk/broker/json-encode';
 import { NodeApi, SupervisorApi } from '../../sdk/model/events';
 import { EndpointServer, LogFn } from '../../sdk/transport/endpoint-server';
 import { SupervisorControl } from './events';
-import { nodeConfigFromData, statusToData } from './records';
+import { nodeConfigFromData } from './records';
 import { Supervisor } from './supervisor';
 
 export interface ControlServerOptions {
@@ -52,12 +56,12 @@ export class SupervisorControlServer {
     return this.server.listen();
   }
 
-  private publish(topic: string, name: string, args: BrokerData[]): void {
-    this.server.publishEvent(topic, { name, args });
+  private publish(topic: string, name: string, args: BrokerData[], known?: KnownTexts): void {
+    this.server.publishEvent(topic, { name, args }, known);
   }
 
-  private respond(what: string, reqid: string, result: BrokerData): void {
-    this.publish(`${this.options.topicPrefix}/${what}_response/${reqid}`, `SupervisorControl::${what}_response`, [B.str(reqid), result]);
+  private respond(what: string, reqid: string, result: BrokerData, known?: KnownTexts): void {
+    this.publish(`${this.options.topicPrefix}/${what}_response/${reqid}`, `SupervisorControl::${what}_response`, [B.str(reqid), result], known);
   }
 
   private async handle(ev: ZeekEvent): Promise<void> {
@@ -79,9 +83,14 @@ export class SupervisorControlServer {
         this.respond('create', reqid, B.str(result));
         return;
       }
-      case SupervisorControl.status_request:
-        this.respond('status', str(0), statusToData(this.supervisor.status(str(1))));
+      case SupervisorControl.status_request: {
+        // Every node's NodeConfig with its whole cluster layout, as Zeek's Supervisor sends
+        // it (O(nodes²) text): built around shared layout subtrees and sent in parts.
+        const reqid = str(0);
+        const { data, known } = this.supervisor.statusData(str(1));
+        this.respond('status', reqid, data, known);
         return;
+      }
       case SupervisorControl.destroy_request: {
         const reqid = str(0);
         // The node leaves the table now; its process is stopped alongside other destroys.

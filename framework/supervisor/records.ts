@@ -104,8 +104,9 @@ export function nodeConfigToData(n: NodeConfig, cluster: BrokerData = clusterToD
   ]);
 }
 
-export function statusToData(s: SupervisorStatus): BrokerData {
-  return B.vec([sortedTable(s.nodes, (ns) => B.vec([nodeConfigToData(ns.node), B.opt(ns.pid, B.int)]))]);
+/** `nodeData` gives each NodeConfig's Broker form (the Supervisor passes ones it built once). */
+export function statusToData(s: SupervisorStatus, nodeData: (n: NodeConfig) => BrokerData = (n) => nodeConfigToData(n)): BrokerData {
+  return B.vec([sortedTable(s.nodes, (ns) => B.vec([nodeData(ns.node), B.opt(ns.pid, B.int)]))]);
 }
 
 // ---- decoding ----------------------------------------------------------------------

@@ -8,8 +8,10 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BrokerData } from '../../sdk/broker/data';
 import { OutputLines } from './output-lines';
-import { NodeConfig, SupervisedNodeStatus, SupervisorStatus } from './records';
+import { NodeConfig, statusToData, SupervisedNodeStatus, SupervisorStatus } from './records';
+import { StoredNodeConfigs } from './stored-node-configs';
 
 export interface LaunchCommand {
   file: string;
@@ -85,6 +87,8 @@ function hasTaskset(): boolean {
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly nodes = new Map<string, SupervisedNode>();
+  /** The nodes' NodeConfigs as kept: equal cluster layouts shared, strings copied out of the requests. */
+  private readonly configs = new StoredNodeConfigs();
   private shuttingDown = false;
 
   constructor(readonly options: SupervisorOptions) {
@@ -108,13 +112,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         return `failed to create working directory ${cfg.directory}: ${(err as Error).message}`;
       }
     }
+    const kept = this.configs.acquire(cfg);
     let cmd: LaunchCommand;
     try {
-      cmd = this.options.launcher.command(cfg);
+      cmd = this.options.launcher.command(kept);
     } catch (err) {
+      this.configs.release(kept);
       return (err as Error).message;
     }
-    const node = new SupervisedNode(cfg, this.options);
+    const node = new SupervisedNode(kept, this.options);
     this.nodes.set(cfg.name, node);
     this.spawn(node, cmd);
     return '';
@@ -259,6 +265,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const n of targets) {
       n.removed = true;
       this.nodes.delete(n.config.name);
+      this.configs.release(n.config);
     }
     await Promise.all(targets.map((n) => this.stopProcess(n)));
     for (const n of targets) this.log('info', `node ${n.config.name} destroyed`);
@@ -287,6 +294,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return { nodes };
   }
 
+  /**
+   * Supervisor::status in Broker form: statusToData(status(name)), each node's NodeConfig
+   * built once around its shared cluster layout. `known`: the encoded text of each shared
+   * layout subtree, for the encoder (see stored-node-configs.ts).
+   */
+  statusData(name = ''): { data: BrokerData; known: Map<BrokerData, string> } {
+    return { data: statusToData(this.status(name), (cfg) => this.configs.toData(cfg)), known: this.configs.knownTexts() };
+  }
+
+  /** How many distinct cluster layouts the Supervisor holds (for tests and diagnostics). */
+  get layouts(): number {
+    return this.configs.layouts;
+  }
+
   /** Pids of every live process, for tests and shutdown checks. */
   pids(): number[] {
     return [...this.nodes.values()].flatMap((n) => (n.child?.pid !== undefined && n.child.exitCode === null ? [n.child.pid] : []));
@@ -297,7 +318,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.shuttingDown = true;
     const all = [...this.nodes.values()];
     this.nodes.clear();
-    for (const n of all) n.removed = true;
+    for (const n of all) {
+      n.removed = true;
+      this.configs.release(n.config);
+    }
     await Promise.all(all.map((n) => this.stopProcess(n)));
   }
 }

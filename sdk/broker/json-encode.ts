@@ -156,6 +156,20 @@ class TextSink {
     if (s.length !== 0) this.append(s);
   }
 
+  /**
+   * Adds variable text that goes out as a part of its own in parts() (a long text written
+   * many times, such as a shared subtree's: every part that holds it is the same string).
+   */
+  part(s: string): void {
+    this.piece('');
+    if (this.cur.length !== 0) {
+      this.chunks.push(this.cur);
+      this.cur = '';
+      this.n = 0;
+    }
+    this.chunks.push(s);
+  }
+
   private append(x: string): void {
     this.cur += x;
     if (++this.n === CHUNK) {
@@ -166,10 +180,15 @@ class TextSink {
   }
 
   text(): string {
+    return this.parts().join('');
+  }
+
+  /** The text as consecutive parts, not joined. */
+  parts(): string[] {
     this.piece('');
-    if (this.chunks.length === 0) return this.cur;
-    this.chunks.push(this.cur);
-    return this.chunks.join('');
+    if (this.cur.length !== 0 || this.chunks.length === 0) this.chunks.push(this.cur);
+    this.cur = '';
+    return this.chunks;
   }
 }
 const CHUNK = 1024;
@@ -221,9 +240,23 @@ function quotedInside(v: string): string {
   return NEEDS_ESCAPE.test(v) ? JSON.stringify(v).slice(1, -1) : v;
 }
 
+/**
+ * Texts known in advance: a value (by identity) mapped to its body text, what writeBody
+ * would write for it (encodeDataFieldsAfter('', value)). A subtree shared by many parents
+ * is then encoded once and written as that one string wherever it occurs.
+ */
+export type KnownTexts = ReadonlyMap<BrokerData, string>;
+
 /** Writes a value's JSON text without its opening brace (`"@data-type":…,"data":…}`), so that a data message can embed it. */
-function writeBody(d: BrokerData, out: TextSink): void {
+function writeBody(d: BrokerData, out: TextSink, known?: KnownTexts): void {
   if (typeof d !== 'object' || d === null) throw encodeFailure(`expected Broker data, got ${d === null ? 'null' : typeof d}`);
+  if (known !== undefined) {
+    const text = known.get(d);
+    if (text !== undefined) {
+      out.part(text);
+      return;
+    }
+  }
   switch (d.type) {
     case 'none':
       out.fragment(NONE_BODY);
@@ -325,7 +358,7 @@ function writeBody(d: BrokerData, out: TextSink): void {
       try {
         for (; i < xs.length; i++) {
           out.fragment(i === 0 ? OPEN : NEXT_OPEN);
-          writeBody(xs[i] as BrokerData, out);
+          writeBody(xs[i] as BrokerData, out, known);
         }
       } catch (e) {
         throw nested(e, `.data[${i}]`);
@@ -341,9 +374,9 @@ function writeBody(d: BrokerData, out: TextSink): void {
         const kv: unknown = xs[i];
         if (!Array.isArray(kv) || kv.length !== 2) throw nested(encodeFailure('table entries must be [key, value] pairs'), `.data[${i}]`);
         out.fragment(i === 0 ? KEY_OPEN : NEXT_KEY_OPEN);
-        try { writeBody(kv[0] as BrokerData, out); } catch (e) { throw nested(e, `.data[${i}].key`); }
+        try { writeBody(kv[0] as BrokerData, out, known); } catch (e) { throw nested(e, `.data[${i}].key`); }
         out.fragment(VALUE_OPEN);
-        try { writeBody(kv[1] as BrokerData, out); } catch (e) { throw nested(e, `.data[${i}].value`); }
+        try { writeBody(kv[1] as BrokerData, out, known); } catch (e) { throw nested(e, `.data[${i}].value`); }
         out.fragment(BRACE_END);
       }
       out.fragment(ARRAY_END);
@@ -359,15 +392,29 @@ function writeBody(d: BrokerData, out: TextSink): void {
  * Used to put a value's fields straight into an enclosing object, e.g. a data message.
  */
 export function encodeDataFieldsAfter(prefix: string, d: BrokerData): string {
+  return writeAfter(prefix, d).text();
+}
+
+/**
+ * encodeDataFieldsAfter(prefix, d) as consecutive parts instead of one string: each known
+ * subtree (see KnownTexts) is a part of its own, the very string given, so a text that
+ * repeats one large subtree many times takes the memory of that subtree once plus the rest.
+ * Joined, the parts are exactly encodeDataFieldsAfter(prefix, d).
+ */
+export function encodeDataFieldsAfterParts(prefix: string, d: BrokerData, known: KnownTexts): string[] {
+  return writeAfter(prefix, d, known).parts();
+}
+
+function writeAfter(prefix: string, d: BrokerData, known?: KnownTexts): TextSink {
   const out = new TextSink();
   out.piece(prefix);
   try {
-    writeBody(d, out);
+    writeBody(d, out, known);
   } catch (err) {
     if (err instanceof RangeError) throw encodeFailure(`value nests too deeply to encode (${err.message})`);
     throw err;
   }
-  return out.text();
+  return out;
 }
 
 /** The JSON text of one value: `{"@data-type":…,"data":…}`. */

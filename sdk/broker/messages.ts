@@ -9,7 +9,7 @@ import { BrokerData } from './data';
 import { checkAck, checkDataEnvelope, checkErrorMessage, checkSubscriptions } from './envelope-checks';
 import { BrokerErrorCode, WireError } from './errors';
 import { decodeData, DecodeLimits, DEFAULT_LIMITS, parseJsonText } from './json-codec';
-import { encodeDataFieldsAfter } from './json-encode';
+import { encodeDataFieldsAfter, encodeDataFieldsAfterParts, KnownTexts } from './json-encode';
 import { fastParseDataMessage } from './json-fast';
 
 export const WEBSOCKET_PATH = '/v1/messages/json';
@@ -63,6 +63,15 @@ export function dataMessageFromJson(json: unknown, limits: DecodeLimits = DEFAUL
 
 export function encodeDataMessage(topic: string, data: BrokerData): string {
   return encodeDataFieldsAfter(`{"type":"data-message","topic":${JSON.stringify(topic)},`, data);
+}
+
+/**
+ * encodeDataMessage(topic, data) as consecutive parts, each subtree of `known` being the
+ * one string given for it (json-encode's encodeDataFieldsAfterParts): for a message that
+ * repeats a large subtree many times. Joined, the parts are encodeDataMessage's text.
+ */
+export function encodeDataMessageParts(topic: string, data: BrokerData, known: KnownTexts): string[] {
+  return encodeDataFieldsAfterParts(`{"type":"data-message","topic":${JSON.stringify(topic)},`, data, known);
 }
 
 export function encodeAck(endpoint: string, version: string): string {

@@ -14,8 +14,9 @@ import { BrokerData } from '../broker/data';
 import { WireError } from '../broker/errors';
 import { eventFromData, eventToData, ZeekEvent } from '../broker/event';
 import { DecodeLimits, DEFAULT_LIMITS } from '../broker/json-codec';
+import { KnownTexts } from '../broker/json-encode';
 import {
-  DataMessage, encodeAck, encodeDataMessage, encodeError, parseDataMessage, parseSubscriptions, WEBSOCKET_PATH,
+  DataMessage, encodeAck, encodeDataMessage, encodeDataMessageParts, encodeError, parseDataMessage, parseSubscriptions, WEBSOCKET_PATH,
 } from '../broker/messages';
 import { serverTlsOptions, ServerTlsSettings } from './tls';
 import { topicMatches } from './topics';
@@ -66,7 +67,16 @@ export class Peer {
    */
   sendText(text: string): void {
     if (!this.open) return;
-    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+    this.cork();
+    this.socket.send(text);
+  }
+
+  private get tcp(): TcpSocket | undefined {
+    return (this.socket as unknown as { _socket?: TcpSocket })._socket;
+  }
+
+  private cork(): void {
+    const tcp = this.tcp;
     if (tcp && !this.corked) {
       this.corked = true;
       tcp.cork();
@@ -75,7 +85,41 @@ export class Peer {
         if (!tcp.destroyed) tcp.uncork();
       });
     }
-    this.socket.send(text);
+  }
+
+  /**
+   * Sends one text message given as consecutive parts (encodeDataMessageParts): the same
+   * single WebSocket frame, byte for byte, as sendText(parts.join('')), without ever
+   * making that string. Each distinct part becomes one Buffer, written as often as it
+   * occurs; the socket writes Buffers from where they are, so a message repeating one
+   * large part N times holds that part once, not N times (as a string, and again as the
+   * socket's copy of it). The frame is written at once, within this call, as ws writes
+   * its own, so no other frame can come between its pieces. Needs a connection without
+   * extensions (the server negotiates none); otherwise, the parts are joined and sent.
+   */
+  sendParts(parts: readonly string[]): void {
+    if (!this.open) return;
+    const tcp = this.tcp;
+    if (parts.length === 1 || !tcp || this.socket.extensions !== '') {
+      this.sendText(parts.join(''));
+      return;
+    }
+    const buffers: Buffer[] = new Array(parts.length);
+    const large = new Map<string, Buffer>();
+    let length = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      let b = part.length >= 4096 ? large.get(part) : undefined;
+      if (b === undefined) {
+        b = Buffer.from(part, 'utf8');
+        if (part.length >= 4096) large.set(part, b);
+      }
+      buffers[i] = b;
+      length += b.length;
+    }
+    this.cork();
+    tcp.write(textFrameHeader(length));
+    for (const b of buffers) tcp.write(b);
   }
 
   send(topic: string, data: BrokerData): void {
@@ -89,6 +133,19 @@ export class Peer {
   close(code = 1000, reason = ''): void {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
   }
+}
+
+interface TcpSocket { cork(): void; uncork(): void; write(b: Buffer): boolean; destroyed?: boolean }
+
+/** RFC 6455 header of a final, unmasked text frame (as a server sends it) of `length` payload bytes. */
+export function textFrameHeader(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65536) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
+  const h = Buffer.alloc(10);
+  h[0] = 0x81;
+  h[1] = 127;
+  h.writeBigUInt64BE(BigInt(length), 2);
+  return h;
 }
 
 export interface EndpointServerEvents {
@@ -238,13 +295,26 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
     }
   }
 
-  /** Sends data to every peer subscribed to a prefix of `topic`. */
-  publish(topic: string, data: BrokerData): void {
-    this.relay(topic, encodeDataMessage(topic, data), undefined);
+  /**
+   * Sends data to every peer subscribed to a prefix of `topic`. With `known` (shared
+   * subtrees and their encoded texts, see json-encode's KnownTexts), the message is
+   * encoded and sent in parts (Peer.sendParts): the same text, never made whole.
+   */
+  publish(topic: string, data: BrokerData, known?: KnownTexts): void {
+    if (known === undefined || known.size === 0) {
+      this.relay(topic, encodeDataMessage(topic, data), undefined);
+      return;
+    }
+    let parts: string[] | undefined;
+    for (const p of this.peers) {
+      if (!p.ready || !topicMatches(p.subscriptions, topic)) continue;
+      parts ??= encodeDataMessageParts(topic, data, known);
+      p.sendParts(parts);
+    }
   }
 
-  publishEvent(topic: string, ev: ZeekEvent): void {
-    this.publish(topic, eventToData(ev));
+  publishEvent(topic: string, ev: ZeekEvent, known?: KnownTexts): void {
+    this.publish(topic, eventToData(ev), known);
   }
 
   async close(): Promise<void> {
