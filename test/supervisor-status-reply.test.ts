@@ -169,11 +169,14 @@ describe('supervisor status reply', function () {
     return out;
   };
 
-  /** Creates nodes through the wire as an agent would; returns the configs sent. */
+  /**
+   * Creates nodes through the wire, every request sent before the first response arrives
+   * (so layouts equal to one not yet stored arrive together: still stored once).
+   */
   async function createAll(c: RawClient, configs: NodeConfig[]): Promise<void> {
     let from = 1;
+    for (const [i, cfg] of configs.entries()) c.send(event('zeek/supervisor', SupervisorControl.create_request, [B.str(`c${i}`), nodeConfigToData(cfg)]));
     for (const [i, cfg] of configs.entries()) {
-      c.send(event('zeek/supervisor', SupervisorControl.create_request, [B.str(`c${i}`), nodeConfigToData(cfg)]));
       const r = await c.frameWith(`create_response/c${i}`, from);
       assert.ok(r.bytes.includes('"data":""}'), `create of ${cfg.name} failed: ${r.bytes.toString('utf8').slice(0, 300)}`);
       from = r.index + 1;

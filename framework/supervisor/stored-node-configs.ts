@@ -34,31 +34,39 @@ export interface SharedLayout {
 
 interface LayoutEntry {
   readonly layout: SharedLayout;
+  readonly key: string;
   users: number;
   /** The layout's encoded body (`"@data-type":"table",...}`), made on first use. */
   text: string | null;
 }
 
 export class StoredNodeConfigs {
+  /** Layouts in use, by content (layoutKey) and by their shared `cluster` object. */
   private readonly byContent = new Map<string, LayoutEntry>();
-  /** By the shared `cluster` object that acquire() puts into NodeConfigs. */
+  private readonly byCluster = new Map<object, LayoutEntry>();
+  /** NodeConfigs made by compact(), and the content keys of the layout copies it made. */
+  private readonly compacted = new WeakSet<NodeConfig>();
+  private readonly keys = new WeakMap<object, string>();
+  /** Each stored NodeConfig's Broker form, once built. */
   private readonly built = new WeakMap<NodeConfig, BrokerData>();
-  private readonly byCluster = new Map<object, LayoutEntry & { key: string }>();
 
-  /** How many distinct layouts are held (for tests and diagnostics). */
+  /** How many layouts are held (for tests and diagnostics): one per distinct content. */
   get layouts(): number {
-    return this.byContent.size;
+    return this.byCluster.size;
   }
 
   /**
-   * The NodeConfig to keep for `cfg`: its own strings, its layout shared with equal ones.
-   * Call release() with the result once the node is gone.
+   * `cfg` with strings of its own and a frozen cluster layout: the shared one when a
+   * node holds an equal layout already, else a copy. Holds nothing: the control server
+   * calls it as a request arrives, so that the decoded request (its Broker data, its
+   * JSON text) can go at once instead of waiting in the request queue.
    */
-  acquire(cfg: NodeConfig): NodeConfig {
-    const layout = this.acquireLayout(cfg.cluster);
+  compact(cfg: NodeConfig): NodeConfig {
+    if (this.compacted.has(cfg)) return cfg;
+    const cluster = this.byCluster.has(cfg.cluster) ? cfg.cluster : this.sharedOrCopy(cfg.cluster);
     const env: Record<string, string> = {};
     for (const k of Object.keys(cfg.env)) env[ownString(k)] = ownString(cfg.env[k]);
-    return {
+    const out: NodeConfig = {
       name: ownString(cfg.name),
       interface: ownOpt(cfg.interface),
       pcap_file: ownOpt(cfg.pcap_file),
@@ -70,9 +78,36 @@ export class StoredNodeConfigs {
       addl_user_scripts: cfg.addl_user_scripts.map(ownString),
       env,
       cpu_affinity: cfg.cpu_affinity,
-      cluster: layout.cluster as Record<string, ClusterEndpoint>,
+      cluster,
       runtime: ownOpt(cfg.runtime),
     };
+    this.compacted.add(out);
+    return out;
+  }
+
+  /**
+   * The NodeConfig to keep for `cfg` (compact(cfg)), its layout shared with every node
+   * holding an equal one. Call release() with the result once the node is gone.
+   */
+  acquire(cfg: NodeConfig): NodeConfig {
+    let kept = this.compact(cfg);
+    let entry = this.byCluster.get(kept.cluster);
+    if (!entry) {
+      const key = this.keys.get(kept.cluster) ?? layoutKey(kept.cluster);
+      entry = this.byContent.get(key);
+      if (entry) {
+        // An equal layout was stored after compact() made this copy.
+        kept = { ...kept, cluster: entry.layout.cluster as Record<string, ClusterEndpoint> };
+        this.compacted.add(kept);
+      } else {
+        const cluster = kept.cluster;
+        entry = { layout: { cluster, data: clusterToData(cluster) }, users: 0, text: null, key };
+        this.byContent.set(key, entry);
+        this.byCluster.set(cluster, entry);
+      }
+    }
+    entry.users++;
+    return kept;
   }
 
   release(cfg: NodeConfig): void {
@@ -111,34 +146,34 @@ export class StoredNodeConfigs {
     return known;
   }
 
-  private entryOf(cfg: NodeConfig): (LayoutEntry & { key: string }) | undefined {
+  private entryOf(cfg: NodeConfig): LayoutEntry | undefined {
     return this.byCluster.get(cfg.cluster);
   }
 
-  private acquireLayout(cluster: Record<string, ClusterEndpoint>): SharedLayout {
-    // Entries in order: equal layouts written in another order stay apart, so that a
-    // node's launch description lists its layout as it came.
-    const key = JSON.stringify(Object.keys(cluster).map((k) => {
-      const e = cluster[k];
-      return [k, e.role, e.host, e.p, e.interface, e.pcap_file, e.metrics_port];
-    }));
+  private sharedOrCopy(cluster: Record<string, ClusterEndpoint>): Record<string, ClusterEndpoint> {
+    const key = layoutKey(cluster);
     const known = this.byContent.get(key);
-    if (known) {
-      known.users++;
-      return known.layout;
-    }
-    const copy: Record<string, Readonly<ClusterEndpoint>> = {};
+    if (known) return known.layout.cluster as Record<string, ClusterEndpoint>;
+    const copy: Record<string, ClusterEndpoint> = {};
     for (const k of Object.keys(cluster)) {
       const e = cluster[k];
       copy[ownString(k)] = Object.freeze({
         role: e.role, host: ownString(e.host), p: e.p, interface: ownOpt(e.interface), pcap_file: ownOpt(e.pcap_file), metrics_port: e.metrics_port,
       });
     }
-    const frozen = Object.freeze(copy);
-    const layout: SharedLayout = { cluster: frozen, data: clusterToData(frozen) };
-    const entry = { layout, users: 1, text: null, key };
-    this.byContent.set(key, entry);
-    this.byCluster.set(frozen, entry);
-    return layout;
+    Object.freeze(copy);
+    this.keys.set(copy, key);
+    return copy;
   }
+}
+
+/**
+ * A layout's content, entries in order: equal layouts written in another order stay
+ * apart, so that a node's launch description lists its layout as it came.
+ */
+function layoutKey(cluster: Readonly<Record<string, Readonly<ClusterEndpoint>>>): string {
+  return JSON.stringify(Object.keys(cluster).map((k) => {
+    const e = cluster[k];
+    return [k, e.role, e.host, e.p, e.interface, e.pcap_file, e.metrics_port];
+  }));
 }

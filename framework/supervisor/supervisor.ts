@@ -99,6 +99,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.options.log?.(level, msg);
   }
 
+  /**
+   * `cfg` in the form the Supervisor keeps (own strings, a layout equal to a node's shared
+   * with it; stored-node-configs.ts); create() takes it as it is. Holds nothing.
+   */
+  compact(cfg: NodeConfig): NodeConfig {
+    return this.configs.compact(cfg);
+  }
+
   /** Supervisor::create: '' on success, else the error. */
   create(cfg: NodeConfig): string {
     if (this.shuttingDown) return 'supervisor is shutting down';
