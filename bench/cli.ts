@@ -16,7 +16,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePorts } from '../provider/local-cluster';
+import { freePorts } from '../provider/free-ports';
 import { readOptions } from './options';
 
 const CLI = path.resolve(__dirname, '../sdk/cli/main.js');

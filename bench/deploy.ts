@@ -20,13 +20,13 @@
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { instancesOf, nodeStatusesOf } from '../sdk/client/result-data';
 import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
 import { Configuration, Node } from '../sdk/model/schemas';
+import { freePorts } from '../provider/free-ports';
 import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -59,27 +59,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'mini', nodes: 4, agents: 1, mini: true },
   ...[50, 100, 200].flatMap((n) => [1, 4, 8].map((a) => ({ name: `${n}x${a}`, nodes: n, agents: a }))),
 ];
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-  });
-}
-
-let nextBase = 20000 + Math.floor(Math.random() * 10000);
-
-async function freeRange(count: number): Promise<number> {
-  for (;;) {
-    const base = nextBase;
-    nextBase += count + 1;
-    if (nextBase > 64000) nextBase = 20000;
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-}
 
 function statusKB(pid: number, field: string): number {
   try {
@@ -174,9 +153,9 @@ function nodesFor(s: Scenario, agents: string[]): Configuration {
 
 async function runScenario(s: Scenario): Promise<Figures> {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), `zeek-mgmt-bench-${s.name}-`));
-  const ctl = await freeRange(2);
-  const brokerStart = await freeRange(s.nodes + 5);
-  const metricsStart = await freeRange(s.nodes + 5);
+  const ctl = await freePorts(2);
+  const brokerStart = await freePorts(s.nodes + 5);
+  const metricsStart = await freePorts(s.nodes + 5);
   // Generous request timeouts, so the figures show how long a deploy takes rather than
   // where Zeek's 5 s (agent) / 10 s (controller) defaults would cut it off.
   const common = [`Management::Request::timeout_interval=${TIMEOUT_SECS} secs`, `Management::state_dir=${state}`, `Management::spool_dir=${state}/spool`, 'Management::Agent::node_runtime=EMULATED',
@@ -185,7 +164,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     `Management::Controller::auto_assign_broker_start_port=${brokerStart}/tcp`, `Management::Controller::auto_assign_metrics_start_port=${metricsStart}/tcp`])];
   const agents = s.mini ? [`agent-${os.hostname()}`] : Array.from({ length: s.agents }, (_, i) => `agent-bench-${i + 1}`);
   for (const name of agents) {
-    const p = await freeRange(2);
+    const p = await freePorts(2);
     procs.push(start(['agent', ...common, `Management::Agent::name=${name}`, `Management::Agent::default_port=${p}/tcp`, `Broker::default_port=${p + 1}/tcp`,
       `Management::Agent::controller=[$address="127.0.0.1", $bound_port=${ctl}/tcp]`]));
   }

@@ -4,11 +4,11 @@
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { instancesOf } from '../sdk/client/result-data';
+import { freePorts } from './free-ports';
 import { parseControllerAddress } from './inputs';
 
 /** The compiled `zeek-mgmt run` entry point. */
@@ -43,29 +43,6 @@ export interface LocalClusterOptions {
   timeoutMs?: number;
   /** Keep the directory after stop (default: remove it). */
   keepDir?: boolean;
-}
-
-function listenOnce(port: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(null));
-    s.listen(port, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** A free port, or the first of `count` consecutive free ports. */
-export async function freePorts(count = 1): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await listenOnce(0);
-    if (base === null || base + count > 65535) continue;
-    let ok = true;
-    for (let i = 1; i < count && ok; i++) ok = (await listenOnce(base + i)) !== null;
-    if (ok) return base;
-  }
-  throw new Error(`no block of ${count} free ports found`);
 }
 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {

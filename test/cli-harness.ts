@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePorts } from '../provider/local-cluster';
+import { freePorts } from '../provider/free-ports';
 
 export const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
 export const REFERENCE_DIR = path.resolve(__dirname, '../../shared/reference/zeek-docs/frameworks/management');

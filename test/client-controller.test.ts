@@ -9,7 +9,7 @@ import { ControllerApi } from '../sdk/model/events';
 import { makeResult, resultToData, resultVecToData, instanceToData, configurationFromData } from '../sdk/model/records';
 import { EndpointServer, Peer } from '../sdk/transport/endpoint-server';
 import { ConnectError } from '../sdk/transport/endpoint-client';
-import { freePorts } from '../provider/local-cluster';
+import { freePorts } from '../provider/free-ports';
 
 
 function reqidOf(ev: ZeekEvent): string {

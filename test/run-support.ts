@@ -4,7 +4,6 @@
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -16,29 +15,9 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
-  });
-}
+import { freePorts } from '../provider/free-ports';
 
-const handedOut = new Set<number>();
-
-/** `count` consecutive free TCP ports, not handed out before in this process. */
-export async function freePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = !handedOut.has(p) && (await portFree(p));
-    if (ok) {
-      for (let p = base; p < base + count; p++) handedOut.add(p);
-      return base;
-    }
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
+export { freePorts };
 
 export function alive(pid: number): boolean {
   try {
