@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArchiveLock, LOCK_FILE, processStartTime } from '../framework/logs/archive-lock';
 import { archiveQueue } from '../framework/logs/archiver';
+import { fileTree } from './helpers/file-tree';
 
 const REPO = path.resolve(__dirname, '..');
 const CLI = path.join(REPO, 'dist/framework/logs/archiver-main.js');
@@ -48,20 +49,6 @@ function countLines(buf: Buffer): number {
 function linesOfFile(file: string): number {
   const raw = fs.readFileSync(file);
   return countLines(file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw);
-}
-
-/** Every file below dir (relative paths), sorted. */
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else out.push(r);
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir, '');
-  return out.sort();
 }
 
 const CONN = 'conn__2022-06-20-10-00-00__2022-06-20-11-00-00__.log';
@@ -123,8 +110,8 @@ describe('logs: built-in archiver', function () {
     assert.deepEqual(report.archived.map((a) => a.archive).sort(), [
       '2022-06-20/conn.10:00:00-11:00:00.log.gz', '2022-06-20/conn.23:00:00-00:00:00.log.gz', '2022-06-20/dns.19:00:00-20:00:00-worker-1.log.gz',
     ]);
-    assert.deepEqual(tree(q), []);
-    assert.deepEqual(tree(out), ['2022-06-20/conn.10:00:00-11:00:00.log.gz', '2022-06-20/conn.23:00:00-00:00:00.log.gz', '2022-06-20/dns.19:00:00-20:00:00-worker-1.log.gz']);
+    assert.deepEqual(fileTree(q), []);
+    assert.deepEqual(fileTree(out), ['2022-06-20/conn.10:00:00-11:00:00.log.gz', '2022-06-20/conn.23:00:00-00:00:00.log.gz', '2022-06-20/dns.19:00:00-20:00:00-worker-1.log.gz']);
     assert.equal(linesOfFile(path.join(out, '2022-06-20/conn.10:00:00-11:00:00.log.gz')), 500);
     assert.equal(linesOfFile(path.join(out, '2022-06-20/dns.19:00:00-20:00:00-worker-1.log.gz')), 20);
     assert.deepEqual(report.notUnderstood, []);
@@ -147,7 +134,7 @@ describe('logs: built-in archiver', function () {
       { name: 'conn__2022-06-20-10-00-00__2022-06-20-11-00-00__.log', reason: 'a directory, not a log file' },
       { name: 'conn__2022-06-20-10-00-00__2022-06-20-25-00-00__.log', reason: "close time '2022-06-20-25-00-00' is not a %Y-%m-%d-%H-%M-%S stamp" },
     ]);
-    assert.deepEqual(tree(q), ['.conn.log.tmp-123', 'conn.log', 'conn__2022-06-20-10-00-00__2022-06-20-25-00-00__.log']);
+    assert.deepEqual(fileTree(q), ['.conn.log.tmp-123', 'conn.log', 'conn__2022-06-20-10-00-00__2022-06-20-25-00-00__.log']);
     assert.ok(logs.some((l) => l === `warning not archiving 'conn.log' in ${q}: expected 4 or 5 parts separated by '__', found 1`), logs.join('\n'));
   });
 
@@ -159,7 +146,7 @@ describe('logs: built-in archiver', function () {
     fs.writeFileSync(path.join(q, 'conn__2022-06-20-10-00-00__2022-06-20-11-00-00__.log.gz'), gz);
     await archiveQueue({ queueDir: q, archiveDir: path.join(root, 'a') });
     assert.deepEqual(fs.readFileSync(path.join(root, 'a/2022-06-20/conn.10:00:00-11:00:00.log.gz')), gz);
-    assert.deepEqual(tree(q), []);
+    assert.deepEqual(fileTree(q), []);
   });
 
   it('finishes the job of a run that crashed after the rename: the complete archive stays, the source goes', async () => {
@@ -176,7 +163,7 @@ describe('logs: built-in archiver', function () {
     assert.deepEqual(report.completed, [{ source: CONN, archive: '2022-06-20/conn.10:00:00-11:00:00.log.gz' }]);
     assert.deepEqual(report.archived, []);
     assert.deepEqual(fs.readFileSync(archive), before, 'the existing archive is not rewritten');
-    assert.deepEqual(tree(q), []);
+    assert.deepEqual(fileTree(q), []);
   });
 
   it('never overwrites a valid archive of different content: the source stays and the conflict is reported', async () => {
@@ -192,7 +179,7 @@ describe('logs: built-in archiver', function () {
     assert.equal(report.failed.length, 1);
     assert.match(report.failed[0].error, /archive 2022-06-20\/conn\.10:00:00-11:00:00\.log\.gz already exists with different content; left in the queue/);
     assert.equal(zlib.gunzipSync(fs.readFileSync(archive)).toString(), 'someone else\'s log\n');
-    assert.deepEqual(tree(q), [CONN]);
+    assert.deepEqual(fileTree(q), [CONN]);
   });
 
   it('replaces an unreadable archive of the same name and overwrites a leftover temporary file', async () => {
@@ -208,8 +195,8 @@ describe('logs: built-in archiver', function () {
     const report = await archiveQueue({ queueDir: q, archiveDir: a });
     assert.equal(report.archived.length, 1);
     assert.equal(linesOfFile(path.join(a, '2022-06-20/conn.10:00:00-11:00:00.log.gz')), 1000);
-    assert.deepEqual(tree(a), ['2022-06-20/conn.10:00:00-11:00:00.log.gz']);
-    assert.deepEqual(tree(q), []);
+    assert.deepEqual(fileTree(a), ['2022-06-20/conn.10:00:00-11:00:00.log.gz']);
+    assert.deepEqual(fileTree(q), []);
   });
 
   it('resumes after the archiver process is killed with SIGKILL while compressing a large log; every line is accounted for', async () => {
@@ -225,7 +212,7 @@ describe('logs: built-in archiver', function () {
     };
     for (const [name, lines] of Object.entries(sources)) writeLog(path.join(q, name), lines);
     const total = Object.values(sources).reduce((x, y) => x + y, 0);
-    const linesNow = (): number => [...tree(q).filter((f) => !f.startsWith('.')).map((f) => linesOfFile(path.join(q, f))), ...tree(a).filter((f) => !path.basename(f).startsWith('.')).map((f) => linesOfFile(path.join(a, f)))].reduce((x, y) => x + y, 0);
+    const linesNow = (): number => [...fileTree(q).filter((f) => !f.startsWith('.')).map((f) => linesOfFile(path.join(q, f))), ...fileTree(a).filter((f) => !path.basename(f).startsWith('.')).map((f) => linesOfFile(path.join(a, f)))].reduce((x, y) => x + y, 0);
     assert.equal(linesNow(), total);
 
     const run = runCli(['-1', q, a]);
@@ -236,8 +223,8 @@ describe('logs: built-in archiver', function () {
     assert.equal(signal, 'SIGKILL');
 
     // Killed midway: what was done is done, the large log is still whole in the queue.
-    assert.deepEqual(tree(q), ['.zeek-mgmt-archiver.lock', 'http__2022-06-20-10-00-00__2022-06-20-11-00-00__.log', 'weird__2022-06-20-10-00-00__2022-06-20-11-00-00__.log']);
-    assert.deepEqual(tree(a), ['2022-06-20/.tmp.http.10:00:00-11:00:00.log.gz', '2022-06-20/conn.10:00:00-11:00:00.log.gz', '2022-06-20/dns.10:00:00-11:00:00.log.gz']);
+    assert.deepEqual(fileTree(q), ['.zeek-mgmt-archiver.lock', 'http__2022-06-20-10-00-00__2022-06-20-11-00-00__.log', 'weird__2022-06-20-10-00-00__2022-06-20-11-00-00__.log']);
+    assert.deepEqual(fileTree(a), ['2022-06-20/.tmp.http.10:00:00-11:00:00.log.gz', '2022-06-20/conn.10:00:00-11:00:00.log.gz', '2022-06-20/dns.10:00:00-11:00:00.log.gz']);
     assert.equal(linesOfFile(path.join(q, 'http__2022-06-20-10-00-00__2022-06-20-11-00-00__.log')), 400000);
     assert.equal(ArchiveLock.inspect(q)?.pid, run.proc.pid, 'the dead run\'s lock is left behind');
     assert.equal(linesNow(), total);
@@ -247,8 +234,8 @@ describe('logs: built-in archiver', function () {
     const report = await archiveQueue({ queueDir: q, archiveDir: a, log: (lvl, m) => logs.push(`${lvl} ${m}`) });
     assert.equal(report.busy, null, logs.join('\n'));
     assert.deepEqual(report.archived.map((x) => x.source), ['http__2022-06-20-10-00-00__2022-06-20-11-00-00__.log', 'weird__2022-06-20-10-00-00__2022-06-20-11-00-00__.log']);
-    assert.deepEqual(tree(q), []);
-    assert.deepEqual(tree(a), ['2022-06-20/conn.10:00:00-11:00:00.log.gz', '2022-06-20/dns.10:00:00-11:00:00.log.gz', '2022-06-20/http.10:00:00-11:00:00.log.gz', '2022-06-20/weird.10:00:00-11:00:00.log.gz']);
+    assert.deepEqual(fileTree(q), []);
+    assert.deepEqual(fileTree(a), ['2022-06-20/conn.10:00:00-11:00:00.log.gz', '2022-06-20/dns.10:00:00-11:00:00.log.gz', '2022-06-20/http.10:00:00-11:00:00.log.gz', '2022-06-20/weird.10:00:00-11:00:00.log.gz']);
     for (const [name, lines] of Object.entries(sources)) {
       const stream = name.split('__')[0];
       assert.equal(linesOfFile(path.join(a, `2022-06-20/${stream}.10:00:00-11:00:00.log.gz`)), lines, stream);
@@ -267,11 +254,11 @@ describe('logs: built-in archiver', function () {
     fs.writeFileSync(path.join(q, LOCK_FILE), JSON.stringify({ pid: holder.pid, host: os.hostname(), procStart: processStartTime(holder.pid!), since: Date.now(), token: 'x' }));
     const report = await archiveQueue({ queueDir: q, archiveDir: path.join(root, 'a') });
     assert.equal(report.busy?.reason, `archival already running (pid ${holder.pid} on ${os.hostname()})`);
-    assert.deepEqual(tree(q), [LOCK_FILE, CONN]);
+    assert.deepEqual(fileTree(q), [LOCK_FILE, CONN]);
     const cli = runCli(['-1', q, path.join(root, 'a')]);
     assert.equal((await cli.exit).code, 0);
     assert.match(cli.out(), new RegExp(`\\[INFO\\] not archiving ${q}: archival already running \\(pid ${holder.pid} `));
-    assert.deepEqual(tree(q), [LOCK_FILE, CONN]);
+    assert.deepEqual(fileTree(q), [LOCK_FILE, CONN]);
   });
 
   it('breaks stale locks: a pid that is gone, and a pid now used by another process', async () => {
@@ -282,14 +269,14 @@ describe('logs: built-in archiver', function () {
     fs.writeFileSync(path.join(q, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: os.hostname(), procStart: '1', since: 0, token: 'dead' }));
     let report = await archiveQueue({ queueDir: q, archiveDir: path.join(root, 'a') });
     assert.equal(report.archived.length, 1);
-    assert.deepEqual(tree(q), [], 'the stale lock is gone too');
+    assert.deepEqual(fileTree(q), [], 'the stale lock is gone too');
 
     writeLog(path.join(q, DNS_W1), 5);
     // Our own pid, but recorded with another start time: the pid was reused.
     fs.writeFileSync(path.join(q, LOCK_FILE), JSON.stringify({ pid: process.pid, host: os.hostname(), procStart: 'not-this-process', since: 0, token: 'reused' }));
     report = await archiveQueue({ queueDir: q, archiveDir: path.join(root, 'a') });
     assert.equal(report.archived.length, 1);
-    assert.deepEqual(tree(q), []);
+    assert.deepEqual(fileTree(q), []);
   });
 
   it('never runs twice at once: concurrent runs in one process and in two processes', async () => {
@@ -302,7 +289,7 @@ describe('logs: built-in archiver', function () {
     const [r1, r2] = await Promise.all([archiveQueue({ queueDir: q, archiveDir: a }), archiveQueue({ queueDir: q, archiveDir: a })]);
     assert.equal([r1, r2].filter((r) => r.busy !== null).length, 1, 'one of them finds the other\'s lock');
     assert.equal(r1.archived.length + r2.archived.length, 2);
-    assert.deepEqual(tree(q), []);
+    assert.deepEqual(fileTree(q), []);
 
     writeLog(path.join(q, CONN.replace('10-00-00__', '12-00-00__')), 200000);
     const first = runCli(['-1', q, a]);
@@ -313,7 +300,7 @@ describe('logs: built-in archiver', function () {
     assert.equal(e2.code, 0);
     assert.match(second.out(), new RegExp(`not archiving ${q}: archival already running \\(pid ${first.proc.pid} `));
     assert.match(first.out(), /\[INFO\] Archived 1 logs in/);
-    assert.deepEqual(tree(q), []);
+    assert.deepEqual(fileTree(q), []);
     assert.equal(linesOfFile(path.join(a, '2022-06-20/conn.12:00:00-11:00:00.log.gz')), 200000);
   });
 

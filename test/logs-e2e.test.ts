@@ -14,6 +14,7 @@ import { ControllerClient } from '../sdk/client/controller-client';
 import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
 import { archiveQueue } from '../framework/logs/archiver';
 import { RunHandle, startRun, tempDir, waitFor } from './run-support';
+import { fileTree } from './helpers/file-tree';
 
 const NODES = ['logger', 'manager', 'worker-01'];
 
@@ -26,25 +27,11 @@ function configIni(agent: string): string {
   ].join('\n');
 }
 
-/** Relative paths of every file below dir. */
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else out.push(r);
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir, '');
-  return out.sort();
-}
-
 const ARCHIVED = /^(\d{4}-\d\d-\d\d)\/([a-z_]+)\.(\d\d:\d\d:\d\d)-(\d\d:\d\d:\d\d)-([a-z0-9-]+)\.log\.gz$/;
 
 /** Data lines (not #header lines) of the archives of one stream and node. */
 function archivedRecords(archiveDir: string, stream: string, node: string): string[] {
-  return tree(archiveDir).filter((f) => {
+  return fileTree(archiveDir).filter((f) => {
     const m = ARCHIVED.exec(f);
     return m !== null && m[2] === stream && m[5] === node;
   }).flatMap((f) => zlib.gunzipSync(fs.readFileSync(path.join(archiveDir, f))).toString('utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')));
@@ -87,10 +74,10 @@ describe('logs: rotation and archival under zeek-mgmt run', function () {
 
   it('nodes rotate into the log queue and the agent archives it as <date>/<stream>.<HH:MM:SS>-<HH:MM:SS>-<node>.log.gz', async () => {
     await waitFor('archived loaded_scripts logs of every node', () => {
-      const files = tree(archiveDir);
+      const files = fileTree(archiveDir);
       return NODES.every((n) => files.some((f) => /^\d{4}-\d\d-\d\d\/loaded_scripts\./.test(f) && f.endsWith(`-${n}.log.gz`)));
     }, 20000);
-    const files = tree(archiveDir);
+    const files = fileTree(archiveDir);
     for (const f of files) {
       const m = ARCHIVED.exec(f);
       assert.ok(m, `unexpected archive name ${f}`);
@@ -123,7 +110,7 @@ describe('logs: rotation and archival under zeek-mgmt run', function () {
     const report = await archiveQueue({ queueDir, archiveDir });
     assert.deepEqual(report.failed, []);
     assert.deepEqual(report.notUnderstood.map((n) => n.name), ['README.txt']);
-    assert.deepEqual(tree(queueDir), ['README.txt']);
+    assert.deepEqual(fileTree(queueDir), ['README.txt']);
     for (const n of NODES) {
       assert.deepEqual(archivedRecords(archiveDir, 'loaded_scripts', n), ['policy/frameworks/management/node'], n);
     }
