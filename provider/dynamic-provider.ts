@@ -28,6 +28,7 @@ import { ConfigFileError } from '../sdk/config/config-file-error';
 import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
 import { Result } from '../sdk/model/records';
 import { Configuration } from '../sdk/model/schemas';
+import { formatHost } from '../sdk/transport/endpoint-client';
 import { validateConfiguration } from '../sdk/validation/configuration';
 import {
   CanonicalConfiguration, CanonicalNode, CheckedInputs, ClusterInputsSchema, ClusterOutputs, containsUnknown, ControllerInput,
@@ -213,7 +214,7 @@ async function withController<T>(c: ResolvedController, passphrase: string | und
 
 /** A failed connection, naming the controller and, for a plain/TLS mismatch, the likely fix. */
 function connectFailure(c: ResolvedController, tls: boolean, err: Error): string {
-  const where = `${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
+  const where = `${formatHost(c.host)}:${c.port}`;
   let message = err.message.includes(`:${c.port}`) ? err.message : `cannot connect to the controller at ${where}: ${err.message}`;
   if (!tls && /before it answered the WebSocket upgrade/.test(err.message)) {
     message += ' (if the controller serves wss://, set the controller\'s tls settings)';

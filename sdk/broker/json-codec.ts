@@ -88,7 +88,7 @@ function describe(v: unknown): string {
 const INTEGER_TEXT = /^-?(0|[1-9]\d*)$/;
 
 /** Shortens long offending input for error messages. */
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
 }
 

@@ -14,7 +14,7 @@
 import { isIP } from 'node:net';
 import { BrokerData, I64_MAX, I64_MIN, U64_MAX } from './data';
 import { WireError } from './errors';
-import { checkSubnet, formatTimespan, formatTimestamp } from './json-codec';
+import { checkSubnet, clip, formatTimespan, formatTimestamp } from './json-codec';
 
 // ---- constant fragments -------------------------------------------------------------
 
@@ -213,10 +213,6 @@ function encodeFailure(detail: string): WireError {
 function nested(err: unknown, segment: string): unknown {
   if (!(err instanceof WireError)) return err;
   return new WireError(err.code, err.detail, `$${segment}${err.path === '$' ? '' : err.path.slice(1)}`);
-}
-
-function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
 }
 
 function describeValue(v: unknown): string {

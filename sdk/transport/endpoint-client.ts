@@ -69,7 +69,8 @@ export interface EndpointClientEvents {
   close: [code: number, reason: string];
 }
 
-function formatHost(host: string): string {
+/** host as it stands before ":port": IPv6 addresses in brackets. */
+export function formatHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
