@@ -12,7 +12,7 @@ import { B, BrokerData } from '../../../sdk/broker/data';
 import { ZeekEvent } from '../../../sdk/broker/event';
 import { NodeApi } from '../../../sdk/model/events';
 import type { NodeLaunchSpec } from '../launch-spec';
-import { lookupIdValue } from '../id-values';
+import { lookupIdValue, nodeListenAddress } from '../id-values';
 import { LogFormat, LogStream, LogWriter } from '../log-writer';
 import { NodeLogRotation, startNodeRotation } from '../../logs/node-rotation';
 import { BrokerPeer } from './broker-peer';
@@ -124,7 +124,7 @@ export class EmulatedNode {
   }
 
   private listenAddress(): string {
-    return (this.spec.globals['Broker::default_listen_address'] as string) || '0.0.0.0';
+    return nodeListenAddress(this.spec) || '0.0.0.0';
   }
 
   private trackConnections(server: net.Server, service: string | null): void {
