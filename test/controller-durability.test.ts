@@ -217,6 +217,34 @@ describe('controller state on a full, read-only or vanished file system', functi
     assert.equal(await stagedId(c), 'after');
   });
 
+  it('the management log on the full file system resumes once there is space', async function () {
+    // Here the whole working directory (log and state) is the tmpfs.
+    const dir = stateDirOnTmpfs.call(this, '256k');
+    const work = path.join(dir, 'controller');
+    let c = await start(work);
+    await stageOk(c, miniConfig(AGENT, 'before'));
+    const filler = fill(work);
+    // Failing stages log until the log file's last page is full too.
+    await eventually(async () => {
+      assert.equal((await c.stageConfiguration(miniConfig(AGENT, 'during')))[0].success, false);
+      return /cannot write .*management\.log: ENOSPC/.test(ctl!.stderr());
+    }, 'the log failure on stderr', 20_000);
+    fs.rmSync(filler);
+    await stageOk(c, miniConfig(AGENT, 'after'));
+    const lines = (): unknown[] => fs.readFileSync(path.join(work, 'management.log'), 'utf8').split('\n').flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+    // The successful stages before and after the full disk are both in the log.
+    const successes = (): number => lines().filter((e) => /stage_configuration_response success/.test((e as { message: string }).message)).length;
+    await eventually(() => successes() === 2, 'the log line of the later stage');
+    c = await restart(work);
+    assert.equal(await stagedId(c), 'after');
+  });
+
   it('a vanished state directory answers "no such file or directory"; recreated, the next stage works', async () => {
     const dir = tempDir();
     let c = await start(dir);
