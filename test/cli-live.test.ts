@@ -249,7 +249,11 @@ describe('zeek-mgmt against a live zeek-mgmt run', function () {
     assert.equal(r.code, 1);
     const got = json(r);
     const expected = JSON.parse(localize(transcriptOutput('mini-deployment-error.console')));
-    assert.deepEqual(got.results.nodes['worker-02'], expected.results.nodes['worker-02']);
+    // The transcript predates Zeek 8.0, whose supervised nodes place this error at their
+    // parameters (seen with Zeek 8.0.9 here; test/real-zeek-clients.test.ts).
+    const bad = expected.results.nodes['worker-02'];
+    bad.stderr = bad.stderr.replace(/^fatal error: /, 'fatal error in <params>, line 1: ');
+    assert.deepEqual(got.results.nodes['worker-02'], bad);
     assert.deepEqual(shape(got), shape({ ...expected, errors: got.errors.map(() => '') }));
   });
 
