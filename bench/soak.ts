@@ -372,6 +372,8 @@ class SoakClient {
       return v;
     } catch (err) {
       settled = true;
+      // The soak itself is stopping the run (its end, Ctrl-C): not the system's doing.
+      if (stopping) return undefined;
       const e = err as Error;
       const took = Date.now() - started;
       if (e instanceof RequestTimeoutError) {
