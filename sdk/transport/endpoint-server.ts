@@ -3,6 +3,10 @@
 // subscriptions match (as Broker does), and hands every message to its owner.
 // It survives hostile input: malformed frames get Broker error messages, oversized
 // frames and peers that never finish the handshake are disconnected, each with a log line.
+// A peer that reads slowly or not at all does not make it hold everything sent to it: as
+// Broker does for WebSocket clients, at most Broker::web_socket_buffer_size (8192) messages
+// wait for it beyond its socket, and on overflow the oldest are dropped (the policy of
+// Broker::web_socket_overflow_policy, drop_oldest by default), with one warning per episode.
 
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
@@ -38,21 +42,139 @@ export interface EndpointServerOptions {
   /** Relay a peer's messages to other matching peers, as Broker does (default true). */
   relay?: boolean;
   maxDepth?: number;
+  /** How messages for a peer that does not keep up are bounded (Broker's web_socket_buffer_size and _overflow_policy). */
+  peerBuffer?: PeerBufferOptions;
   log?: LogFn;
 }
 
 export const BROKER_VERSION = '2.8.0-zeek-mgmt';
 
+/** Broker::web_socket_buffer_size: messages held at most for a peer that does not keep up. */
+export const WEB_SOCKET_BUFFER_SIZE = 8192;
+
+/**
+ * Broker::web_socket_overflow_policy: what happens to a peer whose buffer is full.
+ * drop_oldest (Zeek's default) and drop_newest lose messages, disconnect closes the peer.
+ */
+export type OverflowPolicy = 'drop_oldest' | 'drop_newest' | 'disconnect';
+
+export interface PeerBufferOptions {
+  /** Messages held beyond what the socket has taken (default WEB_SOCKET_BUFFER_SIZE). */
+  size?: number;
+  /** Bytes held at most, besides the messages' count (default 16 MiB); the newest message is always held. */
+  maxBytes?: number;
+  /** Default drop_oldest, as Zeek's. */
+  policy?: OverflowPolicy;
+  /** Called once per overflow episode (until the buffer is empty again). */
+  onOverflow?: (peer: Peer, policy: OverflowPolicy) => void;
+}
+
+/** Bytes a peer's socket may hold unsent before further messages wait in the peer's buffer. */
+const SOCKET_BYTES = 1024 * 1024;
+
+type Outgoing = { text: string; bytes: number } | { buffers: Buffer[]; bytes: number };
+
 export class Peer {
   readonly id = randomUUID();
   subscriptions: string[] = [];
   ready = false;
+  /**
+   * Messages waiting for the socket: once the socket's own buffer is full (a peer that
+   * reads slowly or not at all), further messages wait here, bounded as Broker bounds a
+   * WebSocket client's buffer, instead of piling up in memory without limit.
+   */
+  private readonly queue: Outgoing[] = [];
+  private queuedBytes = 0;
+  private waitingForDrain = false;
+  private overflowing = false;
+  /** Messages dropped (or, with the disconnect policy, not sent) because the buffer was full. */
+  dropped = 0;
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string,
     readonly remotePort: number,
     readonly appName: string | undefined,
+    private readonly buffer: PeerBufferOptions = {},
   ) {}
+
+  /** Messages waiting in the peer's buffer (not yet taken by the socket). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * True when the socket holds SOCKET_BYTES or more not yet taken by the kernel (more than
+   * its high-water mark, so 'drain' follows once it has written them). The socket's
+   * 16 KB high-water mark itself is too low a bar: frames written in one turn of the
+   * event loop are corked together, and a reading peer would then often look full.
+   */
+  private socketFull(): boolean {
+    const tcp = this.tcp as (TcpSocket & { writableLength?: number }) | undefined;
+    return (tcp?.writableLength ?? 0) >= SOCKET_BYTES;
+  }
+
+  /** True when a message must wait: the socket holds enough already, or earlier messages wait. */
+  private mustWait(): boolean {
+    return this.queue.length > 0 || this.socketFull();
+  }
+
+  private enqueue(item: Outgoing): void {
+    const size = Math.max(1, this.buffer.size ?? WEB_SOCKET_BUFFER_SIZE);
+    const maxBytes = this.buffer.maxBytes ?? 16 * 1024 * 1024;
+    const policy = this.buffer.policy ?? 'drop_oldest';
+    const full = (): boolean => this.queue.length >= size || (this.queue.length > 0 && this.queuedBytes + item.bytes > maxBytes);
+    if (full()) {
+      if (!this.overflowing) {
+        this.overflowing = true;
+        this.buffer.onOverflow?.(this, policy);
+      }
+      if (policy === 'disconnect') {
+        this.dropped++;
+        this.queue.length = 0;
+        this.queuedBytes = 0;
+        this.socket.terminate();
+        return;
+      }
+      if (policy === 'drop_newest') {
+        this.dropped++;
+        return;
+      }
+      while (this.queue.length > 0 && full()) {
+        this.queuedBytes -= this.queue.shift()!.bytes;
+        this.dropped++;
+      }
+    }
+    this.queue.push(item);
+    this.queuedBytes += item.bytes;
+    this.awaitDrain();
+  }
+
+  private awaitDrain(): void {
+    const tcp = this.tcp as (TcpSocket & { once?: (ev: string, fn: () => void) => void }) | undefined;
+    if (this.waitingForDrain || !tcp?.once) return;
+    this.waitingForDrain = true;
+    tcp.once('drain', () => {
+      this.waitingForDrain = false;
+      this.flush();
+    });
+  }
+
+  /** Hands waiting messages to the socket until its buffer is full again. */
+  private flush(): void {
+    while (this.queue.length > 0 && this.open && !this.socketFull()) {
+      const item = this.queue.shift()!;
+      this.queuedBytes -= item.bytes;
+      this.write(item);
+    }
+    if (this.queue.length === 0) this.overflowing = false;
+    else if (this.open) this.awaitDrain();
+  }
+
+  private write(item: Outgoing): void {
+    this.cork();
+    if ('text' in item) this.socket.send(item.text);
+    else for (const b of item.buffers) this.tcp!.write(b);
+  }
 
   get open(): boolean {
     return this.socket.readyState === WebSocket.OPEN;
@@ -67,8 +189,9 @@ export class Peer {
    */
   sendText(text: string): void {
     if (!this.open) return;
-    this.cork();
-    this.socket.send(text);
+    const item = { text, bytes: text.length };
+    if (this.mustWait()) this.enqueue(item);
+    else this.write(item);
   }
 
   private get tcp(): TcpSocket | undefined {
@@ -93,7 +216,8 @@ export class Peer {
    * making that string. Each distinct part becomes one Buffer, written as often as it
    * occurs; the socket writes Buffers from where they are, so a message repeating one
    * large part N times holds that part once, not N times (as a string, and again as the
-   * socket's copy of it). The frame is written at once, within this call, as ws writes
+   * socket's copy of it). The frame is written at once (now, or from the peer's buffer when
+   * the socket is full, as any message), as ws writes
    * its own, so no other frame can come between its pieces. Needs a connection without
    * extensions (the server negotiates none); otherwise, the parts are joined and sent.
    */
@@ -117,9 +241,9 @@ export class Peer {
       buffers[i] = b;
       length += b.length;
     }
-    this.cork();
-    tcp.write(textFrameHeader(length));
-    for (const b of buffers) tcp.write(b);
+    const item = { buffers: [textFrameHeader(length), ...buffers], bytes: length };
+    if (this.mustWait()) this.enqueue(item);
+    else this.write(item);
   }
 
   send(topic: string, data: BrokerData): void {
@@ -220,7 +344,13 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
   }
 
   private accept(ws: WebSocket, remoteAddress: string, remotePort: number, appName: string | undefined): void {
-    const peer = new Peer(ws, remoteAddress, remotePort, appName);
+    const peer = new Peer(ws, remoteAddress, remotePort, appName, {
+      ...this.options.peerBuffer,
+      onOverflow: (p, policy) => {
+        this.log('warning', `peer does not keep up: its buffer of ${this.options.peerBuffer?.size ?? WEB_SOCKET_BUFFER_SIZE} messages is full; ${policy === 'disconnect' ? 'disconnecting it' : policy === 'drop_newest' ? 'dropping new messages' : 'dropping the oldest messages'}`, { remote: p.remoteAddress, port: p.remotePort, app: p.appName });
+        this.options.peerBuffer?.onOverflow?.(p, policy);
+      },
+    });
     this.peers.add(peer);
     const timer = setTimeout(() => {
       if (!peer.ready) {
