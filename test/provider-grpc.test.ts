@@ -167,4 +167,18 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     assert.equal(props.results['worker-bad'].success, false);
     await rpc.delete(detail.id, { ...props, __provider: providerText });
   });
+
+  it('a deployment waiting on an instance that never connects fails Create naming it and the connected agent', async () => {
+    const p: Props = { instances: { 'agent-elsewhere': {} }, nodes: { manager: { instance: 'agent-elsewhere', role: 'manager' } } };
+    const { inputs, failures } = await rpc.check({}, p);
+    assert.deepEqual(failures, []);
+    const err: any = await rpc.create(inputs).then(() => null, (e: unknown) => e);
+    assert.ok(err, 'create must fail');
+    // Zeek's text first, then the cause (the controller's Management::Request::timeout_interval, 10 s here).
+    assert.match(err.details, new RegExp(`failed:\\n  request timed out: instance 'agent-elsewhere' is not connected \\(connected: ${cluster.agentName}\\)$`));
+    const detail = initFailureOf(err);
+    assert.ok(detail, 'the failure carries ErrorResourceInitFailed');
+    assert.deepEqual(detail.reasons, [`request timed out: instance 'agent-elsewhere' is not connected (connected: ${cluster.agentName})`]);
+    await rpc.delete(detail.id, { ...detail.properties, __provider: providerText });
+  });
 });
