@@ -299,6 +299,11 @@ describe('Management records: wrong shapes', () => {
     refuses(() => resultFromData(B.vec([B.str('r'), B.bool(true)])), shape(/missing fields 'instance' \(position 3\), 'data' \(position 4\), 'error' \(position 5\), 'node' \(position 6\)$/, '$'));
     // none stands for an unset field: &default fields take their default.
     assert.deepStrictEqual(configurationFromData(B.vec([B.str('id'), B.none(), B.none()])), { id: 'id', instances: [], nodes: [] });
+    // id's default is unique_id(""): a fresh id each time.
+    const a = configurationFromData(B.vec([B.none(), B.set([]), B.set([])]));
+    const b = configurationFromData(B.vec([B.none(), B.set([]), B.set([])]));
+    assert.match(a.id, /^[0-9a-f-]{36}$/);
+    assert.notEqual(a.id, b.id);
   });
 
   it('older Zeek layouts without metrics_port only where a client reads responses (olderZeek), as zeek-client', () => {

@@ -5,8 +5,10 @@
 // trailing elements (fields a newer Zeek may append) are ignored; none leaves a field
 // unset, so &optional fields are absent and &default ones take their default. Where Zeek
 // would accept none for a field that is neither and fail later, when a script reads it,
-// we refuse at once; Instance's host is the exception (see instanceFromData).
+// we refuse at once (Zeek 8.0.9 stages a Node whose name is none as no node at all);
+// Instance's host is the exception (see instanceFromData). Checked against Zeek 8.0.9.
 
+import { randomUUID } from 'node:crypto';
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
 import { CLUSTER_ROLES, MANAGEMENT_ROLES, STATES } from './enums';
@@ -263,7 +265,8 @@ export function configurationFromData(d: BrokerData, path = '$', opts: DecodeRec
   const f = fields(d, 'Management::Configuration', CONFIGURATION_FIELDS, path);
   const inst = at(f, 1);
   const nodes = at(f, 2);
-  const id = readString(f[0], 'configuration id', `${path}[0]`);
+  // id has &default=unique_id(""): none gets a fresh one, as Zeek's controller stages it.
+  const id = f[0].type === 'none' ? randomUUID() : readString(f[0], 'configuration id', `${path}[0]`);
   const instances: Instance[] = [];
   if (inst.type !== 'none') {
     const xs = elements(inst, 'instances', `${path}[1]`);
