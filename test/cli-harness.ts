@@ -90,6 +90,8 @@ export interface ClusterOptions {
   settings?: string[];
   /** Run only the controller (no agent, no nodes). */
   controllerOnly?: boolean;
+  /** Management::Agent::name (default: zeek-client's agent-<hostname>). */
+  agentName?: string;
 }
 
 /** `zeek-mgmt run` (controller + agent) on free ports; resolves once the agent has checked in. */
@@ -113,6 +115,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<LiveClust
     `Broker::default_port=${supervisorPort}/tcp`,
     `Management::Controller::auto_assign_broker_start_port=${brokerStartPort}/tcp`,
     `Management::Controller::auto_assign_metrics_start_port=${metricsStartPort}/tcp`,
+    ...(opts.agentName ? [`Management::Agent::name=${opts.agentName}`] : []),
     ...(opts.settings ?? []),
   ];
   const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -126,7 +129,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<LiveClust
     dir,
     wsPort,
     controller: `127.0.0.1:${wsPort}`,
-    agentName: HOST_AGENT,
+    agentName: opts.agentName ?? HOST_AGENT,
     brokerStartPort,
     output: () => out,
     async stop() {
@@ -144,7 +147,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<LiveClust
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`zeek-mgmt run exited with ${proc.exitCode}: ${out}`);
     const r = await cli(['--controller', cluster.controller, '--set', 'client.peering_attempts=1', '-q', 'get-instances']).catch(() => null);
-    if (r && r.code === 0 && (opts.controllerOnly || r.stdout.includes(HOST_AGENT))) return cluster;
+    if (r && r.code === 0 && (opts.controllerOnly || r.stdout.includes(`"${cluster.agentName}"`))) return cluster;
     if (Date.now() > deadline) {
       await cluster.stop();
       throw new Error(`zeek-mgmt run did not get ready within 15 s: ${out}`);

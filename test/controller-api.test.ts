@@ -134,12 +134,65 @@ describe('controller API', function () {
     assert.ok(Date.now() - t0 < 2500);
     const { resultVecFromData } = await import('../sdk/model/records');
     const results = resultVecFromData(ev.args[1]);
-    assert.deepEqual(results.map((r) => [r.reqid, r.success, r.error]), [['deploy-one', false, 'request timed out']]);
+    // Zeek's text first, then which instance kept it waiting.
+    assert.deepEqual(results.map((r) => [r.reqid, r.success, r.error]), [['deploy-one', false, "request timed out: instance 'agent-testbox' is connected but did not answer in time (answered: none)"]]);
     // The pending state cleared: a new deployment goes ahead.
     const third = c.deploy();
     await eventually(() => a.count(AgentApi.deploy_request) === 2, 'second deploy_request');
-    assert.equal((await third).at(-1)!.error, 'request timed out');
+    assert.match((await third).at(-1)!.error!, /^request timed out: instance 'agent-testbox' is connected but did not answer in time/);
     assert.equal((await c.getConfiguration(true)).error, 'no deployed configuration available');
+  });
+
+  it('a deployment waiting on an instance that never connects times out naming it and the connected ones', async () => {
+    await start({ requestTimeoutMs: 800 });
+    const c = await client();
+    await agent('agent-testbox');
+    await waitKnown(c, ['agent-testbox']);
+    // zeek-client's instance-local simplification named the instance after another host.
+    assert.equal((await c.stageConfiguration(miniConfig('agent-vm'))).at(0)!.success, true);
+    const results = await c.deploy();
+    assert.deepEqual(results.map((r) => [r.success, r.instance, r.node, r.error]), [
+      [false, null, null, "request timed out: instance 'agent-vm' is not connected (connected: agent-testbox)"],
+    ]);
+    await eventually(() => ctl.logEntries().some((e) => /timed out: instance 'agent-vm' is not connected/.test(e.message)), 'the timeout log line');
+
+    // Two missing, nothing connected that they could be.
+    const two: Configuration = {
+      id: 'two-missing',
+      instances: [instance('agent-y'), instance('agent-x')],
+      nodes: [node('manager', 'agent-x', 'MANAGER'), node('w1', 'agent-y', 'WORKER')],
+    };
+    assert.equal((await c.stageConfiguration(two)).at(0)!.success, true);
+    await agents.splice(0)[0].close();
+    await eventually(async () => instancesOf(await c.getInstances()).length === 0, 'agent-testbox to be gone');
+    assert.deepEqual((await c.deploy()).map((r) => r.error), ["request timed out: instances 'agent-x', 'agent-y' are not connected (connected: none)"]);
+  });
+
+  it('a deployment that one of two connected agents does not answer times out naming the silent one', async () => {
+    await start({ requestTimeoutMs: 800 });
+    const c = await client();
+    await agent('agent-a');
+    await agent('agent-b', { silent: [AgentApi.deploy_request] });
+    await waitKnown(c, ['agent-a', 'agent-b']);
+    const config: Configuration = {
+      id: 'one-silent',
+      instances: [instance('agent-a'), instance('agent-b')],
+      nodes: [node('manager', 'agent-a', 'MANAGER'), node('w1', 'agent-b', 'WORKER')],
+    };
+    assert.equal((await c.stageConfiguration(config)).at(0)!.success, true);
+    const results = await c.deploy();
+    // agent-a's node result arrived; the request's own result names agent-b.
+    assert.deepEqual(results.filter((r) => r.node).map((r) => [r.instance, r.node, r.success]), [['agent-a', 'manager', true]]);
+    assert.equal(results.at(-1)!.error, "request timed out: instance 'agent-b' is connected but did not answer in time (answered: agent-a)");
+
+    // An agent that never answers the welcome is named too.
+    const slow = await agent('agent-c', { silent: [AgentApi.agent_welcome_request] });
+    await waitKnown(c, ['agent-c']);
+    const withC: Configuration = { ...config, id: 'welcome-unanswered', instances: [...config.instances, instance('agent-c')], nodes: [...config.nodes, node('w2', 'agent-c', 'WORKER')] };
+    assert.equal((await c.stageConfiguration(withC)).at(0)!.success, true);
+    const again = await c.deploy();
+    await slow.waitFor(AgentApi.agent_welcome_request);
+    assert.deepEqual(again.map((r) => r.error), ["request timed out: instance 'agent-c' is connected but did not answer in time (answered: agent-a, agent-b)"]);
   });
 
   it('includes per-node failures with their outputs in the deploy response', async () => {

@@ -243,9 +243,10 @@ describe('Management records: the vectors zeek-client produces', () => {
     assert.deepStrictEqual(c.nodes.map((n) => [n.name, n.state]), [['worker1', 'PENDING'], ['worker1', 'RUNNING']]);
   });
 
-  it('NodeStatus with six fields (older zeek-client tests: no metrics_port) and with seven', () => {
+  it('NodeStatus with six fields (older zeek-client tests: no metrics_port; read only with olderZeek) and with seven', () => {
     const six = vec(s('worker1'), e('Management::RUNNING'), e('Management::NONE'), e('Supervisor::WORKER'), '{"@data-type": "integer", "data": 123}', port(1234));
-    assert.deepStrictEqual(nodeStatusFromData(decodeDataText(six)), { node: 'worker1', state: 'RUNNING', mgmt_role: 'NONE', cluster_role: 'WORKER', pid: 123, port: 1234, metrics_port: null });
+    assert.throws(() => nodeStatusFromData(decodeDataText(six)), /missing field 'metrics_port'/);
+    assert.deepStrictEqual(nodeStatusFromData(decodeDataText(six), '$', { olderZeek: true }), { node: 'worker1', state: 'RUNNING', mgmt_role: 'NONE', cluster_role: 'WORKER', pid: 123, port: 1234, metrics_port: null });
     const seven = vec(s('w'), e('Management::RUNNING'), e('Management::NODE'), e('Supervisor::WORKER'), '{"@data-type": "integer", "data": 42}', port(2200), port(9000));
     assert.deepStrictEqual(nodeStatusFromData(decodeDataText(seven)), { node: 'w', state: 'RUNNING', mgmt_role: 'NODE', cluster_role: 'WORKER', pid: 42, port: 2200, metrics_port: 9000 });
   });

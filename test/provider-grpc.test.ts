@@ -162,9 +162,23 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     assert.equal(detail.id, `${cluster.host}:${cluster.port}`);
     // One reason per failure: the node's, and (as with Zeek, whose agent gives up on a node that never checks in) possibly "request timed out".
     assert.ok(detail.reasons.some((r) => r.startsWith(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error in <params>, line 1: problem with interface`)), detail.reasons.join('\n'));
-    assert.ok(detail.reasons.every((r) => r.includes('worker-bad') || r === 'request timed out'), detail.reasons.join('\n'));
+    assert.ok(detail.reasons.every((r) => r.includes('worker-bad') || r.startsWith('request timed out')), detail.reasons.join('\n'));
     const props = detail.properties;
     assert.equal(props.results['worker-bad'].success, false);
     await rpc.delete(detail.id, { ...props, __provider: providerText });
+  });
+
+  it('a deployment waiting on an instance that never connects fails Create naming it and the connected agent', async () => {
+    const p: Props = { instances: { 'agent-elsewhere': {} }, nodes: { manager: { instance: 'agent-elsewhere', role: 'manager' } } };
+    const { inputs, failures } = await rpc.check({}, p);
+    assert.deepEqual(failures, []);
+    const err: any = await rpc.create(inputs).then(() => null, (e: unknown) => e);
+    assert.ok(err, 'create must fail');
+    // Zeek's text first, then the cause (the controller's Management::Request::timeout_interval, 10 s here).
+    assert.match(err.details, new RegExp(`failed:\\n  request timed out: instance 'agent-elsewhere' is not connected \\(connected: ${cluster.agentName}\\)$`));
+    const detail = initFailureOf(err);
+    assert.ok(detail, 'the failure carries ErrorResourceInitFailed');
+    assert.deepEqual(detail.reasons, [`request timed out: instance 'agent-elsewhere' is not connected (connected: ${cluster.agentName})`]);
+    await rpc.delete(detail.id, { ...detail.properties, __provider: providerText });
   });
 });

@@ -306,12 +306,45 @@ export class ControllerRuntime {
 
   // ---- timeouts -------------------------------------------------------------------
 
+  /**
+   * Why a deployment is still waiting when it expires (ours; Zeek says only "request timed
+   * out"): the configuration's instances that never checked in, with the agents that did;
+   * or, all being connected, those that did not answer the welcome or the deploy_request.
+   */
+  deployTimeoutDetail(req: Request): string {
+    const state = req.state;
+    if (state?.kind !== 'deploy') return '';
+    const wanted = sorted(state.config.instances.map((i) => i.name));
+    // At most ten names each, so that a cluster of hundreds of instances gives a readable line.
+    const some = (names: string[], fmt: (n: string) => string): string =>
+      names.slice(0, 10).map(fmt).join(', ') + (names.length > 10 ? ` and ${names.length - 10} more` : '');
+    const quoted = (names: string[]): string => some(names, (n) => `'${short(n)}'`);
+    const list = (names: string[]): string => (names.length > 0 ? some(names, (n) => short(n)) : 'none');
+    const subject = (names: string[]): string => `${names.length === 1 ? 'instance' : 'instances'} ${quoted(names)} ${names.length === 1 ? 'is' : 'are'}`;
+    const missing = wanted.filter((n) => !this.known.has(n));
+    if (missing.length > 0) return `${subject(missing)} not connected (connected: ${list(sorted(this.known.keys()))})`;
+    // Every instance is connected: waiting for welcomes, or for the agents' deploy responses.
+    const waiting = new Set<string>();
+    if (state.requests.size === 0) {
+      for (const n of wanted) if (!this.ready.has(n)) waiting.add(n);
+    } else {
+      for (const key of state.requests) {
+        const child = this.requests.lookup(key)?.state;
+        if (child?.kind === 'agent') waiting.add(child.instance);
+      }
+    }
+    if (waiting.size === 0) return '';
+    const late = sorted(waiting);
+    return `${subject(late)} connected but did not answer in time (answered: ${list(wanted.filter((n) => !waiting.has(n)))})`;
+  }
+
   /** Management::Request::request_expired. */
   requestExpired(req: Request): void {
     const state = req.state;
     if (!state || state.kind === 'agent') return;
-    const res = makeResult(req.id, { success: false, error: 'request timed out' });
-    this.log.info(`request ${short(req.id)} timed out`);
+    const detail = state.kind === 'deploy' ? this.deployTimeoutDetail(req) : '';
+    const res = makeResult(req.id, { success: false, error: detail ? `request timed out: ${detail}` : 'request timed out' });
+    this.log.info(`request ${short(req.id)} timed out${detail ? `: ${short(detail)}` : ''}`);
     switch (state.kind) {
       case 'deploy':
         if (this.pendingDeploy === req.key) this.pendingDeploy = '';

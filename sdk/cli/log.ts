@@ -23,9 +23,17 @@ export class Logger {
   }
 
   log(level: Level, message: string): void {
-    if (!this.enabled(level)) return;
+    if (this.enabled(level)) this.write(level, message);
+  }
+
+  private write(level: Level, message: string): void {
     const text = this.opts.rich ? `${timestamp((this.opts.now ?? (() => new Date()))())} ${level.padEnd(8)} ${message}` : `${level}: ${message}`;
     (this.opts.write ?? ((l: string) => process.stderr.write(l)))(`${text}\n`);
+  }
+
+  /** A line at `level` shown at any verbosity (not with -q): for warnings the user must see. */
+  shown(level: Level, message: string): void {
+    if (!this.opts.quiet) this.write(level, message);
   }
 
   error(message: string): void {

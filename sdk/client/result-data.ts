@@ -7,6 +7,9 @@ import {
 } from '../model/records';
 import { Configuration, Instance, NodeOutputs, NodeStatus } from '../model/schemas';
 
+/** Responses may come from an older Zeek controller: read its records as zeek-client does. */
+const OLDER_ZEEK = { olderZeek: true } as const;
+
 function list(d: BrokerData | null, what: string): BrokerData[] {
   if (d === null) return [];
   if (d.type !== 'vector' && d.type !== 'set') throw new ShapeError(`${what} must be a vector, got ${d.type}`);
@@ -20,12 +23,12 @@ export function instancesOf(r: Result): Instance[] {
 
 /** get_configuration_response: a Management::Configuration, when successful. */
 export function configurationOf(r: Result): Configuration | null {
-  return r.data === null ? null : configurationFromData(r.data, '$.data');
+  return r.data === null ? null : configurationFromData(r.data, '$.data', OLDER_ZEEK);
 }
 
 /** get_nodes_response: per instance, a vector of Management::NodeStatus. */
 export function nodeStatusesOf(r: Result): NodeStatus[] {
-  return list(r.data, 'node statuses').map((d, i) => nodeStatusFromData(d, `$.data[${i}]`));
+  return list(r.data, 'node statuses').map((d, i) => nodeStatusFromData(d, `$.data[${i}]`, OLDER_ZEEK));
 }
 
 /** deploy_response: a failed node's Management::NodeOutputs, when present. */

@@ -1,7 +1,14 @@
 // Management records on the wire. Zeek sends records as Broker vectors in field order,
-// unset optional fields as none. Decoding tolerates extra trailing fields that newer
-// Zeek versions may append, and missing trailing optional ones from older versions.
+// unset optional fields as none. Decoding follows Zeek's rule for a vector received as a
+// record (src/broker/Data.cc, data_to_val): a vector with fewer elements than the record
+// has fields is refused, even where the missing fields are &optional or &default; extra
+// trailing elements (fields a newer Zeek may append) are ignored; none leaves a field
+// unset, so &optional fields are absent and &default ones take their default. Where Zeek
+// would accept none for a field that is neither and fail later, when a script reads it,
+// we refuse at once (Zeek 8.0.9 stages a Node whose name is none as no node at all);
+// Instance's host is the exception (see instanceFromData). Checked against Zeek 8.0.9.
 
+import { randomUUID } from 'node:crypto';
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
 import { CLUSTER_ROLES, MANAGEMENT_ROLES, STATES } from './enums';
@@ -26,14 +33,42 @@ export function makeResult(reqid: string, fields: Partial<Omit<Result, 'reqid'>>
 
 // ---- field readers -------------------------------------------------------------
 
-function fields(d: BrokerData, record: string, min: number, path: string): BrokerData[] {
+const NONE: BrokerData = { type: 'none' };
+
+/**
+ * The elements of a record sent as a vector: at least one per field of the record type
+ * (`names`, Zeek's field names in order), extras ignored, as Zeek decodes records.
+ */
+function fields(d: BrokerData, record: string, names: readonly string[], path: string, olderLength = names.length): BrokerData[] {
   if (d.type !== 'vector') throw new ShapeError(`${record} must be a vector, got ${d.type}`, path);
-  if (d.value.length < min) throw new ShapeError(`${record} needs at least ${min} fields, got ${d.value.length}`, path);
+  const n = d.value.length;
+  if (n === olderLength) return [...d.value, ...names.slice(n).map(() => NONE)];
+  if (n < names.length) {
+    const missing = names.slice(n).map((f, i) => `'${f}' (position ${n + i + 1})`).join(', ');
+    throw new ShapeError(`${record} has ${names.length} fields, got a vector of ${n}: missing ${names.length - n === 1 ? 'field' : 'fields'} ${missing}`, path);
+  }
   return d.value;
 }
 
-const NONE: BrokerData = { type: 'none' };
-const at = (v: BrokerData[], i: number): BrokerData => v[i] ?? NONE;
+const at = (v: BrokerData[], i: number): BrokerData => v[i];
+
+/**
+ * Decoding options. `olderZeek`: also accept the layouts of Zeek versions before
+ * metrics_port (a Node of 10 fields, a NodeStatus of 6), as zeek-client does when reading
+ * a controller's responses. Only clients set it; Zeek's controller and agent refuse them.
+ */
+export interface DecodeRecordOptions {
+  olderZeek?: boolean;
+}
+
+// Zeek's field names (types.zeek), in order.
+const OPTION_FIELDS = ['name', 'value'] as const;
+const INSTANCE_FIELDS = ['name', 'host', 'listen_port'] as const;
+const NODE_FIELDS = ['name', 'instance', 'role', 'state', 'p', 'scripts', 'options', 'interface', 'cpu_affinity', 'env', 'metrics_port'] as const;
+const CONFIGURATION_FIELDS = ['id', 'instances', 'nodes'] as const;
+const NODE_STATUS_FIELDS = ['node', 'state', 'mgmt_role', 'cluster_role', 'pid', 'p', 'metrics_port'] as const;
+const RESULT_FIELDS = ['reqid', 'success', 'instance', 'data', 'error', 'node'] as const;
+const NODE_OUTPUTS_FIELDS = ['stdout', 'stderr'] as const;
 
 export function readString(d: BrokerData, what: string, path: string): string {
   if (d.type !== 'string') throw new ShapeError(`${what} must be a string, got ${d.type}`, path);
@@ -109,7 +144,7 @@ export function optionToData(o: Option): BrokerData {
 }
 
 export function optionFromData(d: BrokerData, path = '$'): Option {
-  const f = fields(d, 'Option', 2, path);
+  const f = fields(d, 'Management::Option', OPTION_FIELDS, path);
   return { name: readString(f[0], 'option name', `${path}[0]`), value: readString(f[1], 'option value', `${path}[1]`) };
 }
 
@@ -117,8 +152,9 @@ export function instanceToData(i: Instance): BrokerData {
   return B.vec([B.str(i.name), B.addr(i.host), B.opt(i.listen_port, (p) => B.port(p))]);
 }
 
+/** A host of none reads as 0.0.0.0, zeek-client's spelling of "no address" (Zeek would leave it unset). */
 export function instanceFromData(d: BrokerData, path = '$'): Instance {
-  const f = fields(d, 'Instance', 2, path);
+  const f = fields(d, 'Management::Instance', INSTANCE_FIELDS, path);
   const host = f[1];
   if (host.type !== 'address' && host.type !== 'none') throw new ShapeError(`instance host must be an address, got ${host.type}`, `${path}[1]`);
   return {
@@ -196,8 +232,8 @@ function readScripts(d: BrokerData, path: string): string[] | null {
   return out;
 }
 
-export function nodeFromData(d: BrokerData, path = '$'): Node {
-  const f = fields(d, 'Node', 4, path);
+export function nodeFromData(d: BrokerData, path = '$', opts: DecodeRecordOptions = {}): Node {
+  const f = fields(d, 'Management::Node', NODE_FIELDS, path, opts.olderZeek ? NODE_FIELDS.length - 1 : undefined);
   const options = at(f, 6);
   return {
     name: readString(f[0], 'node name', `${path}[0]`),
@@ -225,11 +261,12 @@ export function configurationToData(c: Configuration): BrokerData {
 }
 
 /** Decodes a Configuration; instances and nodes come back sorted by name, as zeek-client keeps them. */
-export function configurationFromData(d: BrokerData, path = '$'): Configuration {
-  const f = fields(d, 'Configuration', 1, path);
+export function configurationFromData(d: BrokerData, path = '$', opts: DecodeRecordOptions = {}): Configuration {
+  const f = fields(d, 'Management::Configuration', CONFIGURATION_FIELDS, path);
   const inst = at(f, 1);
   const nodes = at(f, 2);
-  const id = readString(f[0], 'configuration id', `${path}[0]`);
+  // id has &default=unique_id(""): none gets a fresh one, as Zeek's controller stages it.
+  const id = f[0].type === 'none' ? randomUUID() : readString(f[0], 'configuration id', `${path}[0]`);
   const instances: Instance[] = [];
   if (inst.type !== 'none') {
     const xs = elements(inst, 'instances', `${path}[1]`);
@@ -238,7 +275,7 @@ export function configurationFromData(d: BrokerData, path = '$'): Configuration 
   const nodeList: Node[] = [];
   if (nodes.type !== 'none') {
     const xs = elements(nodes, 'nodes', `${path}[2]`);
-    for (let i = 0; i < xs.length; i++) nodeList.push(nodeFromData(xs[i], `${path}[2][${i}]`));
+    for (let i = 0; i < xs.length; i++) nodeList.push(nodeFromData(xs[i], `${path}[2][${i}]`, opts));
   }
   return { id, instances: sortedByName(instances), nodes: sortedByName(nodeList) };
 }
@@ -263,8 +300,8 @@ export function nodeStatusToData(s: NodeStatus): BrokerData {
   ]);
 }
 
-export function nodeStatusFromData(d: BrokerData, path = '$'): NodeStatus {
-  const f = fields(d, 'NodeStatus', 2, path);
+export function nodeStatusFromData(d: BrokerData, path = '$', opts: DecodeRecordOptions = {}): NodeStatus {
+  const f = fields(d, 'Management::NodeStatus', NODE_STATUS_FIELDS, path, opts.olderZeek ? NODE_STATUS_FIELDS.length - 1 : undefined);
   const mg = at(f, 2);
   const cr = at(f, 3);
   return {
@@ -290,7 +327,7 @@ export function resultToData(r: Result): BrokerData {
 }
 
 export function resultFromData(d: BrokerData, path = '$'): Result {
-  const f = fields(d, 'Result', 1, path);
+  const f = fields(d, 'Management::Result', RESULT_FIELDS, path);
   const success = at(f, 1);
   if (success.type !== 'boolean' && success.type !== 'none') throw new ShapeError(`result success must be a boolean, got ${success.type}`, `${path}[1]`);
   const data = at(f, 3);
@@ -317,6 +354,6 @@ export function nodeOutputsToData(o: NodeOutputs): BrokerData {
 }
 
 export function nodeOutputsFromData(d: BrokerData, path = '$'): NodeOutputs {
-  const f = fields(d, 'NodeOutputs', 2, path);
+  const f = fields(d, 'Management::NodeOutputs', NODE_OUTPUTS_FIELDS, path);
   return { stdout: readString(f[0], 'stdout', `${path}[0]`), stderr: readString(f[1], 'stderr', `${path}[1]`) };
 }

@@ -8,6 +8,7 @@ import type { Configuration } from '../../model/schemas';
 import type { CommandContext } from '../command';
 import { loadValidConfiguration } from '../desired';
 import { fetchConfiguration, fetchRunning } from '../fetch-state';
+import { warnAboutUnconnected } from '../instances-check';
 import { printJson } from '../output';
 import { planSummary } from '../plan-report';
 import { Progress, startProgress } from '../progress';
@@ -56,6 +57,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       return unchanged(ctx, s, deployed);
     }
     status(`Applying ${source}: ${planSummary(diff)}.`);
+    await warnAboutUnconnected(ctx, s, desired);
     const staged = await stageOn(s, desired);
     if (!staged.ok) {
       printJson(ctx, staged.json);

@@ -6,6 +6,7 @@ import { paletteFor } from '../color';
 import type { CommandContext } from '../command';
 import { loadValidConfiguration } from '../desired';
 import { fetchConfiguration } from '../fetch-state';
+import { warnAboutUnconnected } from '../instances-check';
 import { printJson } from '../output';
 import { planJson, renderPlanText } from '../plan-report';
 import { withController } from '../session';
@@ -18,6 +19,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   return withController(ctx, async (s) => {
     const deployed = await fetchConfiguration(ctx, s, true);
     const diff = diffConfigurations(desired, deployed);
+    if (diff.hasChanges) await warnAboutUnconnected(ctx, s, desired);
     if (ctx.args.json) printJson(ctx, planJson(diff, source));
     else ctx.io.stdout.write(renderPlanText(diff, source, paletteFor(ctx, ctx.args.no_color === true)));
     return diff.hasChanges ? 2 : 0;

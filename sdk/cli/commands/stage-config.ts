@@ -3,6 +3,7 @@
 import type { Configuration } from '../../model/schemas';
 import type { CommandContext } from '../command';
 import { loadConfiguration } from '../config-input';
+import { warnAboutUnconnected } from '../instances-check';
 import { printJson } from '../output';
 import { Json, stageReport } from '../results';
 import { Session, withController } from '../session';
@@ -17,6 +18,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const config = await loadConfiguration(ctx, ctx.args.config as string);
   if (config === null) return 1;
   return withController(ctx, async (s) => {
+    await warnAboutUnconnected(ctx, s, config);
     const { json, ok } = await stageOn(s, config);
     printJson(ctx, json);
     return ok ? 0 : 1;
