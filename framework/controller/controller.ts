@@ -164,7 +164,7 @@ export class Controller {
     try {
       args = decodeArguments(ev.name, ev.args);
     } catch (err) {
-      reject('type_clash', (err as Error).message);
+      reject('deserialization_failed', (err as Error).message);
       return;
     }
     try {
@@ -197,7 +197,7 @@ export class Controller {
     } catch (err) {
       if (err instanceof ArgumentError) {
         this.log.warning(`rejected ${short(ev.name)} from ${link.describe()}: ${err.message}`);
-        link.reject('type_clash', err.message);
+        link.reject('deserialization_failed', err.message);
         return;
       }
       this.log.error(`handling ${ev.name} from ${link.describe()} failed: ${(err as Error).stack ?? err}`);
