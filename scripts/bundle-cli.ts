@@ -48,6 +48,9 @@ async function bundle(from: string, to: string, plugins: esbuild.Plugin[]): Prom
     packages: 'external',
     plugins,
     legalComments: 'none',
+    // Less source to read and hash at each start (names are kept: error texts use them).
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'warning',
     metafile: true,
   });

@@ -35,7 +35,7 @@ function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string
     const st = fs.statSync(bundle);
     const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
     const tag = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}`;
-    return path.join(base, 'zeek-mgmt', `cli-${command}-${tag}.v8cache`);
+    return path.join(base, 'zeek-mgmt', `cli-${command}.${tag}.v8cache`);
   } catch {
     return null;
   }
@@ -47,6 +47,12 @@ function writeCache(file: string, script: vm.Script): void {
     const tmp = `${file}.${process.pid}`;
     fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(tmp, file);
+    // Caches of this command for other node versions or earlier builds are spent.
+    const dir = path.dirname(file);
+    const prefix = `${path.basename(file).split('.')[0]}.`;
+    for (const f of fs.readdirSync(dir)) {
+      if (f.startsWith(prefix) && f.endsWith('.v8cache') && f !== path.basename(file)) fs.rmSync(path.join(dir, f), { force: true });
+    }
   } catch {
     // no cache this time
   }
