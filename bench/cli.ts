@@ -5,10 +5,19 @@
 //   zeek-mgmt get-instances      against a running controller (zeek-mgmt run: Supervisor,
 //                                controller and agent), target: median under 150 ms
 //
-// For scale it also times a node process that runs an empty file (the floor no CLI on
-// this machine can go below) and reports what each command adds on top of it. It checks
-// that --version loads none of ws, zod and lossless-json and that get-instances prints
-// the agent, so a fast but broken CLI cannot pass.
+//   zeek-mgmt get-instances vs. zeek-client get-instances, against the same controller,
+//                                run alternately: target: zeek-mgmt's median at most 0.5x
+//                                zeek-client's. zeek-client is the command line in env
+//                                ZEEK_CLIENT (e.g. "python3 /path/to/zeek-client/zeek-client");
+//                                without it the ratio is skipped, with the reason.
+//
+// zeek-mgmt is the package's bin (the bundled CLI); the unbundled tsc output
+// (dist/sdk/cli/main.js) is timed alongside for comparison. Where the environment sets
+// NODE_EXTRA_CA_CERTS, which Node 20 loads at every start, everything is timed both with
+// it and without it. For scale it also times a node process that runs an empty file (the
+// floor no CLI on this machine can go below). It checks that --version loads none of ws,
+// zod and lossless-json and that every get-instances run prints the agent, so a fast but
+// broken CLI cannot pass.
 //
 // Usage: npm run bench:cli [-- --runs N] [--warmup N] [--json]
 
@@ -19,8 +28,10 @@ import * as path from 'node:path';
 import { freePorts } from '../provider/free-ports';
 import { readOptions } from './options';
 
-const CLI = path.resolve(__dirname, '../sdk/cli/main.js');
-const TARGETS = { version: 80, getInstances: 150 };
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['zeek-mgmt']);
+const UNBUNDLED = path.resolve(__dirname, '../sdk/cli/main.js');
+const TARGETS = { version: 80, getInstances: 150, ratioToZeekClient: 0.5 };
 const HEAVY = ['ws', 'zod', 'lossless-json'];
 
 interface Options { runs: number; warmup: number; json: boolean }
@@ -29,11 +40,40 @@ function options(): Options {
   return readOptions({ runs: 'count', warmup: 'count', json: 'flag' }, { runs: 20, warmup: 3 });
 }
 
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function env(extra: Record<string, string> = {}, withExtraCaCerts = true): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
   delete e.ZEEK_CLIENT_CONFIG_FILE;
   delete e.ZEEK_CLIENT_CONFIG_SETTINGS;
+  if (!withExtraCaCerts) delete e.NODE_EXTRA_CA_CERTS;
   return e;
+}
+
+/** The zeek-client command line from ZEEK_CLIENT, or why there is none. */
+function zeekClient(): { argv: string[] } | { skipped: string } {
+  const line = process.env.ZEEK_CLIENT?.trim();
+  if (!line) return { skipped: 'ZEEK_CLIENT is not set (e.g. ZEEK_CLIENT="python3 /path/to/zeek-client/zeek-client")' };
+  const argv = line.split(/\s+/);
+  const r = spawnSync(argv[0], [...argv.slice(1), '--version'], { env: env(), encoding: 'utf8' });
+  if (r.status !== 0) return { skipped: `ZEEK_CLIENT="${line}" --version failed (exit ${r.status}): ${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()}` };
+  return { argv };
+}
+
+interface Contender { name: string; argv: string[]; withExtraCaCerts: boolean; check: (stdout: string, stderr: string, code: number | null) => void }
+
+/** Runs the contenders in turn, `warmup` rounds and then `runs` timed rounds, so that a
+ * change in the machine's load falls on all of them alike. */
+function alternate(contenders: Contender[], o: Options): Map<string, Timing> {
+  const walls = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let i = 0; i < o.warmup + o.runs; i++) {
+    for (const c of contenders) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(c.argv[0], c.argv.slice(1), { env: env({}, c.withExtraCaCerts), encoding: 'utf8' });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      c.check(r.stdout, r.stderr, r.status);
+      if (i >= o.warmup) walls.get(c.name)!.push(ms);
+    }
+  }
+  return new Map([...walls].map(([name, xs]) => [name, stats(xs)]));
 }
 
 interface Timing { median: number; p90: number; min: number; max: number; runs: number }
@@ -43,19 +83,6 @@ function stats(xs: number[]): Timing {
   const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
   const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   return { median, p90: at(0.9), min: s[0], max: s[s.length - 1], runs: s.length };
-}
-
-/** Runs `node args` `runs` times after `warmup` runs; checks each run with `check`. */
-function time(args: string[], o: Options, check: (stdout: string, stderr: string, code: number | null) => void): Timing {
-  const walls: number[] = [];
-  for (let i = 0; i < o.warmup + o.runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { env: env(), encoding: 'utf8' });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    check(r.stdout, r.stderr, r.status);
-    if (i >= o.warmup) walls.push(ms);
-  }
-  return stats(walls);
 }
 
 /** The node_modules packages a CLI invocation loads. */
@@ -117,51 +144,99 @@ async function stopCluster(c: Cluster): Promise<void> {
   fs.rmSync(c.dir, { recursive: true, force: true });
 }
 
+interface VariantResult {
+  node_extra_ca_certs: string | null;
+  node_empty_ms: Timing;
+  version_ms: Timing;
+  get_instances_ms: Timing;
+  get_instances_unbundled_ms: Timing;
+  zeek_client_get_instances_ms: Timing | null;
+  ratio_to_zeek_client: number | null;
+  ratio_within_target: boolean | null;
+  version_within_target: boolean;
+  get_instances_within_target: boolean;
+}
+
 async function main(): Promise<void> {
   const o = options();
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm run build first`);
-  const version = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')).version as string;
+  const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
+  const zc = zeekClient();
 
   const versionPackages = packagesLoaded(['--version']);
   const heavyAtVersion = versionPackages.filter((p) => HEAVY.includes(p));
   if (heavyAtVersion.length > 0) throw new Error(`--version loads ${heavyAtVersion.join(', ')}`);
 
+  // With the environment's NODE_EXTRA_CA_CERTS (if any) and, where it is set, without it.
+  const variants = process.env.NODE_EXTRA_CA_CERTS ? [true, false] : [true];
+  const label = (withCa: boolean): string => (withCa && process.env.NODE_EXTRA_CA_CERTS ? 'ca' : 'noca');
   const empty = path.join(os.tmpdir(), `zeek-mgmt-bench-empty-${process.pid}.js`);
   fs.writeFileSync(empty, '');
-  let floor: Timing;
+  let offline: Map<string, Timing>;
   try {
-    floor = time([empty], o, () => undefined);
+    const checkVersion = (stdout: string, stderr: string, code: number | null): void => {
+      if (code !== 0 || stdout !== `${version}\n`) throw new Error(`--version printed ${JSON.stringify(stdout)} ${stderr} (exit ${code})`);
+    };
+    offline = alternate(variants.flatMap((withCa) => [
+      { name: `empty ${label(withCa)}`, argv: [process.execPath, empty], withExtraCaCerts: withCa, check: () => undefined },
+      { name: `version ${label(withCa)}`, argv: [process.execPath, CLI, '--version'], withExtraCaCerts: withCa, check: checkVersion },
+    ]), o);
   } finally {
     fs.rmSync(empty, { force: true });
   }
-  const versionTiming = time([CLI, '--version'], o, (stdout, stderr, code) => {
-    if (code !== 0 || stdout !== `${version}\n`) throw new Error(`--version printed ${JSON.stringify(stdout)} ${stderr} (exit ${code})`);
-  });
 
   const cluster = await startCluster();
-  let getInstances: Timing;
+  let online: Map<string, Timing>;
   let getInstancesPackages: string[];
   try {
     getInstancesPackages = packagesLoaded(['--controller', cluster.controller, 'get-instances']);
-    getInstances = time([CLI, '--controller', cluster.controller, 'get-instances'], o, (stdout, stderr, code) => {
-      if (code !== 0 || !(cluster.agent in (JSON.parse(stdout) as object))) throw new Error(`get-instances failed (exit ${code}): ${stdout} ${stderr}`);
-    });
+    const checkInstances = (who: string) => (stdout: string, stderr: string, code: number | null): void => {
+      let ok = false;
+      try {
+        ok = code === 0 && cluster.agent in (JSON.parse(stdout) as object);
+      } catch {
+        // not JSON
+      }
+      if (!ok) throw new Error(`${who} get-instances failed (exit ${code}): ${stdout} ${stderr}`);
+    };
+    const args = ['--controller', cluster.controller, 'get-instances'];
+    online = alternate(variants.flatMap((withCa) => [
+      { name: `bin ${label(withCa)}`, argv: [process.execPath, CLI, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt') },
+      ...('argv' in zc ? [{ name: `zeek-client ${label(withCa)}`, argv: [...zc.argv, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-client') }] : []),
+      { name: `unbundled ${label(withCa)}`, argv: [process.execPath, UNBUNDLED, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt (unbundled)') },
+    ]), o);
   } finally {
     await stopCluster(cluster);
   }
 
+  const results: VariantResult[] = variants.map((withCa) => {
+    const l = label(withCa);
+    const gi = online.get(`bin ${l}`)!;
+    const zcT = online.get(`zeek-client ${l}`) ?? null;
+    const ratio = zcT ? gi.median / zcT.median : null;
+    const v = offline.get(`version ${l}`)!;
+    return {
+      node_extra_ca_certs: withCa ? process.env.NODE_EXTRA_CA_CERTS ?? null : null,
+      node_empty_ms: offline.get(`empty ${l}`)!,
+      version_ms: v,
+      get_instances_ms: gi,
+      get_instances_unbundled_ms: online.get(`unbundled ${l}`)!,
+      zeek_client_get_instances_ms: zcT,
+      ratio_to_zeek_client: ratio,
+      ratio_within_target: ratio === null ? null : ratio <= TARGETS.ratioToZeekClient,
+      version_within_target: v.median < TARGETS.version,
+      get_instances_within_target: gi.median < TARGETS.getInstances,
+    };
+  });
   const result = {
     runs: o.runs,
-    node_empty_ms: floor,
-    version_ms: versionTiming,
-    get_instances_ms: getInstances,
-    version_overhead_ms: versionTiming.median - floor.median,
-    get_instances_overhead_ms: getInstances.median - floor.median,
+    cli: path.relative(ROOT, CLI),
+    zeek_client: 'argv' in zc ? zc.argv.join(' ') : null,
+    zeek_client_skipped: 'skipped' in zc ? zc.skipped : null,
+    variants: results,
     version_packages: versionPackages,
     get_instances_packages: getInstancesPackages,
-    targets_ms: TARGETS,
-    version_within_target: versionTiming.median < TARGETS.version,
-    get_instances_within_target: getInstances.median < TARGETS.getInstances,
+    targets: TARGETS,
     load_average: os.loadavg().map((x) => Number(x.toFixed(2))),
     cpus: os.cpus().length,
     node: process.version,
@@ -171,16 +246,25 @@ async function main(): Promise<void> {
     return;
   }
   const row = (name: string, t: Timing, target?: number): string =>
-    `${name.padEnd(28)} median ${t.median.toFixed(1).padStart(6)} ms  p90 ${t.p90.toFixed(1).padStart(6)} ms  min ${t.min.toFixed(1).padStart(6)} ms${target ? `  target < ${target} ms: ${t.median < target ? 'met' : 'MISSED'}` : ''}`;
-  process.stdout.write([
-    `zeek-mgmt CLI cold start, ${o.runs} runs each after ${o.warmup} warm-up runs (node ${process.version}, ${os.cpus().length} CPUs, load ${result.load_average.join(' ')})`,
-    row('node <empty file>', floor),
-    row('zeek-mgmt --version', versionTiming, TARGETS.version),
-    row('zeek-mgmt get-instances', getInstances, TARGETS.getInstances),
-    `over an empty node process: --version +${result.version_overhead_ms.toFixed(1)} ms, get-instances +${result.get_instances_overhead_ms.toFixed(1)} ms`,
-    `packages loaded: --version: ${versionPackages.join(', ') || 'none'}; get-instances: ${getInstancesPackages.join(', ') || 'none'}`,
-    '',
-  ].join('\n'));
+    `  ${name.padEnd(34)} median ${t.median.toFixed(1).padStart(6)} ms  p90 ${t.p90.toFixed(1).padStart(6)} ms  min ${t.min.toFixed(1).padStart(6)} ms${target ? `  target < ${target} ms: ${t.median < target ? 'met' : 'MISSED'}` : ''}`;
+  const lines = [
+    `zeek-mgmt CLI cold start, ${o.runs} runs each after ${o.warmup} warm-up runs, alternating (node ${process.version}, ${os.cpus().length} CPUs, load ${result.load_average.join(' ')})`,
+    `zeek-mgmt: ${result.cli}; zeek-client: ${result.zeek_client ?? `skipped: ${result.zeek_client_skipped}`}`,
+  ];
+  for (const r of results) {
+    lines.push(r.node_extra_ca_certs ? `with NODE_EXTRA_CA_CERTS=${r.node_extra_ca_certs}:` : 'without NODE_EXTRA_CA_CERTS:');
+    lines.push(row('node <empty file>', r.node_empty_ms));
+    lines.push(row('zeek-mgmt --version', r.version_ms, TARGETS.version));
+    lines.push(row('zeek-mgmt get-instances', r.get_instances_ms, TARGETS.getInstances));
+    lines.push(row('zeek-mgmt get-instances, unbundled', r.get_instances_unbundled_ms));
+    if (r.zeek_client_get_instances_ms) lines.push(row('zeek-client get-instances', r.zeek_client_get_instances_ms));
+    lines.push(r.ratio_to_zeek_client === null
+      ? `  ratio to zeek-client: skipped (${result.zeek_client_skipped})`
+      : `  ratio to zeek-client (medians): ${r.ratio_to_zeek_client.toFixed(2)}  target <= ${TARGETS.ratioToZeekClient}: ${r.ratio_within_target ? 'met' : 'MISSED'}`);
+    lines.push(`  over an empty node process: --version +${(r.version_ms.median - r.node_empty_ms.median).toFixed(1)} ms, get-instances +${(r.get_instances_ms.median - r.node_empty_ms.median).toFixed(1)} ms`);
+  }
+  lines.push(`packages loaded: --version: ${versionPackages.join(', ') || 'none'}; get-instances: ${getInstancesPackages.join(', ') || 'none'}`, '');
+  process.stdout.write(lines.join('\n'));
 }
 
 main().catch((err: Error) => {

@@ -1,4 +1,4 @@
-// Test harness for the zeek-mgmt CLI: runs the built CLI (node dist/sdk/cli/main.js) as a
+// Test harness for the zeek-mgmt CLI: runs the built CLI (package.json's bin, the bundle) as a
 // real process, and starts a live Management deployment with `zeek-mgmt run` (Supervisor,
 // controller, agent and emulated cluster nodes) on free ports in a temporary state dir,
 // stopping it again by pid.
@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from '../provider/free-ports';
 
-export const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
+/** The executable as installed: package.json's bin (dist/cli/zeek-mgmt.js, the bundled CLI). */
+export const CLI_MAIN = path.resolve(__dirname, '..', (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { bin: Record<string, string> }).bin['zeek-mgmt']);
 export const REFERENCE_DIR = path.resolve(__dirname, '../../shared/reference/zeek-docs/frameworks/management');
 export const HOST_AGENT = `agent-${os.hostname() || 'localhost'}`;
 

@@ -4,6 +4,7 @@
 // modules only when that command runs.
 
 import * as nodeModule from 'node:module';
+import type { MainIo } from './cli';
 import { packageVersion } from './version';
 
 function start(): void {
@@ -31,7 +32,16 @@ function start(): void {
       process.exit(0);
     });
   };
-  cli.main(argv, prog, { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, onInterrupt })
+  // stdin and stderr are set up by node on first use, which costs a few milliseconds
+  // (streams, and for a pipe the net module's socket); most commands never read stdin.
+  const io: MainIo = {
+    env: process.env,
+    stdout: process.stdout,
+    get stderr() { return process.stderr; },
+    get stdin() { return process.stdin; },
+    onInterrupt,
+  };
+  cli.main(argv, prog, io)
     .catch((err: Error) => {
       process.stderr.write(`error: ${err.message}\n`);
       return 1;

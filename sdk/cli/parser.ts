@@ -5,12 +5,9 @@
 
 import { ArgumentParser } from './argparse';
 
-export const ZEEK_CLIENT_COMMANDS = [
-  'deploy', 'deploy-config', 'get-config', 'get-id-value', 'get-instances', 'get-nodes',
-  'monitor', 'restart', 'stage-config', 'show-settings', 'test-timeout',
-] as const;
+import { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS } from './command-names';
 
-export const EXTRA_COMMANDS = ['plan', 'apply', 'drift', 'run'] as const;
+export { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS };
 
 export interface ParserContext {
   prog: string;

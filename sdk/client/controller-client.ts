@@ -2,7 +2,7 @@
 // transactions matched on reqid (several may be in flight), a typed method for every
 // Management::Controller::API request.
 
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../transport/random';
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
 import { ZeekEvent } from '../broker/event';

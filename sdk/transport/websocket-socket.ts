@@ -17,7 +17,7 @@
 // As with any EventEmitter, an 'error' without a listener throws: users must listen.
 
 import { isUtf8 } from 'node:buffer';
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { fillRandom, randomBytes, sha1 } from './random';
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
@@ -249,7 +249,7 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
       const value = line.slice(colon + 1).trim();
       headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
     }
-    const accept = createHash('sha1').update(this.key + WS_GUID).digest('base64');
+    const accept = sha1(Buffer.from(this.key + WS_GUID, 'latin1')).toString('base64');
     if (headers.get('upgrade')?.toLowerCase() !== 'websocket') return this.abortHandshake(new Error('Invalid Upgrade header'));
     if (!(headers.get('connection') ?? '').split(',').some((t) => t.trim().toLowerCase() === 'upgrade')) {
       return this.abortHandshake(new Error('Invalid Connection header'));
@@ -508,7 +508,7 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
       head.writeUInt32BE(len >>> 0, 6);
     }
     const mask = head.subarray(2 + lengthBytes);
-    randomFillSync(mask);
+    fillRandom(mask);
     applyMask(payload, mask);
     if (len < 16 * 1024) {
       sock.write(Buffer.concat([head, payload], head.length + len));

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// The zeek-mgmt executable of the package (its "bin", built as dist/cli/zeek-mgmt.js by
+// scripts/bundle-cli.ts): loads the bundled CLI (dist/cli/main.js, all of sdk/cli's
+// modules in one file) with V8's code cache, so that a start does not compile again what
+// the previous start compiled.
+//
+// On Node >= 22.1 that is Node's own compile cache (module.enableCompileCache). On Node 20
+// the bundle is compiled through vm.Script with the cached data of an earlier run, kept per
+// user in $XDG_CACHE_HOME/zeek-mgmt (else ~/.cache/zeek-mgmt), one file per command (what
+// V8 keeps is what the run compiled, which differs by command) whose name also holds the
+// node version and the bundle's size and modification time. V8 itself turns down
+// cached data made by another V8 version or for another source length; then, and where
+// there is no cache yet, the bundle is compiled as usual and the cache written when the
+// command ends. Any trouble with the cache (unwritable, unreadable) only means no cache.
+// NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns it off.
+
+import * as fs from 'node:fs';
+import * as nodeModule from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS } from './command-names';
+import { packageVersion } from './version';
+
+type Entry = (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+
+const COMMANDS: readonly string[] = [...ZEEK_CLIENT_COMMANDS, ...EXTRA_COMMANDS];
+
+function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string[]): string | null {
+  // The first argument that names a command (an option's value rarely does, and then
+  // that only picks another cache file); runs without a command are not worth a cache.
+  const command = argv.find((a) => COMMANDS.includes(a));
+  if (command === undefined || command === 'run') return null;
+  try {
+    const st = fs.statSync(bundle);
+    const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    const tag = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}`;
+    return path.join(base, 'zeek-mgmt', `cli-${command}.${tag}.v8cache`);
+  } catch {
+    return null;
+  }
+}
+
+function writeCache(file: string, script: vm.Script): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+    // Caches of this command for other node versions or earlier builds are spent.
+    const dir = path.dirname(file);
+    const prefix = `${path.basename(file).split('.')[0]}.`;
+    for (const f of fs.readdirSync(dir)) {
+      if (f.startsWith(prefix) && f.endsWith('.v8cache') && f !== path.basename(file)) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  } catch {
+    // no cache this time
+  }
+}
+
+function load(bundle: string): void {
+  const require = nodeModule.createRequire(bundle);
+  const enableCompileCache = (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache;
+  if (enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) {
+    enableCompileCache?.();
+    require(bundle);
+    return;
+  }
+  const source = fs.readFileSync(bundle, 'utf8');
+  const file = cacheFile(bundle, process.env, process.argv.slice(2));
+  let cachedData: Buffer | undefined;
+  if (file !== null) {
+    try {
+      cachedData = fs.readFileSync(file);
+    } catch {
+      // none yet
+    }
+  }
+  // The wrapper of a CommonJS module; the bundle's first line is a #! line, which the
+  // wrapper would not accept, so it becomes a comment (same length: same line numbers).
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!/, '//')}\n})`,
+    { filename: bundle, cachedData },
+  );
+  if (file !== null && (cachedData === undefined || script.cachedDataRejected)) {
+    process.once('exit', () => writeCache(file, script));
+  }
+  const entry = script.runInThisContext() as Entry;
+  const module = { exports: {}, filename: bundle, id: bundle };
+  entry.call(module.exports, module.exports, require, module, bundle, path.dirname(bundle));
+}
+
+// `zeek-mgmt --version` is answered here, as main.ts does, without compiling the bundle.
+if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(`${packageVersion()}\n`);
+else load(path.join(__dirname, 'main.js'));
