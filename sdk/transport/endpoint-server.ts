@@ -38,6 +38,11 @@ export interface EndpointServerOptions {
   /** Relay a peer's messages to other matching peers, as Broker does (default true). */
   relay?: boolean;
   maxDepth?: number;
+  /**
+   * Checked on each WebSocket upgrade request before it is accepted: null lets it in,
+   * a text refuses it (HTTP 401, logged with that text), so the peer never gets to send a message.
+   */
+  authorize?: (req: http.IncomingMessage) => string | null;
   log?: LogFn;
 }
 
@@ -188,6 +193,8 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
     server.on('clientError', (_err, sock) => sock.destroy());
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.maxMessageBytes });
     server.on('upgrade', (req, sock, head) => {
+      // The socket is ours from here: a peer that resets it while being refused must not take the process down.
+      sock.on('error', () => undefined);
       const url = (req.url ?? '').split('?')[0];
       const app = req.headers['x-application-name'];
       const appName = Array.isArray(app) ? app[0] : app;
@@ -199,6 +206,12 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
       if (appName !== undefined && !/^[-/_.=:*@a-zA-Z0-9]+$/.test(appName)) {
         this.log('warning', 'rejected WebSocket client with invalid X-Application-Name', { remote: req.socket.remoteAddress });
         sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const refusal = this.options.authorize?.(req) ?? null;
+      if (refusal !== null) {
+        this.log('warning', `refused connection from ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}: ${refusal}`, { remote: req.socket.remoteAddress, port: req.socket.remotePort });
+        sock.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
       wss.handleUpgrade(req, sock, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0, appName));
