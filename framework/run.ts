@@ -14,7 +14,8 @@ import { Settings } from './settings/settings';
 import { isAssignmentArg } from './settings/sources';
 import { supervisorSecretFromEnv } from './supervisor/control-secret';
 import { SupervisorControlServer } from './supervisor/control-server';
-import { InstanceLauncher } from './supervisor/launcher';
+import { clientPortWarning, controllerConfigFromEnv } from './controller/config';
+import { controllerOverrides, InstanceLauncher } from './supervisor/launcher';
 import { nodeConfig } from './supervisor/records';
 import { Supervisor } from './supervisor/supervisor';
 
@@ -155,6 +156,15 @@ export async function runMain(argv: string[]): Promise<number> {
   process.on('SIGTERM', sigterm);
 
   if (roles.controller) {
+    // Said here too, on this terminal: the controller's own warning goes to its log and stderr file.
+    let exposed: string | null = null;
+    try {
+      exposed = clientPortWarning(controllerConfigFromEnv(process.env, controllerOverrides(settings)));
+    } catch (err) {
+      // The controller reports a setting it cannot use when it starts.
+      log('warning', `controller settings: ${(err as Error).message}`);
+    }
+    if (exposed !== null) log('warning', exposed);
     const res = supervisor.create(nodeConfig(settings.controllerName(), {
       directory: settings.controllerDirectory(), bare_mode: true,
       addl_base_scripts: ['policy/frameworks/management/controller/main.zeek'],

@@ -40,6 +40,7 @@ export function controllerOverrides(s: Settings): Record<string, unknown> {
     listenPort: agents.port,
     listenAddressWebsocket: ws.address,
     listenPortWebsocket: ws.port,
+    tlsWebsocket: s.get('Management::Controller::tls_options_websocket'),
     autoAssignBrokerPorts: s.bool('Management::Controller::auto_assign_broker_ports'),
     autoAssignBrokerStartPort: s.port('Management::Controller::auto_assign_broker_start_port').port,
     autoAssignMetricsPorts: s.bool('Management::Controller::auto_assign_metrics_ports'),
