@@ -12,8 +12,10 @@ import * as fs from 'node:fs';
 import { chooseRuntime } from './agent/runtime-choice';
 import { Settings } from './settings/settings';
 import { isAssignmentArg } from './settings/sources';
+import { supervisorSecretFromEnv } from './supervisor/control-secret';
 import { SupervisorControlServer } from './supervisor/control-server';
-import { InstanceLauncher } from './supervisor/launcher';
+import { clientPortWarning, controllerConfigFromEnv } from './controller/config';
+import { controllerOverrides, InstanceLauncher } from './supervisor/launcher';
 import { nodeConfig } from './supervisor/records';
 import { Supervisor } from './supervisor/supervisor';
 
@@ -29,7 +31,9 @@ named), like zeek -j policy/frameworks/management/controller policy/frameworks/m
 Environment: ZEEK_AGENT_NAME, ZEEK_AGENT_ADDR, ZEEK_AGENT_PORT, ZEEK_CONTROLLER_NAME,
 ZEEK_CONTROLLER_ADDR, ZEEK_CONTROLLER_PORT, ZEEK_CONTROLLER_WEBSOCKET_ADDR,
 ZEEK_CONTROLLER_WEBSOCKET_PORT, ZEEK_MANAGEMENT_STATE_DIR, ZEEK_MANAGEMENT_SPOOL_DIR,
-ZEEK_MGMT_NODE_RUNTIME (auto|emulated|zeek).
+ZEEK_MGMT_NODE_RUNTIME (auto|emulated|zeek), ZEEK_MGMT_SUPERVISOR_SECRET_FILE (a file, mode
+0600, with the secret the Supervisor's control port requires of its agent; by default a
+fresh one is made at start and handed to the agent this Supervisor starts).
 `;
 
 export interface RunOptions {
@@ -96,7 +100,17 @@ export async function runMain(argv: string[]): Promise<number> {
     process.stderr.write(`error: cannot create state directory ${settings.nodesDir()}: ${(err as Error).message}\n`);
     return 1;
   }
-  const launcher = new InstanceLauncher(settings, { log });
+  // The control port answers only the agent this Supervisor starts (supervisor/control-secret.ts).
+  let secret: { secret: string; source: string } | undefined;
+  if (roles.agent) {
+    try {
+      secret = supervisorSecretFromEnv(process.env);
+    } catch (err) {
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  const launcher = new InstanceLauncher(settings, { log, supervisorSecret: secret?.secret });
   const supervisor = new Supervisor({
     launcher,
     outputMaxLines: settings.num('Management::Supervisor::output_max_lines'),
@@ -117,6 +131,7 @@ export async function runMain(argv: string[]): Promise<number> {
       host: sup.address, port: sup.port,
       topicPrefix: settings.str('SupervisorControl::topic_prefix'),
       managementTopic: settings.str('Management::Supervisor::topic_prefix'),
+      secret: secret!.secret,
       onStopRequest: () => stopRequested(),
       log: (level, msg) => { if (level !== 'debug') log(level, msg); },
     });
@@ -126,7 +141,7 @@ export async function runMain(argv: string[]): Promise<number> {
       process.stderr.write(`error: Failed to listen on ${sup.address}:${sup.port} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
       return 1;
     }
-    log('info', `listening for the agent on ${sup.address}:${sup.port}`);
+    log('info', `listening for the agent on ${sup.address}:${sup.port} (only for the holder of the Supervisor secret, ${secret!.source})`);
     // Emulated nodes start from a start-up snapshot; build it (once per dist/ and node) while the agent starts.
     if (chooseRuntime(settings) === 'emulated') launcher.prepareEmulatedNodes();
   }
@@ -141,6 +156,15 @@ export async function runMain(argv: string[]): Promise<number> {
   process.on('SIGTERM', sigterm);
 
   if (roles.controller) {
+    // Said here too, on this terminal: the controller's own warning goes to its log and stderr file.
+    let exposed: string | null = null;
+    try {
+      exposed = clientPortWarning(controllerConfigFromEnv(process.env, controllerOverrides(settings)));
+    } catch (err) {
+      // The controller reports a setting it cannot use when it starts.
+      log('warning', `controller settings: ${(err as Error).message}`);
+    }
+    if (exposed !== null) log('warning', exposed);
     const res = supervisor.create(nodeConfig(settings.controllerName(), {
       directory: settings.controllerDirectory(), bare_mode: true,
       addl_base_scripts: ['policy/frameworks/management/controller/main.zeek'],

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SupervisorLink } from '../framework/agent/supervisor-link';
+import { generateSecret } from '../framework/supervisor/control-secret';
 import { SupervisorControlServer } from '../framework/supervisor/control-server';
 import { clusterToData, nodeConfig, NodeConfig, nodeConfigFromData, nodeConfigToData } from '../framework/supervisor/records';
 import { LaunchCommand, Launcher, Supervisor } from '../framework/supervisor/supervisor';
@@ -20,6 +21,7 @@ class ScriptLauncher implements Launcher {
   }
 }
 
+const SECRET = generateSecret();
 const LONG = 'setInterval(() => {}, 1000); process.on("SIGTERM", () => process.exit(0));';
 
 describe('supervisor', function () {
@@ -109,9 +111,9 @@ describe('supervisor', function () {
   });
 
   it('serves SupervisorControl requests over the wire, with Zeek\'s record layout', async () => {
-    const control = new SupervisorControlServer(sup, { host: '127.0.0.1', port: 0, topicPrefix: 'zeek/supervisor', managementTopic: 'zeek/management/supervisor' });
+    const control = new SupervisorControlServer(sup, { host: '127.0.0.1', port: 0, topicPrefix: 'zeek/supervisor', managementTopic: 'zeek/management/supervisor', secret: SECRET });
     const addr = await control.listen();
-    const link = await SupervisorLink.connect({ host: '127.0.0.1', port: addr.port, topics: ['zeek/supervisor', 'zeek/management/supervisor'], topicPrefix: 'zeek/supervisor', retryMs: 100 });
+    const link = await SupervisorLink.connect({ host: '127.0.0.1', port: addr.port, topics: ['zeek/supervisor', 'zeek/management/supervisor'], topicPrefix: 'zeek/supervisor', retryMs: 100, secret: SECRET });
     const notes: string[] = [];
     link.on('event', (ev) => notes.push(ev.name));
     try {
@@ -144,9 +146,9 @@ describe('supervisor', function () {
   });
 
   it('stops destroyed nodes side by side, and starts a node created after them only once they are gone', async () => {
-    const control = new SupervisorControlServer(sup, { host: '127.0.0.1', port: 0, topicPrefix: 'zeek/supervisor', managementTopic: 'zeek/management/supervisor' });
+    const control = new SupervisorControlServer(sup, { host: '127.0.0.1', port: 0, topicPrefix: 'zeek/supervisor', managementTopic: 'zeek/management/supervisor', secret: SECRET });
     const addr = await control.listen();
-    const link = await SupervisorLink.connect({ host: '127.0.0.1', port: addr.port, topics: ['zeek/supervisor'], topicPrefix: 'zeek/supervisor', retryMs: 100 });
+    const link = await SupervisorLink.connect({ host: '127.0.0.1', port: addr.port, topics: ['zeek/supervisor'], topicPrefix: 'zeek/supervisor', retryMs: 100, secret: SECRET });
     const marks = path.join(dir, 'marks');
     fs.mkdirSync(marks, { recursive: true });
     // Each old node notes when it got SIGTERM and when it exits, 400 ms later; the new one notes its start.

@@ -17,12 +17,14 @@ import { eventToData } from '../sdk/broker/event';
 import { encodeDataFieldsAfter, encodeDataFieldsAfterParts } from '../sdk/broker/json-encode';
 import { encodeDataMessage } from '../sdk/broker/messages';
 import { textFrameHeader } from '../sdk/transport/endpoint-server';
+import { generateSecret } from '../framework/supervisor/control-secret';
 import { SupervisorControlServer } from '../framework/supervisor/control-server';
 import { SupervisorControl } from '../framework/supervisor/events';
 import { ClusterEndpoint, clusterToData, nodeConfig, NodeConfig, nodeConfigToData, statusToData, SupervisorStatus } from '../framework/supervisor/records';
 import { LaunchCommand, Launcher, Supervisor } from '../framework/supervisor/supervisor';
 import { alive, tempDir } from './run-support';
 
+const SECRET = generateSecret();
 const LONG = 'setInterval(() => {}, 1000); process.on("SIGTERM", () => process.exit(0));';
 
 class ScriptLauncher implements Launcher {
@@ -45,11 +47,11 @@ class RawClient {
     });
   }
 
-  static async connect(port: number, topics: string[]): Promise<RawClient> {
+  static async connect(port: number, topics: string[], secret = SECRET): Promise<RawClient> {
     const sock = net.connect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
     sock.write(`GET /v1/messages/json HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      `Authorization: Bearer ${secret}\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     const head = await new Promise<Buffer>((resolve) => {
       let got = Buffer.alloc(0);
       const onData = (d: Buffer): void => {
@@ -143,7 +145,7 @@ describe('supervisor status reply', function () {
   beforeEach(async () => {
     dir = tempDir('zeek-mgmt-status-reply-');
     sup = new Supervisor({ launcher: new ScriptLauncher(), outputMaxLines: 3, stdoutFile: 'stdout', stderrFile: 'stderr' });
-    control = new SupervisorControlServer(sup, { host: '127.0.0.1', port: 0, topicPrefix: 'zeek/supervisor', managementTopic: 'zeek/management/supervisor' });
+    control = new SupervisorControlServer(sup, { host: '127.0.0.1', port: 0, topicPrefix: 'zeek/supervisor', managementTopic: 'zeek/management/supervisor', secret: SECRET });
     await control.listen();
   });
 

@@ -41,6 +41,8 @@ export interface AgentOptions {
   settings: Settings;
   /** Node runtime for cluster nodes, already resolved from Management::Agent::node_runtime. */
   runtime: RuntimeName;
+  /** The Supervisor's secret for its control port (supervisor/control-secret.ts); without it the Supervisor refuses the agent. */
+  supervisorSecret?: string;
   log?: (level: 'debug' | 'info' | 'warning' | 'error', msg: string) => void;
 }
 
@@ -135,6 +137,7 @@ export class Agent {
       topicPrefix: this.settings.str('SupervisorControl::topic_prefix'),
       retryMs: this.settings.num('Management::connect_retry') * 1000,
       signal: this.abort.signal,
+      secret: this.options.supervisorSecret,
       onRetry: (n, err) => { if (n === 1) this.log('info', `waiting for the supervisor at ${sup.address}:${sup.port}: ${err.message}`); },
     });
     if (this.stopped) return;

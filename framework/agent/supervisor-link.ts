@@ -3,13 +3,15 @@
 // reqid-matched responses, and the Supervisor's notifications. Messages are read piece by
 // piece as they arrive (supervisor-reader.ts): a status reply, which holds the whole
 // cluster layout once per node, is never held whole, and each node's cluster table in it
-// is reduced to the node's own entry, the only one the agent reads.
+// is reduced to the node's own entry, the only one the agent reads. The upgrade request
+// carries the Supervisor's secret (supervisor/control-secret.ts), without which it is refused.
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
-import { EndpointClient } from '../../sdk/transport/endpoint-client';
+import { ConnectError, EndpointClient } from '../../sdk/transport/endpoint-client';
+import { authorizationHeader, SECRET_FILE_ENV } from '../supervisor/control-secret';
 import { SupervisorControl } from '../supervisor/events';
 import { NodeConfig, nodeConfigToData, statusFromData, SupervisorStatus } from '../supervisor/records';
 import { SupervisorMessageReader } from './supervisor-reader';
@@ -46,12 +48,22 @@ export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
   }
 
   /** Connects, retrying every retryMs until it succeeds or the signal aborts. */
-  static async connect(o: { host: string; port: number; topics: string[]; topicPrefix: string; retryMs: number; signal?: AbortSignal; onRetry?: (n: number, err: Error) => void }): Promise<SupervisorLink> {
-    const client = await EndpointClient.connect({
-      host: o.host, port: o.port, topics: o.topics, attempts: Number.MAX_SAFE_INTEGER, retryDelayMs: o.retryMs,
-      appName: 'zeek-mgmt-agent', signal: o.signal, onRetry: o.onRetry,
-      streamingReader: { open: () => new SupervisorMessageReader(), maxMessageBytes: MAX_SUPERVISOR_MESSAGE_BYTES },
-    });
+  static async connect(o: { host: string; port: number; topics: string[]; topicPrefix: string; retryMs: number; secret?: string; signal?: AbortSignal; onRetry?: (n: number, err: Error) => void }): Promise<SupervisorLink> {
+    let client: EndpointClient;
+    try {
+      client = await EndpointClient.connect({
+        host: o.host, port: o.port, topics: o.topics, attempts: Number.MAX_SAFE_INTEGER, retryDelayMs: o.retryMs,
+        appName: 'zeek-mgmt-agent', signal: o.signal, onRetry: o.onRetry,
+        headers: o.secret !== undefined ? authorizationHeader(o.secret) : undefined,
+        streamingReader: { open: () => new SupervisorMessageReader(), maxMessageBytes: MAX_SUPERVISOR_MESSAGE_BYTES },
+      });
+    } catch (err) {
+      if (/Unexpected server response: 401/.test((err as Error).message)) {
+        throw new ConnectError(`the supervisor at ${o.host}:${o.port} refused this agent (HTTP 401): ${o.secret === undefined ? 'no' : 'a wrong'} Supervisor secret; `
+          + `an agent started by hand needs ${SECRET_FILE_ENV} naming the file its Supervisor reads the secret from`, err as Error);
+      }
+      throw err;
+    }
     return new SupervisorLink(client, o.topicPrefix);
   }
 

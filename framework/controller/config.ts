@@ -19,8 +19,16 @@ export interface ControllerTlsConfig {
   certFile: string;
   /** Cluster::WebSocketTLSOptions$key_file */
   keyFile: string;
-  /** Cluster::WebSocketTLSOptions$ca_file: when set, clients must present a certificate signed by it. */
+  /** Cluster::WebSocketTLSOptions$ca_file: the CAs client certificates are checked against. */
   caFile?: string;
+  /**
+   * Cluster::WebSocketTLSOptions$enable_peer_verification: clients must present a
+   * certificate (signed by caFile, else by one of the default CAs). When not given, as
+   * before: required exactly when caFile is set.
+   */
+  enablePeerVerification?: boolean;
+  /** Cluster::WebSocketTLSOptions$ciphers (OpenSSL cipher list); empty: the defaults. */
+  ciphers?: string;
   /** Passphrase of the key file, if encrypted. */
   passphrase?: string;
 }
@@ -224,7 +232,20 @@ function parseTls(value: unknown, what: string): ControllerTlsConfig | undefined
   const tls: ControllerTlsConfig = { certFile: cert, keyFile: key };
   if (typeof ca === 'string' && ca !== '' && ca !== 'NONE') tls.caFile = ca;
   if (typeof o.passphrase === 'string' && o.passphrase !== '') tls.passphrase = o.passphrase;
+  const verify = o.enablePeerVerification ?? o.enable_peer_verification;
+  if (verify !== undefined) {
+    if (typeof verify !== 'boolean') throw new ControllerConfigError(`${what}: enablePeerVerification (enable_peer_verification) must be true or false`);
+    tls.enablePeerVerification = verify;
+  }
+  const ciphers = o.ciphers;
+  if (ciphers !== undefined && typeof ciphers !== 'string') throw new ControllerConfigError(`${what}: ciphers must be a string`);
+  if (ciphers) tls.ciphers = ciphers;
   return tls;
+}
+
+/** Whether clients of the WebSocket port must present a certificate. */
+export function requiresClientCertificates(tls: ControllerTlsConfig | undefined): boolean {
+  return tls !== undefined && (tls.enablePeerVerification ?? tls.caFile !== undefined);
 }
 
 const PARSERS: { [K in keyof ControllerConfig]-?: (v: unknown, what: string) => ControllerConfig[K] } = {
@@ -316,4 +337,27 @@ export function controllerConfigFromEnv(
     maxMessageBytes: o.maxMessageBytes ?? CONTROLLER_DEFAULTS.maxMessageBytes,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? CONTROLLER_DEFAULTS.handshakeTimeoutMs,
   };
+}
+
+/** Whether a listen address accepts connections from this host only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return a === 'localhost' || a === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/**
+ * The warning due when the client port (2149) is reachable beyond loopback without TLS
+ * client certificates: whoever reaches it can stage and deploy a configuration whose
+ * nodes' env and scripts run any code as the user that runs the nodes. null when the port
+ * is off, loopback-only, or requires client certificates.
+ */
+export function clientPortWarning(cfg: Pick<ControllerConfig, 'listenAddressWebsocket' | 'listenPortWebsocket' | 'tlsWebsocket'>): string | null {
+  if (cfg.listenPortWebsocket === null || isLoopbackAddress(cfg.listenAddressWebsocket) || requiresClientCertificates(cfg.tlsWebsocket)) return null;
+  const where = `${cfg.listenAddressWebsocket.includes(':') ? `[${cfg.listenAddressWebsocket}]` : cfg.listenAddressWebsocket}:${cfg.listenPortWebsocket}`;
+  const now = cfg.tlsWebsocket ? 'TLS without client certificates' : 'no TLS';
+  return `the controller's client port ${where} is reachable beyond loopback with ${now}: anyone who reaches it can deploy `
+    + 'a configuration whose nodes\' env and scripts run any code as this user. Require client certificates with '
+    + 'Management::Controller::tls_options_websocket=[$cert_file="server.pem", $key_file="server.key", $ca_file="ca.pem", $enable_peer_verification=T] '
+    + '(clients then need ssl.enable, ssl.certificate, ssl.keyfile, ssl.cafile), or listen on loopback only '
+    + '(ZEEK_CONTROLLER_WEBSOCKET_ADDR=127.0.0.1), or firewall the port';
 }

@@ -18,7 +18,7 @@ import { AGENT_EVENT_HANDLERS } from './agent-api';
 import { AgentLink, AgentLinks } from './agents';
 import { CLIENT_REQUEST_HANDLERS } from './api';
 import { ArgumentError, decodeArguments } from './arguments';
-import { ControllerConfig } from './config';
+import { clientPortWarning, ControllerConfig, requiresClientCertificates } from './config';
 import { ManagementLog } from './log';
 import { StateFile } from './persistence';
 import { ControllerRuntime } from './runtime';
@@ -88,7 +88,10 @@ export class Controller {
       }
       if (cfg.listenPortWebsocket !== null) {
         const tls: ServerTlsSettings | undefined = cfg.tlsWebsocket
-          ? { certificate: cfg.tlsWebsocket.certFile, keyfile: cfg.tlsWebsocket.keyFile, cafile: cfg.tlsWebsocket.caFile, passphrase: cfg.tlsWebsocket.passphrase }
+          ? {
+            certificate: cfg.tlsWebsocket.certFile, keyfile: cfg.tlsWebsocket.keyFile, cafile: cfg.tlsWebsocket.caFile, passphrase: cfg.tlsWebsocket.passphrase,
+            requireClientCertificate: requiresClientCertificates(cfg.tlsWebsocket), ciphers: cfg.tlsWebsocket.ciphers,
+          }
           : undefined;
         this.wsServer = new EndpointServer({
           host: cfg.listenAddressWebsocket,
@@ -125,6 +128,8 @@ export class Controller {
     const wsInfo = this.wsPort !== null ? `websocket port ${cfg.listenAddressWebsocket}:${this.wsPort}${cfg.tlsWebsocket ? ' (TLS)' : ''}` : 'no Websocket port';
     this.log.info(`controller is live, Broker ID ${cfg.name}, ${brokerInfo}, ${wsInfo}`);
     this.log.console(`controller is live, name ${cfg.name}, ${brokerInfo}, ${wsInfo}`);
+    const exposed = this.wsPort !== null ? clientPortWarning({ ...cfg, listenPortWebsocket: this.wsPort }) : null;
+    if (exposed !== null) this.log.warning(exposed);
 
     // A persisted deployment must actually be running: deploy it again; agents already
     // running it do nothing.

@@ -65,6 +65,7 @@ const DEFS: SettingDef[] = [
   { name: 'Management::Controller::listen_address_websocket', type: 'string', default: '', env: 'ZEEK_CONTROLLER_WEBSOCKET_ADDR', doc: 'Controller WebSocket listen address for clients.' },
   { name: 'Management::Controller::listen_port_websocket', type: 'string', default: '', env: 'ZEEK_CONTROLLER_WEBSOCKET_PORT', doc: 'Controller WebSocket listen port, as a string.' },
   { name: 'Management::Controller::default_port_websocket', type: 'port', default: tcp(2149), doc: 'Fallback controller WebSocket port.' },
+  { name: 'Management::Controller::tls_options_websocket', type: 'websocket-tls-options', default: {}, doc: 'TLS of the controller\'s WebSocket port: off unless $cert_file and $key_file are set; clients must present a certificate when $enable_peer_verification=T (checked against $ca_file, else the default CAs) or, without that field, when $ca_file is set.' },
   { name: 'Management::Controller::auto_assign_broker_ports', type: 'bool', default: true, doc: 'Assign Broker ports to nodes without one.' },
   { name: 'Management::Controller::auto_assign_broker_start_port', type: 'port', default: tcp(2200), doc: 'First auto-assigned Broker port.' },
   { name: 'Management::Controller::auto_assign_metrics_ports', type: 'bool', default: true, doc: 'Assign metrics ports to nodes without one.' },

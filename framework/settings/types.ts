@@ -3,13 +3,19 @@
 
 import { describeLiteral, Literal, LiteralError, parseLiteral, PortProto } from './zeek-literal';
 
-export type SettingType = 'string' | 'bool' | 'count' | 'int' | 'double' | 'port' | 'interval' | 'addr' | 'network-info' | 'enum';
+export type SettingType = 'string' | 'bool' | 'count' | 'int' | 'double' | 'port' | 'interval' | 'addr' | 'network-info' | 'websocket-tls-options' | 'enum';
 
 export interface PortValue { port: number; proto: PortProto }
 export interface NetworkInfo { address: string; bound_port: PortValue }
+/** Cluster::WebSocketTLSOptions: only the fields given are present (cert_file and key_file are &optional, the rest have defaults). */
+export interface WebSocketTlsOptions { cert_file?: string; key_file?: string; enable_peer_verification?: boolean; ca_file?: string; ciphers?: string }
 
 /** interval values are seconds (a number); enum values are their full Zeek name. */
-export type SettingValue = string | boolean | number | PortValue | NetworkInfo;
+export type SettingValue = string | boolean | number | PortValue | NetworkInfo | WebSocketTlsOptions;
+
+const TLS_FIELDS: Record<keyof WebSocketTlsOptions, 'string' | 'bool'> = {
+  cert_file: 'string', key_file: 'string', enable_peer_verification: 'bool', ca_file: 'string', ciphers: 'string',
+};
 
 export class SettingError extends Error {
   override readonly name = 'SettingError';
@@ -19,6 +25,7 @@ const TYPE_WORDS: Record<SettingType, string> = {
   string: 'a string', bool: 'a bool (T or F)', count: 'a count', int: 'an int', double: 'a double',
   port: 'a port such as 2151/tcp', interval: 'an interval such as 30 sec', addr: 'an address',
   'network-info': 'a Broker::NetworkInfo record such as [$address="127.0.0.1", $bound_port=2150/tcp]',
+  'websocket-tls-options': 'a Cluster::WebSocketTLSOptions record such as [$cert_file="cert.pem", $key_file="key.pem", $ca_file="ca.pem", $enable_peer_verification=T]',
   enum: 'an enum value',
 };
 
@@ -75,6 +82,17 @@ export function coerce(l: Literal, t: SettingType, enumValues?: readonly string[
       if (bound === undefined) throw new LiteralError('Broker::NetworkInfo needs $bound_port');
       return { address, bound_port: bound };
     }
+    case 'websocket-tls-options': {
+      if (l.kind !== 'record' || (l.type !== null && l.type !== 'Cluster::WebSocketTLSOptions')) return wrong();
+      const out: WebSocketTlsOptions = {};
+      for (const [name, v] of l.fields) {
+        const want = TLS_FIELDS[name as keyof WebSocketTlsOptions];
+        if (want === undefined) throw new LiteralError(`Cluster::WebSocketTLSOptions has no field $${name} (fields: ${Object.keys(TLS_FIELDS).map((f) => `$${f}`).join(', ')})`);
+        if (v.kind !== want) throw new LiteralError(`$${name}: expected ${want === 'bool' ? 'a bool (T or F)' : 'a string'}, got ${describeLiteral(v)}`);
+        (out as Record<string, string | boolean>)[name] = v.value;
+      }
+      return out;
+    }
   }
 }
 
@@ -123,6 +141,8 @@ export function formatValue(v: SettingValue, t: SettingType): string {
       const n = v as NetworkInfo;
       return `[$address=${JSON.stringify(n.address)}, $bound_port=${formatPort(n.bound_port)}]`;
     }
+    case 'websocket-tls-options':
+      return `[${Object.entries(v as WebSocketTlsOptions).map(([k, x]) => `$${k}=${typeof x === 'boolean' ? (x ? 'T' : 'F') : JSON.stringify(x)}`).join(', ')}]`;
     default: return String(v);
   }
 }

@@ -8,12 +8,15 @@
 // A status reply lists every node's NodeConfig with its whole cluster layout, as Zeek's
 // does (O(nodes²) text): it is built around the Supervisor's shared layout subtrees and
 // written as one frame in parts (EndpointServer's sendParts), never made whole.
+// Only the Supervisor's own agent is served: its upgrade request must carry the secret
+// (control-secret.ts); any other connection is refused before the upgrade, and logged.
 
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { KnownTexts } from '../../sdk/broker/json-encode';
 import { NodeApi, SupervisorApi } from '../../sdk/model/events';
 import { EndpointServer, LogFn } from '../../sdk/transport/endpoint-server';
+import { checkAuthorization, localConnectionOwner } from './control-secret';
 import { SupervisorControl } from './events';
 import { NodeConfig, nodeConfigFromData } from './records';
 import { ownString } from './stored-node-configs';
@@ -26,6 +29,12 @@ export interface ControlServerOptions {
   topicPrefix: string;
   /** Management::Supervisor::topic_prefix. */
   managementTopic: string;
+  /**
+   * The secret only the Supervisor's own agent knows (control-secret.ts): an upgrade request
+   * without it is refused (HTTP 401) and logged. null serves anyone who connects; only
+   * tests that are about something else pass that.
+   */
+  secret: string | null;
   onStopRequest?: () => void;
   log?: LogFn;
 }
@@ -43,7 +52,16 @@ export class SupervisorControlServer {
   private readonly stopping = new Set<Promise<boolean>>();
 
   constructor(readonly supervisor: Supervisor, readonly options: ControlServerOptions) {
-    this.server = new EndpointServer({ host: options.host, port: options.port, relay: false, log: options.log });
+    const secret = options.secret;
+    this.server = new EndpointServer({
+      host: options.host, port: options.port, relay: false, log: options.log,
+      authorize: secret === null ? undefined : (req) => {
+        const why = checkAuthorization(req, secret);
+        if (why === null) return null;
+        const owner = localConnectionOwner(req.socket.remotePort, req.socket.localPort);
+        return `${why}${owner !== null ? ` (the connecting socket belongs to uid ${owner})` : ''}`;
+      },
+    });
     this.server.on('event', (ev) => {
       const run = ev.name === SupervisorControl.create_request ? this.createHandler(ev) : () => this.handle(ev);
       this.queue = this.queue.then(run).catch((err) => options.log?.('error', `supervisor request ${ev.name} failed: ${(err as Error).message}`));

@@ -9,6 +9,7 @@ import { LAUNCH_ENV, NodeLaunchSpec, writeLaunchSpec } from '../node/launch-spec
 import { defaultZeekPath, writeZeekFiles, zeekCommand } from '../node/zeek/launch';
 import { Settings } from '../settings/settings';
 import { findExecutable } from '../agent/runtime-choice';
+import { SECRET_ENV, SECRET_FILE_ENV } from './control-secret';
 import { EmulatedNodeSnapshot, nodeSnapshotsEnabled } from './node-snapshot';
 import { NodeConfig } from './records';
 import { LaunchCommand, Launcher } from './supervisor';
@@ -39,6 +40,7 @@ export function controllerOverrides(s: Settings): Record<string, unknown> {
     listenPort: agents.port,
     listenAddressWebsocket: ws.address,
     listenPortWebsocket: ws.port,
+    tlsWebsocket: s.get('Management::Controller::tls_options_websocket'),
     autoAssignBrokerPorts: s.bool('Management::Controller::auto_assign_broker_ports'),
     autoAssignBrokerStartPort: s.port('Management::Controller::auto_assign_broker_start_port').port,
     autoAssignMetricsPorts: s.bool('Management::Controller::auto_assign_metrics_ports'),
@@ -61,6 +63,8 @@ export interface InstanceLauncherOptions {
   /** Start emulated nodes from a V8 start-up snapshot once one is built (node-snapshot.ts); default: unless ZEEK_MGMT_NODE_SNAPSHOT=0. */
   nodeSnapshot?: boolean;
   log?: (level: 'info' | 'warning' | 'error', msg: string) => void;
+  /** The control port's secret (control-secret.ts): handed to the agent, and only to it, in ZEEK_MGMT_SUPERVISOR_SECRET. */
+  supervisorSecret?: string;
 }
 
 /**
@@ -87,6 +91,14 @@ export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
  * them in its own env keeps it.
  */
 export const EMULATED_NODE_DROPPED_ENV = ['NODE_EXTRA_CA_CERTS'];
+
+/**
+ * The Supervisor's own environment variables that no child inherits: the settings and
+ * launch file (set per child), and the control port's secret, or the file holding it
+ * (a cluster node runs any scripts and env a configuration gives it; only the agent gets
+ * the secret, set explicitly).
+ */
+const NOT_INHERITED_ENV = new Set([SETTINGS_ENV, LAUNCH_ENV, SECRET_ENV, SECRET_FILE_ENV]);
 
 export class InstanceLauncher implements Launcher {
   private zeekPath: string | null = null;
@@ -129,7 +141,7 @@ export class InstanceLauncher implements Launcher {
     // library for every variable, which showed at 200 launches; nothing changes it later.
     if (!this.inheritedEnv) {
       this.inheritedEnv = {};
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== SETTINGS_ENV && k !== LAUNCH_ENV) this.inheritedEnv[k] = v;
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !NOT_INHERITED_ENV.has(k)) this.inheritedEnv[k] = v;
     }
     return { ...this.inheritedEnv, ...cfg.env };
   }
@@ -139,7 +151,11 @@ export class InstanceLauncher implements Launcher {
     const env = this.baseEnv(cfg);
     const role = cfg.env.ZEEK_MANAGEMENT_NODE;
     if (role === 'AGENT') {
-      return { file: process.execPath, args: this.nodeArgs('framework/agent/main.js', AGENT_NODE_FLAGS), env: { ...env, [SETTINGS_ENV]: JSON.stringify(this.settings.toJSON()) }, cwd };
+      const secret = this.options.supervisorSecret;
+      return {
+        file: process.execPath, args: this.nodeArgs('framework/agent/main.js', AGENT_NODE_FLAGS), cwd,
+        env: { ...env, [SETTINGS_ENV]: JSON.stringify(this.settings.toJSON()), ...(secret !== undefined ? { [SECRET_ENV]: secret } : {}) },
+      };
     }
     if (role === 'CONTROLLER') {
       return { file: process.execPath, args: [...this.nodeArgs('framework/controller/main.js'), JSON.stringify(controllerOverrides(this.settings))], env, cwd };

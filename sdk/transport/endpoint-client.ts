@@ -38,6 +38,8 @@ export interface EndpointClientOptions {
   retryDelayMs?: number;
   /** Sent as X-Application-Name. */
   appName?: string;
+  /** Further headers of the upgrade request (e.g. Authorization). */
+  headers?: Record<string, string>;
   maxMessageBytes?: number;
   /** Called before each retry, e.g. for a log line. */
   onRetry?: (attempt: number, err: Error) => void;
@@ -130,7 +132,7 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
         tls,
         handshakeTimeoutMs: Math.max(timeoutMs, 1000),
         maxPayload: options.maxMessageBytes ?? DEFAULT_LIMITS.maxTextLength,
-        headers: options.appName ? { 'X-Application-Name': options.appName } : undefined,
+        headers: options.appName || options.headers ? { ...(options.appName ? { 'X-Application-Name': options.appName } : {}), ...options.headers } : undefined,
       });
       const client = new EndpointClient(ws, options);
       let settled = false;

@@ -13,6 +13,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, RawData } from 'ws';
 import { BrokerData } from '../broker/data';
 import { WireError } from '../broker/errors';
@@ -44,6 +45,11 @@ export interface EndpointServerOptions {
   maxDepth?: number;
   /** How messages for a peer that does not keep up are bounded (Broker's web_socket_buffer_size and _overflow_policy). */
   peerBuffer?: PeerBufferOptions;
+  /**
+   * Checked on each WebSocket upgrade request before it is accepted: null lets it in,
+   * a text refuses it (HTTP 401, logged with that text), so the peer never gets to send a message.
+   */
+  authorize?: (req: http.IncomingMessage) => string | null;
   log?: LogFn;
 }
 
@@ -279,6 +285,12 @@ export interface EndpointServerEvents {
   'peer-closed': [peer: Peer];
 }
 
+/** Answers a refused upgrade request and closes; a peer that does not close its side in a second is cut off. */
+function refuse(sock: Duplex, response: string): void {
+  sock.end(response);
+  setTimeout(() => sock.destroy(), 1000).unref();
+}
+
 export class EndpointServer extends EventEmitter<EndpointServerEvents> {
   readonly endpointId: string;
   readonly peers = new Set<Peer>();
@@ -303,7 +315,10 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
 
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   async listen(): Promise<AddressInfo> {
-    const server = this.options.tls ? https.createServer(serverTlsOptions(this.options.tls)) : http.createServer();
+    // A client that never finishes its upgrade request's head is closed after the handshake timeout too.
+    const handshakeMs = this.options.handshakeTimeoutMs ?? 10000;
+    const httpOptions = { headersTimeout: handshakeMs, requestTimeout: handshakeMs, connectionsCheckingInterval: Math.min(1000, handshakeMs) };
+    const server = this.options.tls ? https.createServer({ ...serverTlsOptions(this.options.tls), ...httpOptions }) : http.createServer(httpOptions);
     server.on('request', (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' });
       res.end(`WebSocket endpoint: ${WEBSOCKET_PATH}\n`);
@@ -312,17 +327,25 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
     server.on('clientError', (_err, sock) => sock.destroy());
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.maxMessageBytes });
     server.on('upgrade', (req, sock, head) => {
+      // The socket is ours from here: a peer that resets it while being refused must not take the process down.
+      sock.on('error', () => undefined);
       const url = (req.url ?? '').split('?')[0];
       const app = req.headers['x-application-name'];
       const appName = Array.isArray(app) ? app[0] : app;
       if (url !== WEBSOCKET_PATH) {
         this.log('warning', `rejected WebSocket upgrade for path ${url}`, { remote: req.socket.remoteAddress });
-        sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        refuse(sock, 'HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
       if (appName !== undefined && !/^[-/_.=:*@a-zA-Z0-9]+$/.test(appName)) {
         this.log('warning', 'rejected WebSocket client with invalid X-Application-Name', { remote: req.socket.remoteAddress });
-        sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        refuse(sock, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      const refusal = this.options.authorize?.(req) ?? null;
+      if (refusal !== null) {
+        this.log('warning', `refused connection from ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}: ${refusal}`, { remote: req.socket.remoteAddress, port: req.socket.remotePort });
+        refuse(sock, 'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
       wss.handleUpgrade(req, sock, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? '', req.socket.remotePort ?? 0, appName));

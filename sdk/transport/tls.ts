@@ -21,8 +21,12 @@ export interface ServerTlsSettings {
   certificate: string;
   keyfile: string;
   passphrase?: string;
-  /** When set, clients must present a certificate signed by one of these CAs. */
+  /** The CAs client certificates are checked against (default: Node's default CAs). */
   cafile?: string;
+  /** Clients must present a valid certificate; default: exactly when cafile is set. */
+  requireClientCertificate?: boolean;
+  /** OpenSSL cipher list; default: Node's. */
+  ciphers?: string;
 }
 
 export class TlsSettingsError extends Error {
@@ -77,7 +81,8 @@ export function serverTlsOptions(s: ServerTlsSettings): SecureContextOptions & {
     key: mustBeFile(s.keyfile, 'private key'),
     passphrase: s.passphrase || undefined,
     ca: s.cafile ? mustBeFile(s.cafile, 'trusted CAs') : undefined,
-    requestCert: !!s.cafile,
-    rejectUnauthorized: !!s.cafile,
+    ciphers: s.ciphers || undefined,
+    requestCert: s.requireClientCertificate ?? !!s.cafile,
+    rejectUnauthorized: s.requireClientCertificate ?? !!s.cafile,
   };
 }
