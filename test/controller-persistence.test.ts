@@ -108,6 +108,8 @@ describe('controller persistence', function () {
       const c = await connect(ctl);
       closers.push(() => c.close());
       assert.equal((await c.getConfiguration(false)).error, 'no staged configuration available');
+      // The log line may reach management.log a moment after the first answer.
+      await eventually(() => ctl!.logEntries().some((e) => e.level === 'ERROR'), 'the ERROR log line');
       const errors = ctl.logEntries().filter((e) => e.level === 'ERROR');
       assert.equal(errors.length, 1);
       assert.match(errors[0].message, /state file .*state\.json is unusable .*moved it to .*state\.json\.corrupt-/);
