@@ -43,6 +43,8 @@ export interface NativePeerOptions {
   /** Largest frame accepted, in bytes. */
   maxFrame?: number;
   limits?: BinaryLimits;
+  /** Sees every frame's message bytes, in and out (for captures and debugging). */
+  tap?: (direction: 'in' | 'out', message: Buffer, phase: 'handshake' | 'peered') => void;
 }
 
 /** Is `prefix` a prefix of `topic`? (topic.cc, topic::is_prefix) */
@@ -78,6 +80,7 @@ export class NativePeer extends EventEmitter {
     localFilter: string[],
     peered: Peered,
     private readonly limits: BinaryLimits,
+    private readonly tap?: (direction: 'in' | 'out', message: Buffer, phase: 'handshake' | 'peered') => void,
   ) {
     super();
     this.localId = localId;
@@ -113,8 +116,13 @@ export class NativePeer extends EventEmitter {
     const limits = opts.limits ?? DEFAULT_BINARY_LIMITS;
     return new Promise<NativePeer>((resolve, reject) => {
       let settled = false;
+      const tap = opts.tap;
       const send = (msgs: HandshakeMessage[]): void => {
-        for (const m of msgs) socket.write(frame(encodeHandshake(m)));
+        for (const m of msgs) {
+          const bytes = encodeHandshake(m);
+          tap?.('out', bytes, 'handshake');
+          socket.write(frame(bytes));
+        }
       };
       const finish = (err: WireError | undefined, peer?: NativePeer): void => {
         if (settled) return;
@@ -148,10 +156,11 @@ export class NativePeer extends EventEmitter {
         try {
           const frames = reader.push(chunk);
           for (let i = 0; i < frames.length; i++) {
+            tap?.('in', frames[i], 'handshake');
             const step = hs.receive(decodeHandshake(frames[i]));
             send(step.send);
             if (step.peered) {
-              const peer = new NativePeer(socket, reader, id, filter, step.peered, limits);
+              const peer = new NativePeer(socket, reader, id, filter, step.peered, limits, tap);
               finish(undefined, peer);
               peer.attach();
               // Frames that came with the last handshake message are envelopes already.
@@ -195,6 +204,7 @@ export class NativePeer extends EventEmitter {
   }
 
   private onFrame(f: Buffer): void {
+    this.tap?.('in', f, 'peered');
     let env: Envelope;
     try {
       env = decodeEnvelope(f);
@@ -244,7 +254,9 @@ export class NativePeer extends EventEmitter {
 
   private write(env: Envelope): void {
     if (this.closed) throw new WireError('peer_unavailable', 'the peering is closed');
-    this.socket.write(frame(encodeEnvelope(env)));
+    const bytes = encodeEnvelope(env);
+    this.tap?.('out', bytes, 'peered');
+    this.socket.write(frame(bytes));
   }
 
   /** Adds topic prefixes to our filter and announces the new filter. */
