@@ -153,6 +153,30 @@ describe('native Broker against a real Zeek', function () {
     });
   }
 
+  it("a real Zeek management agent (zeek -j, TLS) peers with our listener and sends notify_agent_hello", async () => {
+    const port = await freePorts(1);
+    const agentPort = await freePorts(1);
+    const supervisorPort = await freePorts(1); // the Supervisor listens on Broker::default_port
+    const listener = new NativeListener({ port, filter: ['zeek/management/'] });
+    await listener.listen();
+    try {
+      const accepted = once(listener, 'peer') as Promise<[NativePeer]>;
+      const state = fs.mkdtempSync(path.join(dir, 'agent-'));
+      proc = spawn(zeek as string, ['-j', 'policy/frameworks/management/agent',
+        `Management::Agent::controller=[$address="127.0.0.1", $bound_port=${port}/tcp]`,
+        `Management::Agent::default_port=${agentPort}/tcp`, 'Management::Agent::name=agent-native-test', `Broker::default_port=${supervisorPort}/tcp`],
+      { cwd: state, env: { ...process.env, ZEEK_MANAGEMENT_STATE_DIR: state }, stdio: 'ignore' });
+      const [p] = await accepted;
+      const [topic, ev] = (await once(p, 'event')) as [string, ZeekEvent];
+      assert.equal(topic, 'zeek/management/agent/agent-native-test');
+      assert.equal(ev.name, 'Management::Agent::API::notify_agent_hello');
+      assert.deepEqual(ev.args, [B.str('agent-native-test'), B.str(p.remoteId.toString()), B.bool(true), B.count(1)]);
+      p.close();
+    } finally {
+      await listener.close();
+    }
+  });
+
   after(() => {
     const out = process.env.BROKER_CAPTURE_DIR;
     if (out && frames.length > 0) {
