@@ -135,6 +135,12 @@ describe('native Broker binary data format', () => {
     refuses(() => decodeBinary(bytes('07 00000000000000000000ffff00000000 10')), 'invalid_data', /prefix length 16/);
     refuses(() => decodeBinary(bytes('00 00')), 'deserialization_failed', /after the end/);
     refuses(() => decodeBinary(Buffer.alloc(200, 0x0e).fill(0x01, 199)), 'deserialization_failed', /deeper than 64/);
+    // variant_data.cc: a repeated set element or table key fails Broker's decoding.
+    refuses(() => decodeBinary(bytes('0c02 0101 0101')), 'deserialization_failed', /set holds this element twice/);
+    refuses(() => decodeBinary(bytes('0d02 0100 00 0100 0101')), 'deserialization_failed', /table holds this key twice/);
+    refuses(() => encodeBinary(B.set([B.str('a'), B.str('a')])), 'serialization_failed', /twice/);
+    refuses(() => encodeBinary(B.table([[B.int(1), B.none()], [B.int(1), B.bool(true)]])), 'serialization_failed', /twice/);
+    assert.deepEqual(decodeBinary(encodeBinary(B.vec([B.int(1), B.int(1)]))), B.vec([B.int(1), B.int(1)]));
     refuses(() => encodeBinary(B.addr('300.1.1.1')), 'invalid_data', /not an IPv4 or IPv6/);
     refuses(() => encodeBinary(B.count(-1)), 'serialization_failed', /outside/);
     refuses(() => encodeBinary(B.port(70000)), 'serialization_failed', /outside/);

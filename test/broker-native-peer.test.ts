@@ -10,7 +10,8 @@ import { WireError } from '../sdk/broker/errors';
 import { ZeekEvent } from '../sdk/broker/event';
 import { EndpointId } from '../sdk/broker/native/endpoint-id';
 import { frame, FrameReader } from '../sdk/broker/native/framing';
-import { decodeHandshake, encodeHandshake, MAGIC } from '../sdk/broker/native/messages';
+import { Handshake } from '../sdk/broker/native/handshake';
+import { dataEnvelope, decodeHandshake, encodeEnvelope, encodeHandshake, MAGIC } from '../sdk/broker/native/messages';
 import { NativeListener, NativePeer } from '../sdk/broker/native/peer';
 import { freePorts } from '../provider/free-ports';
 
@@ -140,6 +141,44 @@ describe('native Broker listener under hostile handshakes', () => {
     assert.deepEqual((await got)[1], B.vec([B.str('hello')]));
     client.close();
     server.close();
+  });
+
+  it('after peering, skips malformed envelopes and closes on a bad frame', async () => {
+    // A hand-driven connector: our Handshake over a raw socket, so that raw bytes can follow.
+    const accepted = once(listener, 'peer') as Promise<[NativePeer]>;
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.on('error', () => undefined);
+    await once(s, 'connect');
+    const hs = new Handshake(LOW, () => ['x'], 'connector');
+    const r = new FrameReader();
+    const done = new Promise<void>((resolve) => {
+      s.on('data', (c: Buffer) => {
+        for (const f of r.push(c)) {
+          const step = hs.receive(decodeHandshake(f));
+          for (const m of step.send) s.write(frame(encodeHandshake(m)));
+          if (step.peered) resolve();
+        }
+      });
+    });
+    for (const m of hs.start()) s.write(frame(encodeHandshake(m)));
+    await done;
+    const [server] = await accepted;
+    const malformed: WireError[] = [];
+    server.on('malformed', (e: WireError) => malformed.push(e));
+    const header = (type: number, topic: string): Buffer => Buffer.concat([LOW.bytes, Buffer.alloc(16), Buffer.from([type, 0, 16, 0, topic.length]), Buffer.from(topic)]);
+    s.write(frame(Buffer.alloc(10)));                                      // shorter than an envelope
+    s.write(frame(header(9, 't')));                                        // unknown envelope type
+    s.write(frame(Buffer.concat([header(1, 't'), Buffer.from([0x0e, 0x05])]))); // truncated vector
+    s.write(frame(Buffer.concat([header(3, '<$>'), Buffer.from([0x02, 0x05, 0x61])]))); // bad routing update
+    const good = once(server, 'data');
+    s.write(frame(encodeEnvelope(dataEnvelope(LOW, 't/ok', B.str('fine')))));
+    assert.deepEqual((await good)[1], B.str('fine'));
+    assert.deepEqual(malformed.map((e) => e.code), ['invalid_data', 'invalid_data', 'deserialization_failed', 'invalid_message']);
+    assert.equal(server.isClosed, false);
+    const closed = once(server, 'close');
+    s.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    assert.match(String((await closed)[0]), /bad frame: .*exceeds the limit/);
+    s.destroy();
   });
 
   it('a connector refuses a listener that answers with a bad version_select', async () => {

@@ -83,6 +83,11 @@ export class ByteWriter {
     this.buf.writeUInt32BE(v >>> 0, at);
   }
 
+  /** The bytes written between two positions, as a string key (for duplicate checks). */
+  keyOf(from: number, to: number): string {
+    return this.buf.toString('latin1', from, to);
+  }
+
   /** A copy of what was written. */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));

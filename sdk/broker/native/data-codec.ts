@@ -94,19 +94,39 @@ export function writeData(w: ByteWriter, d: BrokerData, path = '$'): void {
       return;
     }
     case 'vector':
-    case 'set':
-      w.u8(TAG[d.type]);
+      w.u8(TAG.vector);
       w.varbyte(d.value.length);
       for (let i = 0; i < d.value.length; i++) writeData(w, d.value[i], `${path}[${i}]`);
       return;
-    case 'table':
+    case 'set': {
+      // Broker's decoder fails the whole message on a repeated element (variant_data.cc
+      // inserts into a std::set and checks the result), so one is refused here.
+      w.u8(TAG.set);
+      w.varbyte(d.value.length);
+      const seen = new Set<string>();
+      for (let i = 0; i < d.value.length; i++) {
+        const start = w.length;
+        writeData(w, d.value[i], `${path}[${i}]`);
+        const key = w.keyOf(start, w.length);
+        if (seen.has(key)) failEncode('a set holds this element twice', `${path}[${i}]`);
+        seen.add(key);
+      }
+      return;
+    }
+    case 'table': {
       w.u8(TAG.table);
       w.varbyte(d.value.length);
+      const seen = new Set<string>();
       for (let i = 0; i < d.value.length; i++) {
+        const start = w.length;
         writeData(w, d.value[i][0], `${path}[${i}].key`);
+        const key = w.keyOf(start, w.length);
+        if (seen.has(key)) failEncode('a table holds this key twice', `${path}[${i}].key`);
+        seen.add(key);
         writeData(w, d.value[i][1], `${path}[${i}].value`);
       }
       return;
+    }
     default:
       failEncode(`unknown data type ${JSON.stringify((d as { type: unknown }).type)}`, path);
   }
@@ -168,17 +188,31 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
       if (n * (type === 'table' ? 2 : 1) > r.remaining) {
         throw new WireError('deserialization_failed', `truncated: a ${type} of ${n} element(s) cannot fit in the ${r.remaining} byte(s) left`, path);
       }
+      // Repeated set elements or table keys make Broker refuse the message; so do we.
+      const seen = type === 'vector' ? undefined : new Set<string>();
+      const unique = (start: number, what: string, at: string): void => {
+        if (!seen) return;
+        const key = r.buf.toString('latin1', start, r.pos);
+        if (seen.has(key)) throw new WireError('deserialization_failed', `a ${type} holds this ${what} twice`, at);
+        seen.add(key);
+      };
       if (type === 'table') {
         const entries: Array<[BrokerData, BrokerData]> = [];
         for (let i = 0; i < n; i++) {
+          const start = r.pos;
           const k = readData(r, limits, `${path}[${i}].key`, depth + 1);
+          unique(start, 'key', `${path}[${i}].key`);
           const v = readData(r, limits, `${path}[${i}].value`, depth + 1);
           entries.push([k, v]);
         }
         return { type: 'table', value: entries };
       }
       const items: BrokerData[] = [];
-      for (let i = 0; i < n; i++) items.push(readData(r, limits, `${path}[${i}]`, depth + 1));
+      for (let i = 0; i < n; i++) {
+        const start = r.pos;
+        items.push(readData(r, limits, `${path}[${i}]`, depth + 1));
+        unique(start, 'element', `${path}[${i}]`);
+      }
       return { type, value: items };
     }
     default:
