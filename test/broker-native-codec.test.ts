@@ -127,6 +127,9 @@ describe('native Broker binary data format', () => {
 
   it('refuses hostile data with a WireError naming the problem', () => {
     refuses(() => decodeBinary(bytes('0f')), 'deserialization_failed', /unknown type tag 15/);
+    // The path names the element: the second element of the vector inside a table value.
+    refuses(() => decodeBinary(bytes('0d01 00 0e02 00 0200')), 'deserialization_failed', /^\$\[0\]\.value\[1\]: truncated: a count/);
+    refuses(() => encodeBinary(B.vec([B.none(), B.table([[B.str('k'), B.port(1e6)]])])), 'serialization_failed', /^\$\[1\]\[0\]\.value: port number/);
     refuses(() => decodeBinary(bytes('02 0000')), 'deserialization_failed', /truncated: a count/);
     refuses(() => decodeBinary(bytes('05 05 6869')), 'deserialization_failed', /truncated/);
     refuses(() => decodeBinary(bytes('0e ffffffff0f')), 'deserialization_failed', /cannot fit/);

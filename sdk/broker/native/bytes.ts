@@ -137,10 +137,10 @@ export class ByteReader {
     return v;
   }
 
-  varbyte(what = 'a length', path = '$'): number {
+  varbyte(what = 'a length', path = '$', lengthOf = false): number {
     let x = 0;
     for (let i = 0; i < 5; i++) {
-      this.need(1, what, path);
+      if (this.pos >= this.end) this.need(1, lengthOf ? `the length of ${what}` : what, path);
       const b = this.buf[this.pos++];
       x += (b & 0x7f) * 2 ** (7 * i);
       if ((b & 0x80) === 0) {
@@ -148,7 +148,7 @@ export class ByteReader {
         return x;
       }
     }
-    throw new WireError('deserialization_failed', `${what} is not a varbyte of at most 32 bits`, path);
+    throw new WireError('deserialization_failed', `${lengthOf ? `the length of ${what}` : what} is not a varbyte of at most 32 bits`, path);
   }
 
   bytes(n: number, what: string, path = '$'): Buffer {
@@ -160,8 +160,8 @@ export class ByteReader {
 
   /** Varbyte length and UTF-8 text (invalid sequences become U+FFFD). */
   string(what = 'a string', path = '$'): string {
-    const n = this.varbyte(`the length of ${what}`, path);
-    this.need(n, what, path);
+    const n = this.varbyte(what, path, true);
+    if (this.end - this.pos < n) this.need(n, what, path);
     const s = this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;

@@ -37,12 +37,21 @@ export interface BinaryLimits {
 
 export const DEFAULT_BINARY_LIMITS: BinaryLimits = { maxDepth: 64 };
 
-function failEncode(detail: string, path: string): never {
+function failEncode(detail: string, path = '$'): never {
   throw new WireError('serialization_failed', detail, path);
 }
 
+// Paths are built only for errors: a container catches its element's error and puts the
+// element's position in front of the path, so the common case allocates no path strings.
+function under(err: unknown, segment: string): unknown {
+  if (!(err instanceof WireError)) return err;
+  const rest = err.path === '' || err.path === '$' ? '' : err.path.slice(1);
+  return new WireError(err.code, err.detail, `$${segment}${rest}`);
+}
+
 /** Appends the tag and body of `d`; throws WireError for values Broker cannot hold. */
-export function writeData(w: ByteWriter, d: BrokerData, path = '$'): void {
+export function writeData(w: ByteWriter, d: BrokerData): void {
+  const path = '$';
   switch (d.type) {
     case 'none':
       w.u8(TAG.none);
@@ -96,7 +105,9 @@ export function writeData(w: ByteWriter, d: BrokerData, path = '$'): void {
     case 'vector':
       w.u8(TAG.vector);
       w.varbyte(d.value.length);
-      for (let i = 0; i < d.value.length; i++) writeData(w, d.value[i], `${path}[${i}]`);
+      for (let i = 0; i < d.value.length; i++) {
+        try { writeData(w, d.value[i]); } catch (err) { throw under(err, `[${i}]`); }
+      }
       return;
     case 'set': {
       // Broker's decoder fails the whole message on a repeated element (variant_data.cc
@@ -106,9 +117,9 @@ export function writeData(w: ByteWriter, d: BrokerData, path = '$'): void {
       const seen = new Set<string>();
       for (let i = 0; i < d.value.length; i++) {
         const start = w.length;
-        writeData(w, d.value[i], `${path}[${i}]`);
+        try { writeData(w, d.value[i]); } catch (err) { throw under(err, `[${i}]`); }
         const key = w.keyOf(start, w.length);
-        if (seen.has(key)) failEncode('a set holds this element twice', `${path}[${i}]`);
+        if (seen.has(key)) failEncode('a set holds this element twice', `$[${i}]`);
         seen.add(key);
       }
       return;
@@ -119,11 +130,11 @@ export function writeData(w: ByteWriter, d: BrokerData, path = '$'): void {
       const seen = new Set<string>();
       for (let i = 0; i < d.value.length; i++) {
         const start = w.length;
-        writeData(w, d.value[i][0], `${path}[${i}].key`);
+        try { writeData(w, d.value[i][0]); } catch (err) { throw under(err, `[${i}].key`); }
         const key = w.keyOf(start, w.length);
-        if (seen.has(key)) failEncode('a table holds this key twice', `${path}[${i}].key`);
+        if (seen.has(key)) failEncode('a table holds this key twice', `$[${i}].key`);
         seen.add(key);
-        writeData(w, d.value[i][1], `${path}[${i}].value`);
+        try { writeData(w, d.value[i][1]); } catch (err) { throw under(err, `[${i}].value`); }
       }
       return;
     }
@@ -140,7 +151,8 @@ export function encodeBinary(d: BrokerData): Buffer {
 }
 
 /** Reads one value at the reader's position. */
-export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LIMITS, path = '$', depth = 0): BrokerData {
+export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LIMITS, depth = 0): BrokerData {
+  const path = '$';
   const tag = r.u8('a type tag', path);
   switch (tag) {
     case TAG.none:
@@ -182,7 +194,7 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
     case TAG.table: {
       const type = TYPE_OF_TAG[tag] as 'set' | 'vector' | 'table';
       if (depth >= limits.maxDepth) throw new WireError('deserialization_failed', `containers nest deeper than ${limits.maxDepth}`, path);
-      const n = r.varbyte(`the size of a ${type}`, path);
+      const n = r.varbyte(type === 'table' ? 'the size of a table' : type === 'set' ? 'the size of a set' : 'the size of a vector', path);
       // Every element takes at least one byte (two for a table entry): a count beyond
       // what is left is refused before anything is allocated for it.
       if (n * (type === 'table' ? 2 : 1) > r.remaining) {
@@ -200,9 +212,11 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
         const entries: Array<[BrokerData, BrokerData]> = [];
         for (let i = 0; i < n; i++) {
           const start = r.pos;
-          const k = readData(r, limits, `${path}[${i}].key`, depth + 1);
-          unique(start, 'key', `${path}[${i}].key`);
-          const v = readData(r, limits, `${path}[${i}].value`, depth + 1);
+          let k: BrokerData;
+          let v: BrokerData;
+          try { k = readData(r, limits, depth + 1); } catch (err) { throw under(err, `[${i}].key`); }
+          unique(start, 'key', `$[${i}].key`);
+          try { v = readData(r, limits, depth + 1); } catch (err) { throw under(err, `[${i}].value`); }
           entries.push([k, v]);
         }
         return { type: 'table', value: entries };
@@ -210,8 +224,8 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
       const items: BrokerData[] = [];
       for (let i = 0; i < n; i++) {
         const start = r.pos;
-        items.push(readData(r, limits, `${path}[${i}]`, depth + 1));
-        unique(start, 'element', `${path}[${i}]`);
+        try { items.push(readData(r, limits, depth + 1)); } catch (err) { throw under(err, `[${i}]`); }
+        unique(start, 'element', `$[${i}]`);
       }
       return { type, value: items };
     }
