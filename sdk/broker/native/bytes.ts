@@ -71,6 +71,23 @@ export class ByteWriter {
 
   /** Varbyte length, then the UTF-8 bytes. */
   string(s: string): void {
+    // Short ASCII strings (most names, topics, scripts) are copied by hand: cheaper than
+    // two calls into Buffer's native code.
+    if (s.length < 64) {
+      this.room(s.length + 1);
+      const at = this.pos;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[at + 1 + i] = c;
+      }
+      if (i === s.length) {
+        this.buf[at] = s.length;
+        this.pos = at + 1 + s.length;
+        return;
+      }
+    }
     const n = Buffer.byteLength(s, 'utf8');
     this.varbyte(n);
     this.room(n);
