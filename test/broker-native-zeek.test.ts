@@ -177,6 +177,39 @@ describe('native Broker against a real Zeek', function () {
     }
   });
 
+  it("a real Zeek management controller (zeek -j, TLS) registers our peer's notify_agent_hello and lists it in get_instances", async () => {
+    const supervisorPort = await freePorts(1);
+    const controllerPort = await freePorts(1);
+    const websocketPort = await freePorts(1);
+    const state = fs.mkdtempSync(path.join(dir, 'controller-'));
+    proc = spawn(zeek as string, ['-j', 'policy/frameworks/management/controller', `Broker::default_port=${supervisorPort}/tcp`,
+      `Management::Controller::default_port=${controllerPort}/tcp`, `Management::Controller::default_port_websocket=${websocketPort}/tcp`],
+    { cwd: state, env: { ...process.env, ZEEK_MANAGEMENT_STATE_DIR: state }, stdio: 'ignore' });
+    let p: NativePeer | undefined;
+    while (!p) {
+      try {
+        p = await NativePeer.connect('127.0.0.1', controllerPort, { filter: ['zeek/management/agent/agent-ts', 'zeek/management/controller'] });
+      } catch (err) {
+        if (proc.exitCode !== null) throw new Error(`zeek exited (${proc.exitCode})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    try {
+      p.publishEvent('zeek/management/agent/agent-ts', { name: 'Management::Agent::API::notify_agent_hello', args: [B.str('agent-ts'), B.str(p.localId.toString()), B.bool(true), B.count(1)] });
+      // The controller handles events in order, so the hello is registered before this request.
+      const reply = once(p, 'event') as Promise<[string, ZeekEvent]>;
+      p.publishEvent('zeek/management/controller', { name: 'Management::Controller::API::get_instances_request', args: [B.str('req-ts-1')] });
+      const [topic, ev] = await reply;
+      assert.equal(topic, 'zeek/management/controller');
+      assert.equal(ev.name, 'Management::Controller::API::get_instances_response');
+      // [reqid, Result[reqid, success, instance, data = vector of Instance[name, host, listen_port], error, node]]
+      assert.deepEqual(ev.args, [B.str('req-ts-1'), B.vec([B.str('req-ts-1'), B.bool(true), B.none(),
+        B.vec([B.vec([B.str('agent-ts'), B.addr('127.0.0.1'), B.none()])]), B.none(), B.none()])]);
+    } finally {
+      p.close();
+    }
+  });
+
   after(() => {
     const out = process.env.BROKER_CAPTURE_DIR;
     if (out && frames.length > 0) {
