@@ -17,7 +17,14 @@ export type BrokerErrorCode =
   | 'deserialization_failed'
   | 'serialization_failed'
   | 'shutting_down'
-  | 'connection_timeout';
+  | 'connection_timeout'
+  // Codes of the native Broker protocol (sdk/broker/native/).
+  | 'invalid_message'
+  | 'unexpected_handshake_message'
+  | 'invalid_handshake_state'
+  | 'wrong_magic_number'
+  | 'redundant_connection'
+  | 'logic_error';
 
 /** Raised for any input the codec cannot accept; `path` points into the JSON value. */
 export class WireError extends Error {
