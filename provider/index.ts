@@ -9,4 +9,4 @@ export type {
 } from './zeek-cluster';
 export type {
   CanonicalConfiguration, CanonicalInstance, CanonicalNode, NodeDeployResult, NodeStatusOutput,
-} from './inputs';
+} from './shapes';
