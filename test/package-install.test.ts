@@ -26,7 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DIFF_CHANGES as DIFF, DynamicProviderPlugin, Props } from '../provider/plugin-client';
-import { LiveCluster, startLiveCluster } from './helpers/provider-cluster';
+import { LocalCluster as LiveCluster, startLocalCluster } from '../provider/local-cluster';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '..');
@@ -141,7 +141,14 @@ describe('the packed package in a fresh Pulumi project', function () {
       }
       throw err;
     }
-    cluster = await startLiveCluster();
+    // The controller's host: `zeek-mgmt run` (Supervisor, controller, agent, emulated nodes
+    // from their start-up snapshot) from an installed copy too, the package and its runtime
+    // dependencies in a node_modules of their own (the project directory moves below).
+    const host = path.join(tmp, 'controller-host');
+    for (const dep of ['zeek-mgmt', 'ws', 'lossless-json', 'zod']) {
+      fs.cpSync(path.join(project, 'node_modules', dep), path.join(host, 'node_modules', dep), { recursive: true });
+    }
+    cluster = await startLocalCluster({ runMain: path.join(host, 'node_modules/zeek-mgmt/dist/framework/run.js') });
   });
 
   after(async () => {
