@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { ZeekCluster } from '../provider/zeek-cluster';
+import { ZeekCluster } from 'zeek-mgmt/pulumi';
 
 export const DEFAULT_INI = path.join(__dirname, 'clusters', 'mini.ini');
 

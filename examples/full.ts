@@ -3,7 +3,7 @@
 // Ports are left to the controller (manager, logger and proxies get 2200 upwards, every
 // node a metrics port from 9000), as the documentation's file leaves them.
 
-import { ZeekCluster } from '../provider/zeek-cluster';
+import { ZeekCluster } from 'zeek-mgmt/pulumi';
 
 export function fullCluster(name = 'full', instance = 'agent-testbox'): ZeekCluster {
   const workers = Object.fromEntries([0, 1, 2, 3].map((i) => [`worker${i + 1}`, { instance, role: 'worker', interface: `eth${i}` }]));

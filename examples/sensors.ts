@@ -15,7 +15,7 @@
 //         workersPerInterface: 2
 
 import * as pulumi from '@pulumi/pulumi';
-import { ZeekCluster, ZeekClusterInstanceArgs, ZeekClusterNodeArgs } from '../provider/zeek-cluster';
+import { ZeekCluster, ZeekClusterInstanceArgs, ZeekClusterNodeArgs } from 'zeek-mgmt/pulumi';
 
 export interface Sensor {
   /** Host name; its agent is "agent-<host>". */

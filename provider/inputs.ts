@@ -9,6 +9,9 @@
 
 import { z } from 'zod';
 import { lookupClusterRole } from '../sdk/config/node-from-ini';
+import { CanonicalConfiguration, NodeDeployResult, NodeStatusOutput } from './shapes';
+
+export type { CanonicalConfiguration, CanonicalInstance, CanonicalNode, NodeDeployResult, NodeStatusOutput } from './shapes';
 
 /** Pulumi's marker for a value not known during preview (runtime/rpc unknownValue). */
 export const UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
@@ -103,33 +106,6 @@ export const ClusterInputsSchema = z.object({
 }).strict();
 export type ClusterInputs = z.input<typeof ClusterInputsSchema>;
 
-/**
- * The canonical node form kept in checked inputs and in outputs: roles in Zeek's case,
- * unset fields (and empty scripts, env, options) left out.
- */
-export interface CanonicalNode {
-  instance: string;
-  role: 'MANAGER' | 'LOGGER' | 'PROXY' | 'WORKER' | 'NONE';
-  port?: number;
-  metrics_port?: number;
-  scripts?: string[];
-  env?: Record<string, string>;
-  interface?: string;
-  cpu_affinity?: number;
-  options?: Record<string, string>;
-}
-
-/** The canonical instance form: host left out when it is 0.0.0.0 (the agent connects to the controller). */
-export interface CanonicalInstance {
-  host?: string;
-  listen_port?: number;
-}
-
-export interface CanonicalConfiguration {
-  instances: Record<string, CanonicalInstance>;
-  nodes: Record<string, CanonicalNode>;
-}
-
 /** The inputs after check(): the user's own keys, plus canonical instances and nodes however the configuration was given. */
 export interface CheckedInputs extends CanonicalConfiguration {
   controller: ResolvedController;
@@ -147,25 +123,6 @@ export interface ResolvedController {
   peeringAttempts?: number;
   peeringRetryDelaySecs?: number;
   requestTimeoutSecs?: number;
-}
-
-/** Per node, what the agent reported when deploying (zeek-client deploy-config's "nodes"). */
-export interface NodeDeployResult {
-  instance: string;
-  success: boolean;
-  stdout?: string;
-  stderr?: string;
-}
-
-/** Per node (cluster nodes, agents and the controller), as get_nodes reports it. */
-export interface NodeStatusOutput {
-  instance: string;
-  state: string;
-  mgmt_role?: string;
-  cluster_role?: string;
-  pid?: number;
-  port?: number;
-  metrics_port?: number;
 }
 
 /** The resource's outputs: the checked inputs, and what the controller reports. */

@@ -43,10 +43,13 @@ export interface LocalClusterOptions {
   timeoutMs?: number;
   /** Keep the directory after stop (default: remove it). */
   keepDir?: boolean;
+  /** The `zeek-mgmt run` entry point to start (default RUN_MAIN, this copy's), e.g. an installed package's dist/framework/run.js. */
+  runMain?: string;
 }
 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
-  if (!fs.existsSync(RUN_MAIN)) throw new Error(`${RUN_MAIN} is missing: run "npm run build" first`);
+  const runMain = opts.runMain ?? RUN_MAIN;
+  if (!fs.existsSync(runMain)) throw new Error(`${runMain} is missing: run "npm run build" first`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-run-'));
   const [ws, ctl, agent, sup, brokerStart, metricsStart] = [
     await freePorts(), await freePorts(), await freePorts(), await freePorts(), await freePorts(10), await freePorts(10),
@@ -64,7 +67,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     ZEEK_MGMT_NODE_RUNTIME: 'Management::Agent::EMULATED',
   });
   const args = [
-    RUN_MAIN,
+    runMain,
     `Broker::default_port=${sup}/tcp`,
     `Management::Controller::auto_assign_broker_start_port=${brokerStart}/tcp`,
     `Management::Controller::auto_assign_metrics_start_port=${metricsStart}/tcp`,

@@ -39,10 +39,12 @@ export class DynamicProviderPlugin {
 
   /**
    * Starts the plugin in `cwd` (the engine uses the project directory) with an engine
-   * address argument, as the engine does, and connects to the port it prints.
+   * address argument, as the engine does, and connects to the port it prints. `plugin` is
+   * the plugin's entry point: by default this checkout's @pulumi/pulumi; a Pulumi project's
+   * own is `<project>/node_modules/@pulumi/pulumi/cmd/dynamic-provider`.
    */
-  static async start(cwd: string, timeoutMs = 15000): Promise<DynamicProviderPlugin> {
-    const proc = spawn(process.execPath, [DYNAMIC_PROVIDER_PLUGIN, '127.0.0.1:1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(cwd: string, timeoutMs = 15000, plugin = DYNAMIC_PROVIDER_PLUGIN): Promise<DynamicProviderPlugin> {
+    const proc = spawn(process.execPath, [plugin, '127.0.0.1:1'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));

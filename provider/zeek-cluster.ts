@@ -15,9 +15,8 @@
 // `zeek-mgmt:passphrase`), else 127.0.0.1:2149.
 
 import * as pulumi from '@pulumi/pulumi';
-import {
-  CanonicalConfiguration, CanonicalInstance, CanonicalNode, NodeDeployResult, NodeStatusOutput, parseControllerAddress,
-} from './inputs';
+import { parseControllerAddress } from './inputs';
+import { CanonicalConfiguration, CanonicalInstance, CanonicalNode, NodeDeployResult, NodeStatusOutput } from './shapes';
 import { serializableProvider } from './serializable-provider';
 
 export interface ZeekClusterTlsArgs {

@@ -191,9 +191,10 @@ describe('ZeekCluster provider: serialization', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
     const sf = await pulumi.runtime.serializeFunction(() => serializableProvider, { allowSecrets: false });
-    // Only the two module paths are captured: no sdk code, no sockets, no secrets.
-    assert.ok(sf.text.includes(JSON.stringify(PROVIDER_MODULES.source)));
-    assert.ok(sf.text.includes(JSON.stringify(PROVIDER_MODULES.compiled)));
+    // Only the package's path relative to the working directory is captured: no absolute
+    // path (the state must load from another directory), no sdk code, no sockets, no secrets.
+    assert.ok(sf.text.includes(`PACKAGE_FROM_CWD: ${JSON.stringify(PROVIDER_MODULES.packageFromCwd)}`), sf.text);
+    assert.ok(!sf.text.includes(path.resolve(__dirname, '..')), 'no absolute path in the serialized provider');
     assert.ok(!/ControllerClient|WebSocket|zod/.test(sf.text), 'the implementation must not be serialized by value');
     assert.ok(sf.text.length < 10000, `serialized provider is ${sf.text.length} characters`);
     // Load it the way the dynamic-provider plugin does.

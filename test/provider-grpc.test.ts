@@ -128,12 +128,29 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     assert.equal(gone.id, '');
   });
 
-  it('loads the provider of a state written from a checkout elsewhere (another CI workspace)', async () => {
-    const moved = providerText.split(path.resolve(__dirname, '..')).join('/nonexistent/old-workspace');
-    assert.notEqual(moved, providerText);
-    const r = await plugin!.check(URN, {}, { ...program(['w1']), __provider: moved });
-    assert.deepEqual(r.failures, []);
-    assert.deepEqual(Object.keys(r.inputs.nodes), ['logger', 'manager', 'w1']);
+  it('the serialized provider holds no absolute path, and finds the zeek-mgmt package by name where its relative path leads nowhere', async () => {
+    assert.ok(!providerText.includes(path.resolve(__dirname, '..')), 'no absolute path in the state');
+    // A project directory whose node_modules links to this checkout: the text written here
+    // (package at "" from the project) finds no dist/ there, and loads the package by name.
+    // (test/package-install.test.ts moves a real installed project.)
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-linked-'));
+    let other: DynamicProviderPlugin | undefined;
+    try {
+      fs.mkdirSync(path.join(project, 'node_modules'));
+      fs.symlinkSync(path.resolve(__dirname, '..'), path.join(project, 'node_modules', 'zeek-mgmt'), 'dir');
+      other = await DynamicProviderPlugin.start(project);
+      await other.configure({ 'zeek-mgmt:controller': `${cluster.host}:${cluster.port}` });
+      const r = await other.check(URN, {}, { ...program(['w1']), __provider: providerText });
+      assert.deepEqual(r.failures, []);
+      assert.deepEqual(Object.keys(r.inputs.nodes), ['logger', 'manager', 'w1']);
+      fs.rmSync(path.join(project, 'node_modules'), { recursive: true });
+      const err: any = await other.check(URN, {}, { ...program(['w2']), __provider: providerText }).then(() => null, (e: unknown) => e);
+      assert.ok(err, 'without the package the provider cannot load');
+      assert.match(err.details, /cannot find the ZeekCluster provider from .*install the zeek-mgmt package/);
+    } finally {
+      await other?.stop();
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it("check failures carry the controller's validation messages", async () => {
