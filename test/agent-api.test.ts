@@ -130,7 +130,7 @@ describe('agent API (controller connects to the agent)', function () {
     const bad = byNode.get('worker-bad')!;
     assert.equal(bad.success, false);
     assert.ok(bad.data, 'no outputs');
-    assert.deepEqual(nodeOutputsFromData(bad.data), { stdout: '', stderr: 'fatal error: problem with interface no-such-nic0 (pcap_error: No such device exists (pcap_activate))' });
+    assert.deepEqual(nodeOutputsFromData(bad.data), { stdout: '', stderr: 'fatal error in <params>, line 1: problem with interface no-such-nic0 (pcap_error: No such device exists (pcap_activate))' });
     const st = await statuses();
     assert.equal(st.get('worker-bad')!.state, 'PENDING');
     assert.equal(st.has('manager'), false, 'the old deployment\'s manager is still there');

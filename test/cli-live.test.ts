@@ -152,7 +152,7 @@ describe('zeek-mgmt against a live zeek-mgmt run', function () {
     });
     const one = await z('get-id-value', 'Log::default_rotation_interval', 'worker-01');
     assert.equal(one.code, 0, one.stderr);
-    assert.match(one.stdout, /"worker-01": \d+\.\d+\n/);
+    assert.match(one.stdout, /"worker-01": "1\.0 day"\n/, 'intervals render as Zeek describes them; a worker rotates daily');
     assert.deepEqual(Object.keys(json(one).results), ['worker-01']);
   });
 
@@ -249,7 +249,11 @@ describe('zeek-mgmt against a live zeek-mgmt run', function () {
     assert.equal(r.code, 1);
     const got = json(r);
     const expected = JSON.parse(localize(transcriptOutput('mini-deployment-error.console')));
-    assert.deepEqual(got.results.nodes['worker-02'], expected.results.nodes['worker-02']);
+    // The transcript predates Zeek 8.0, whose supervised nodes place this error at their
+    // parameters (seen with Zeek 8.0.9 here; test/real-zeek-clients.test.ts).
+    const bad = expected.results.nodes['worker-02'];
+    bad.stderr = bad.stderr.replace(/^fatal error: /, 'fatal error in <params>, line 1: ');
+    assert.deepEqual(got.results.nodes['worker-02'], bad);
     assert.deepEqual(shape(got), shape({ ...expected, errors: got.errors.map(() => '') }));
   });
 

@@ -142,8 +142,8 @@ describe('emulated nodes', function () {
       const value = async (id: string, n: string): Promise<string> => ((await dispatch(agent, ['get_id_value', id], [n]))[0].data as { value: string }).value;
       assert.equal(await value('Broker::default_port', 'manager'), '{"port":10001,"proto":"tcp"}');
       assert.equal(await value('LogAscii::use_json', 'manager'), 'false');
-      assert.equal(await value('Log::default_rotation_interval', 'logger'), '3600.0');
-      assert.equal(await value('Log::default_rotation_interval', 'manager'), '3600.0');
+      assert.equal(await value('Log::default_rotation_interval', 'logger'), '"1.0 hr"');
+      assert.equal(await value('Log::default_rotation_interval', 'manager'), '"1.0 day"', 'with a logger, the manager keeps base/frameworks/cluster/nodes/manager.zeek\'s 24 hrs');
       assert.equal(await value('Cluster::manager_is_logger', 'manager'), 'false');
       assert.equal(await value('Management::role', 'manager'), '"Management::NODE"');
     });
@@ -209,7 +209,7 @@ describe('emulated nodes', function () {
       assert.match(cluster[5], /^#open\t\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$/);
       assert.equal(cluster[6], '#fields\tts\tnode\tmessage');
       assert.equal(cluster[7], '#types\ttime\tstring\tstring');
-      assert.match(cluster[8], new RegExp(`^\\d+\\.\\d{6}\\tmanager\\tlistening on 127\\.0\\.0\\.1:${base}/tcp$`));
+      assert.match(cluster[8], new RegExp(`^\\d+\\.\\d{6}\\tmanager\\tlistening on 0\\.0\\.0\\.0:${base}/tcp$`));
       const scripts = fs.readFileSync(path.join(root, 'manager/loaded_scripts.log'), 'utf8');
       assert.match(scripts, /\npolicy\/frameworks\/management\/node\n/);
       await waitFor('conn.log entries for the metrics scrapes', () => fs.existsSync(path.join(root, 'worker-01/conn.log')) && /\thttp\t/.test(fs.readFileSync(path.join(root, 'worker-01/conn.log'), 'utf8')));
@@ -232,7 +232,7 @@ describe('emulated nodes', function () {
     try {
       const cluster = { proxy: { role: 'PROXY' as const, host: '127.0.0.1', p: port, interface: null, pcap_file: null, metrics_port: null } };
       const n = launch(spec('proxy', path.join(root, 'proxy'), cluster, agent.port));
-      await waitFor('the listen error', () => n.stderr().includes(`error: Failed to listen on 127.0.0.1:${port}`), 5000);
+      await waitFor('the listen error', () => n.stderr().includes(`error: Failed to listen on 0.0.0.0:${port}`), 5000);
       await waitFor('its hello', () => agent.hellos.includes('proxy'), 5000);
       assert.equal(n.proc.exitCode, null);
       n.proc.kill('SIGTERM');
@@ -260,7 +260,7 @@ describe('emulated nodes', function () {
     const cluster = { w: { role: 'WORKER' as const, host: '127.0.0.1', p: 0, interface: 'not-a-valid-interface', pcap_file: null, metrics_port: null } };
     const n = launch(spec('w', path.join(root, 'w'), cluster, agent.port));
     assert.equal(await n.exited, 1);
-    assert.equal(n.stderr(), 'fatal error: problem with interface not-a-valid-interface (pcap_error: No such device exists (pcap_activate))\n');
+    assert.equal(n.stderr(), 'fatal error in <params>, line 1: problem with interface not-a-valid-interface (pcap_error: No such device exists (pcap_activate))\n');
   });
 
   it('fails like Zeek on a script it cannot find', async () => {

@@ -155,13 +155,13 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     const err: any = await rpc.create(inputs).then(() => null, (e: unknown) => e);
     assert.ok(err, 'create must fail');
     assert.equal(err.code, 2, 'grpc status UNKNOWN');
-    assert.match(err.details, new RegExp(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
+    assert.match(err.details, new RegExp(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error in <params>, line 1: problem with interface ${BAD_INTERFACE}`));
     // The engine reads ErrorResourceInitFailed from grpc-status-details-bin: the resource exists, with these outputs.
     const detail = initFailureOf(err);
     assert.ok(detail, 'the failure carries ErrorResourceInitFailed');
     assert.equal(detail.id, `${cluster.host}:${cluster.port}`);
     // One reason per failure: the node's, and (as with Zeek, whose agent gives up on a node that never checks in) possibly "request timed out".
-    assert.ok(detail.reasons.some((r) => r.startsWith(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface`)), detail.reasons.join('\n'));
+    assert.ok(detail.reasons.some((r) => r.startsWith(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error in <params>, line 1: problem with interface`)), detail.reasons.join('\n'));
     assert.ok(detail.reasons.every((r) => r.includes('worker-bad') || r === 'request timed out'), detail.reasons.join('\n'));
     const props = detail.properties;
     assert.equal(props.results['worker-bad'].success, false);

@@ -142,7 +142,7 @@ describe('ZeekCluster provider against a live controller', function () {
     const err = await provider.create(inputs).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof ClusterInitError, `expected ClusterInitError, got ${err}`);
     assert.equal(err.id, `127.0.0.1:${cluster.port}`);
-    assert.match(err.message, new RegExp(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error: problem with interface ${BAD_INTERFACE}`));
+    assert.match(err.message, new RegExp(`node 'worker-bad' on instance '${cluster.agentName}' failed: fatal error in <params>, line 1: problem with interface ${BAD_INTERFACE}`));
     assert.doesNotMatch(err.message, /worker-ok/);
     const props = err.properties as unknown as ClusterOutputs;
     assert.equal(props.results['worker-bad'].success, false);

@@ -168,7 +168,7 @@ describe('zeek-mgmt run, end to end', function () {
     assert.equal(bad.success, false);
     const outputs = nodeOutputsOf(bad);
     assert.ok(outputs, 'no NodeOutputs for worker-02');
-    assert.equal(outputs.stderr, 'fatal error: problem with interface not-a-valid-interface (pcap_error: No such device exists (pcap_activate))');
+    assert.equal(outputs.stderr, 'fatal error in <params>, line 1: problem with interface not-a-valid-interface (pcap_error: No such device exists (pcap_activate))');
     assert.equal(outputs.stdout, '');
     for (const n of ['logger', 'manager', 'worker-01']) assert.equal(byNode.get(n)?.success, true, n);
     assert.ok(results.some((r) => r.error === 'request timed out'), 'no "request timed out" error');

@@ -22,6 +22,7 @@ import { ClusterEndpoint, clusterToData, nodeConfig, SupervisorStatus } from '..
 import { SupervisorLink } from './supervisor-link';
 import { LogArchival } from '../logs/archival';
 import { archivalSettings } from '../logs/log-settings';
+import { fsyncDir, ioErrorReason, writeFileDurable } from '../logs/durable-fs';
 
 export const MANAGEMENT_NODE_SCRIPT = 'policy/frameworks/management/node';
 
@@ -90,6 +91,8 @@ export class Agent {
   private deploy: DeployState | null = null;
   /** Counts adopted configurations: a deployment stops creating nodes once another one is adopted. */
   private deployGeneration = 0;
+  /** Writes of deployed-config.json, one after the other. */
+  private configWrites: Promise<void> = Promise.resolve();
   private readonly dispatches = new Map<string, DispatchState>();
   private readonly restarts = new Map<string, RestartState>();
 
@@ -174,10 +177,19 @@ export class Agent {
     if (this.nodes.size) this.log('info', `rediscovered ${this.nodes.size} cluster node(s) from the supervisor: ${[...this.nodes.keys()].sort().join(', ')}`);
     // The configuration these nodes came from, when they are exactly its nodes: a
     // controller re-sending it after our restart then finds it already running.
+    // Every field the Supervisor kept must match, so that a record left over from an
+    // earlier deployment with the same node names is not taken for the running one.
     const saved = this.loadConfig();
     if (saved && this.nodes.size > 0) {
-      const mine = saved.nodes.filter((n) => n.instance === this.name).map((n) => n.name).sort();
-      if (mine.join('\n') === [...this.nodes.keys()].sort().join('\n')) {
+      const mine = saved.nodes.filter((n) => n.instance === this.name);
+      const same = (n: Node): boolean => {
+        const r = this.nodes.get(n.name);
+        return r !== undefined && r.role === n.role && r.port === n.port && r.interface === n.interface
+          && r.cpu_affinity === n.cpu_affinity && r.metrics_port === n.metrics_port
+          && JSON.stringify(r.scripts) === JSON.stringify(n.scripts ?? [])
+          && JSON.stringify(Object.entries(r.env).sort()) === JSON.stringify(Object.entries(n.env ?? {}).sort());
+      };
+      if (mine.length === this.nodes.size && mine.every(same)) {
         this.config = saved;
         this.instances = new Map(saved.instances.map((i) => [i.name, i]));
         this.log('info', `nodes run configuration ${saved.id}`);
@@ -189,13 +201,29 @@ export class Agent {
     return path.join(this.settings.agentDirectory(), 'deployed-config.json');
   }
 
+  /**
+   * Records the configuration being adopted, for a restarted agent to recognise its
+   * nodes. The previous record goes first (durably), so that a crash or a failed write
+   * leaves no record rather than one that no longer describes the nodes; the new one is
+   * written atomically (writeFileDurable), writes in order.
+   */
   private saveConfig(config: Configuration): void {
+    const file = this.configFile;
     try {
-      fs.mkdirSync(path.dirname(this.configFile), { recursive: true });
-      fs.writeFileSync(this.configFile, JSON.stringify(config));
+      fs.rmSync(file, { force: true });
+      fsyncDir(path.dirname(file));
     } catch (err) {
-      this.log('warning', `could not save the deployed configuration: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log('warning', `could not remove the previous deployed configuration ${file}: ${ioErrorReason(err)}`);
     }
+    const text = JSON.stringify(config);
+    this.configWrites = this.configWrites.then(async () => {
+      try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        await writeFileDurable(file, text, 0o644);
+      } catch (err) {
+        this.log('warning', `could not save the deployed configuration to ${file}: ${ioErrorReason(err)}`);
+      }
+    });
   }
 
   private loadConfig(): Configuration | null {
@@ -633,7 +661,7 @@ export class Agent {
     if (this.deploy) clearTimeout(this.deploy.timer);
     for (const d of this.dispatches.values()) clearTimeout(d.timer);
     for (const r of this.restarts.values()) clearTimeout(r.timer);
-    await Promise.allSettled([this.archival.stop(), this.controller?.close(), this.server?.close(), this.supervisor?.close()]);
+    await Promise.allSettled([this.archival.stop(), this.controller?.close(), this.server?.close(), this.supervisor?.close(), this.configWrites]);
   }
 
   /** Node names and states, for tests and logs. */

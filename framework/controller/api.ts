@@ -54,22 +54,28 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
       return;
     }
     const { staged, ready } = outcome;
-    void rt.configs.set({ STAGED: staged, READY: ready });
-    const res = makeResult(id, { data: B.str(staged.id) });
-    rt.log.info(`tx Management::Controller::API::stage_configuration_response ${resultToString(res)}`);
-    rt.respondWhenDurable(C.stage_configuration_response, [B.str(id), resultVecToData([res])]);
+    // Success is answered once both are on disk; a failed write is the answer instead,
+    // and the previous configurations stay.
+    rt.persist({ STAGED: staged, READY: ready }, (error) => {
+      const res = error === null ? makeResult(id, { data: B.str(staged.id) }) : makeResult(id, { success: false, error });
+      rt.log.info(`tx Management::Controller::API::stage_configuration_response ${resultToString(res)}`);
+      rt.respond(C.stage_configuration_response, [B.str(id), resultVecToData([res])]);
+    });
   },
 
   [C.get_configuration_request](rt, { reqid, deployed }) {
     const id = reqid as string;
     rt.log.info(`rx Management::Controller::API::get_configuration_request ${short(id)}`);
-    const key: ConfigState = deployed ? 'DEPLOYED' : 'STAGED';
-    const config = rt.configs.get(key);
-    const res = config
-      ? makeResult(id, { data: configurationToData(config) })
-      : makeResult(id, { success: false, error: `no ${key.toLowerCase()} configuration available` });
-    rt.log.info(`tx Management::Controller::API::get_configuration_response ${resultToString(res)}`);
-    rt.respond(C.get_configuration_response, [B.str(id), resultToData(res)]);
+    // After a stage or deploy still being written, this shows its outcome.
+    rt.afterWrites(() => {
+      const key: ConfigState = deployed ? 'DEPLOYED' : 'STAGED';
+      const config = rt.configs.get(key);
+      const res = config
+        ? makeResult(id, { data: configurationToData(config) })
+        : makeResult(id, { success: false, error: `no ${key.toLowerCase()} configuration available` });
+      rt.log.info(`tx Management::Controller::API::get_configuration_response ${resultToString(res)}`);
+      rt.respond(C.get_configuration_response, [B.str(id), resultToData(res)]);
+    });
   },
 
   [C.deploy_request](rt, { reqid }) {
@@ -80,14 +86,17 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
       rt.log.info(`tx Management::Controller::API::deploy_response ${requestToString({ id, results, finished: false })}`);
       rt.respond(C.deploy_response, [B.str(id), resultVecToData(results)]);
     };
-    const ready = rt.configs.get('READY');
-    if (!ready) return fail('no configuration available to deploy');
-    // At the moment there can only be one pending deployment.
-    if (rt.pendingDeploy !== '') return fail(`earlier deployment ${short(rt.requests.lookup(rt.pendingDeploy)?.id ?? rt.pendingDeploy)} still pending`);
-    const req = rt.requests.create(id, { kind: 'deploy', config: ready, isInternal: false, requests: new Set() });
-    rt.deploy(req);
-    // Deploys to the agents now if all are ready (via notify_agents_ready).
-    rt.checkInstancesReady();
+    // What a stage still being written leaves READY is what gets deployed.
+    rt.afterWrites(() => {
+      const ready = rt.configs.get('READY');
+      if (!ready) return fail('no configuration available to deploy');
+      // At the moment there can only be one pending deployment.
+      if (rt.pendingDeploy !== '') return fail(`earlier deployment ${short(rt.requests.lookup(rt.pendingDeploy)?.id ?? rt.pendingDeploy)} still pending`);
+      const req = rt.requests.create(id, { kind: 'deploy', config: ready, isInternal: false, requests: new Set() });
+      rt.deploy(req);
+      // Deploys to the agents now if all are ready (via notify_agents_ready).
+      rt.checkInstancesReady();
+    });
   },
 
   [C.get_nodes_request](rt, { reqid }) {

@@ -24,11 +24,22 @@ type Sink = { write(text: string): void; end?(cb: () => void): void };
 
 /**
  * An append-only file. Lines written in one turn of the event loop go out in one write,
- * so a busy controller does not pay a system call per log line.
+ * so a busy controller does not pay a system call per log line. A write that fails (a
+ * full disk) is reported on stderr and loses its lines; the file is opened again for the
+ * next ones (after a newline ending what part of a line got out), so logging resumes once
+ * there is space.
  */
 function fileSink(file: string): Sink {
-  const stream = fs.createWriteStream(file, { flags: 'a' });
-  stream.on('error', (err) => process.stderr.write(`error: cannot write ${file}: ${err.message}\n`));
+  const open = (): fs.WriteStream => {
+    const s = fs.createWriteStream(file, { flags: 'a' });
+    s.on('error', (err) => {
+      process.stderr.write(`error: cannot write ${file}: ${err.message}\n`);
+      if (stream === s) failed = true;
+    });
+    return s;
+  };
+  let failed = false;
+  let stream = open();
   let pending = '';
   let scheduled = false;
   const flush = (): void => {
@@ -36,6 +47,12 @@ function fileSink(file: string): Sink {
     if (pending === '') return;
     const text = pending;
     pending = '';
+    if (failed) {
+      // The failed write may have left part of a line: end it, so the next ones parse.
+      failed = false;
+      stream = open();
+      stream.write('\n');
+    }
     stream.write(text);
   };
   return {

@@ -1,15 +1,18 @@
 // The controller's persistent state: its staged, ready and deployed configurations
 // (Zeek keeps them in g_configs, a table backed by a Broker SQLite store). One JSON file,
-// replaced atomically: written to a temporary file in the same directory, fsync'd,
-// renamed over the old one, then the directory fsync'd. A crash at any instant leaves
-// either the old or the new file. A file that cannot be read back (truncated, corrupt,
-// wrong shape) is reported, set aside as <file>.corrupt-<time>, and start-up goes on
-// with no configurations.
+// replaced atomically (writeFileDurable: temporary file, fsync, rename, fsync of the
+// directory). A crash at any instant leaves either the old or the new file. The state
+// this class holds is what the file holds: a change is adopted only once its write has
+// succeeded; a failed write (full disk, read-only or vanished directory, fsync error)
+// leaves it as it was and is reported to the caller. A file that cannot be read back
+// (truncated, corrupt, wrong shape) is reported, set aside as <file>.corrupt-<time>, and
+// start-up goes on with no configurations.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { Configuration, ConfigurationSchema } from '../../sdk/model/schemas';
+import { ioErrorReason, temporaryPrefix, writeFileDurable } from '../logs/durable-fs';
 
 export type ConfigState = 'STAGED' | 'READY' | 'DEPLOYED';
 export type StoredConfigs = Partial<Record<ConfigState, Configuration>>;
@@ -33,14 +36,33 @@ export interface LoadOutcome {
   problem?: string;
 }
 
+/** A write of the state file failed; `reason` is the system's wording ("no space left on device"). */
+export class PersistError extends Error {
+  constructor(readonly file: string, readonly reason: string, override readonly cause: unknown) {
+    super(`${file}: ${reason}`);
+    this.name = 'PersistError';
+  }
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: PersistError) => void;
+}
+
 export class StateFile {
   private writing: Promise<void> | null = null;
-  private dirty = false;
-  private latest: StoredConfigs = {};
-  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
-  private seq = 0;
+  /** What the file holds (as far as a successful write or the load says). */
+  private onDisk: StoredConfigs = {};
+  /** Changes waiting for the next write, merged in arrival order, and who waits for them. */
+  private pending: StoredConfigs | null = null;
+  private waiters: Waiter[] = [];
 
   constructor(readonly file: string) {}
+
+  /** The configurations as on disk. */
+  get configs(): StoredConfigs {
+    return this.onDisk;
+  }
 
   /** Reads the state; never throws for bad content (only for I/O errors other than "missing"). */
   load(): LoadOutcome {
@@ -63,7 +85,7 @@ export class StateFile {
       why = text.length === 0 ? 'the file is empty' : `not valid JSON (${(err as Error).message})`;
     }
     if (why === undefined) {
-      this.latest = configs;
+      this.onDisk = configs;
       return { configs };
     }
     const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -77,40 +99,47 @@ export class StateFile {
 
   private removeStaleTemporaries(): void {
     const dir = path.dirname(this.file);
-    const prefix = path.basename(this.file) + '.tmp-';
+    const prefix = path.basename(temporaryPrefix(this.file));
     for (const f of fs.readdirSync(dir)) {
       if (f.startsWith(prefix)) fs.rmSync(path.join(dir, f), { force: true });
     }
   }
 
   /**
-   * Schedules a write of `configs`; resolves once a write that contains them is durable.
-   * Writes never overlap; bursts coalesce into one write of the newest state.
+   * Writes the state with `updates` applied. Resolves once that is on disk, and only then
+   * do `configs` show them; rejects with a PersistError when the write failed, and then
+   * nothing of `updates` is kept. Writes never overlap; changes that arrive during a write
+   * go out together in the next one (each on top of what the disk then holds).
    */
-  save(configs: StoredConfigs): Promise<void> {
-    this.latest = configs;
-    this.dirty = true;
+  save(updates: StoredConfigs): Promise<void> {
+    this.pending = { ...this.pending, ...updates };
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.writing) this.writing = this.drain();
     return done;
   }
 
-  /** Resolves when every scheduled write has finished. */
+  /** Resolves when every write scheduled so far has finished (succeeded or failed). */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing.catch(() => undefined);
+    while (this.writing) await this.writing;
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.dirty) {
-        this.dirty = false;
+      while (this.pending) {
+        const next: StoredConfigs = { ...this.onDisk, ...this.pending };
         const waiters = this.waiters;
+        this.pending = null;
         this.waiters = [];
+        let failure: PersistError | undefined;
         try {
-          await this.writeAtomically(this.serialize(this.latest));
-          for (const w of waiters) w.resolve();
+          await writeFileDurable(this.file, this.serialize(next));
+          this.onDisk = next;
         } catch (err) {
-          for (const w of waiters) w.reject(err as Error);
+          failure = new PersistError(this.file, ioErrorReason(err), err);
+        }
+        for (const w of waiters) {
+          if (failure) w.reject(failure);
+          else w.resolve();
         }
       }
     } finally {
@@ -120,29 +149,5 @@ export class StateFile {
 
   private serialize(configs: StoredConfigs): string {
     return JSON.stringify({ format: FORMAT, version: VERSION, configs });
-  }
-
-  private async writeAtomically(text: string): Promise<void> {
-    const dir = path.dirname(this.file);
-    const tmp = `${this.file}.tmp-${process.pid}-${++this.seq}`;
-    const fh = await fs.promises.open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await fs.promises.rename(tmp, this.file);
-    } catch (err) {
-      await fs.promises.rm(tmp, { force: true });
-      throw err;
-    }
-    const dh = await fs.promises.open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
   }
 }

@@ -18,6 +18,7 @@ import { AgentLink, AgentLinks } from './agents';
 import { ControllerConfig } from './config';
 import { ManagementLog } from './log';
 import { Request, requestToString, RequestTable } from './requests';
+import { StoredConfigs } from './persistence';
 import { ConfigStore } from './state';
 import { short } from './strings';
 
@@ -77,9 +78,43 @@ export class ControllerRuntime {
     this.publishToClients({ name, args });
   }
 
-  /** Like respond, once configuration changes made so far are durable. */
-  respondWhenDurable(name: string, args: BrokerData[]): void {
-    void this.configs.durable().then(() => this.respond(name, args));
+  // ---- persisting ----------------------------------------------------------------
+
+  /** Writes of configurations in flight, each with what runs once it has finished. */
+  private readonly writes = new Set<Promise<void>>();
+  /** Requests waiting for writes (afterWrites), in arrival order. */
+  private deferred: Promise<void> | null = null;
+
+  /**
+   * Writes configuration changes, then calls `then` with null once they are on disk (and
+   * `configs` shows them) or with the error for the client when the write failed (and
+   * `configs` still shows what is on disk).
+   */
+  persist(updates: StoredConfigs, then: (error: string | null) => void): void {
+    const p = this.configs.set(updates).then(then).catch((err: Error) => this.log.error(`after persisting: ${err.stack ?? err}`));
+    this.writes.add(p);
+    void p.finally(() => this.writes.delete(p));
+  }
+
+  /**
+   * Runs `fn` now, or, when configuration writes are in flight, once those (and what they
+   * answer) have finished, so that a request sees the outcome of the ones before it.
+   * Deferred requests keep their order.
+   */
+  afterWrites(fn: () => void): void {
+    if (this.writes.size === 0 && this.deferred === null) {
+      fn();
+      return;
+    }
+    const before = [...this.writes];
+    const run = (this.deferred ?? Promise.resolve())
+      .then(() => Promise.all(before))
+      .then(fn)
+      .catch((err: Error) => this.log.error(`handling a request failed: ${err.stack ?? err}`));
+    this.deferred = run;
+    void run.finally(() => {
+      if (this.deferred === run) this.deferred = null;
+    });
   }
 
   /** Broker::publish(Management::Agent::topic_prefix + "/" + name, ...). */
@@ -173,18 +208,29 @@ export class ControllerRuntime {
     if (wanted.size === 0) this.completeDeployment(req);
   }
 
-  /** The deployment succeeded everywhere (or needed no agent): adopt and answer. */
+  /**
+   * The deployment succeeded everywhere (or needed no agent): adopt and answer. The
+   * configuration becomes DEPLOYED once it is on disk; when that write fails, the client
+   * gets the error after the agents' results, and DEPLOYED stays what is on disk. The
+   * deployment counts as pending until then, so no other one starts in between.
+   */
   private completeDeployment(req: Request): void {
     const state = req.state;
     if (state?.kind !== 'deploy') return;
-    void this.configs.set({ DEPLOYED: state.config });
-    this.pendingDeploy = '';
-    req.results.push(makeResult(req.id, { data: B.str(state.config.id) }));
-    if (!state.isInternal) {
-      this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
-      this.respondWhenDurable(ControllerApi.deploy_response, [B.str(req.id), resultVecToData(req.results)]);
-    }
     this.requests.finish(req.key);
+    const answer = (error: string | null): void => {
+      if (this.pendingDeploy === req.key) this.pendingDeploy = '';
+      req.results.push(error === null
+        ? makeResult(req.id, { data: B.str(state.config.id) })
+        : makeResult(req.id, { success: false, error }));
+      if (!state.isInternal) {
+        this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
+        this.respond(ControllerApi.deploy_response, [B.str(req.id), resultVecToData(req.results)]);
+      }
+    };
+    // A re-deployment of what is on disk needs no write.
+    if (this.configs.get('DEPLOYED') === state.config) answer(null);
+    else this.persist({ DEPLOYED: state.config }, answer);
   }
 
   /** check_instances_ready. */

@@ -1,50 +1,56 @@
 // The three configurations a cluster configuration passes through (Zeek's g_configs,
 // indexed by ConfigState): STAGED as the client sent it, READY with instance addresses
-// and ports filled in, DEPLOYED as sent to the agents. Every change is written through
-// to the state file; `durable()` resolves once the current content is on disk.
+// and ports filled in, DEPLOYED as sent to the agents. What `get` returns is what the
+// state file holds: `set` writes the change through and adopts it only once it is on
+// disk; when the write fails, nothing changes and the caller gets the reason.
 
 import { Configuration } from '../../sdk/model/schemas';
-import { ConfigState, StateFile, StoredConfigs } from './persistence';
+import { ConfigState, PersistError, StateFile, StoredConfigs } from './persistence';
 import { ManagementLog } from './log';
 
-export class ConfigStore {
-  private configs: StoredConfigs = {};
-  private lastSave: Promise<void> = Promise.resolve();
+/** How the configurations are named in errors: "the staged configuration". */
+const WHAT: Record<ConfigState, string> = { STAGED: 'staged', READY: 'ready', DEPLOYED: 'deployed' };
 
+export class ConfigStore {
   constructor(private readonly file: StateFile, private readonly log: ManagementLog) {}
 
   /** Loads persisted configurations; a corrupt file is logged and set aside. */
   load(): void {
     const outcome = this.file.load();
     if (outcome.problem) this.log.error(outcome.problem);
-    this.configs = outcome.configs;
-    const have = (Object.keys(this.configs) as ConfigState[]).map((k) => `${k.toLowerCase()} ${this.configs[k]!.id}`);
+    const configs = this.file.configs;
+    const have = (Object.keys(configs) as ConfigState[]).map((k) => `${k.toLowerCase()} ${configs[k]!.id}`);
     if (have.length > 0) this.log.info(`loaded persisted configurations: ${have.join(', ')}`);
   }
 
   get(key: ConfigState): Configuration | undefined {
-    return this.configs[key];
+    return this.file.configs[key];
   }
 
   has(key: ConfigState): boolean {
-    return this.configs[key] !== undefined;
+    return this.file.configs[key] !== undefined;
   }
 
-  /** Sets one or more configurations at once (one durable write). */
-  set(updates: StoredConfigs): Promise<void> {
-    this.configs = { ...this.configs, ...updates };
-    const save = this.file.save(this.configs).catch((err: Error) => {
-      this.log.error(`could not persist controller state to ${this.file.file}: ${err.message}`);
-    });
-    this.lastSave = save;
-    return save;
+  /**
+   * Sets one or more configurations at once (one durable write). Resolves with null once
+   * they are on disk (and from then on `get` returns them), or with the error for the
+   * client, e.g. "could not persist the staged configuration to <file>: no space left on
+   * device", when the write failed (and they are not set). The failure is logged too.
+   */
+  async set(updates: StoredConfigs): Promise<string | null> {
+    try {
+      await this.file.save(updates);
+      return null;
+    } catch (err) {
+      const e = err as PersistError;
+      const first = (['STAGED', 'READY', 'DEPLOYED'] as const).find((k) => k in updates) ?? 'STAGED';
+      const message = `could not persist the ${WHAT[first]} configuration to ${e.file ?? this.file.file}: ${e.reason ?? e.message}`;
+      this.log.error(message);
+      return message;
+    }
   }
 
-  /** Resolves when every change made so far is on disk (or its write failed and was logged). */
-  durable(): Promise<void> {
-    return this.lastSave;
-  }
-
+  /** Resolves when every write scheduled so far has finished. */
   async flush(): Promise<void> {
     await this.file.flush();
   }

@@ -1,9 +1,10 @@
 // File operations whose result survives a crash or power loss once they return: data
 // is fsynced before it gets its final name, and the directory is fsynced after a name
-// appears or disappears.
+// appears or disappears. The controller keeps its state with writeFileDurable too.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as util from 'node:util';
 
 /** fsync of a directory, so entries created, renamed or removed in it are on disk. */
 export function fsyncDir(dir: string): void {
@@ -85,4 +86,54 @@ export function moveFileDurable(src: string, dst: string): void {
   }
   fsyncDir(path.dirname(dst));
   if (path.dirname(src) !== path.dirname(dst)) fsyncDir(path.dirname(src));
+}
+
+let temporaries = 0;
+
+/** The prefix of the temporary names writeFileDurable uses for `file` (for clean-up after a crash). */
+export function temporaryPrefix(file: string): string {
+  return `${file}.tmp-`;
+}
+
+/**
+ * Replaces `file` with `data` so that a crash at any instant leaves the old or the new
+ * content: written to a temporary in the same directory, fsynced, renamed over `file`,
+ * then the directory fsynced. When any step fails the temporary is removed (a full disk
+ * gets its space back), `file` is untouched, and the error (with its errno code) is
+ * thrown. It resolves only once the new content is on disk.
+ */
+export async function writeFileDurable(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const tmp = `${temporaryPrefix(file)}${process.pid}-${++temporaries}`;
+  try {
+    const fh = await fs.promises.open(tmp, 'w', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  const dh = await fs.promises.open(path.dirname(file), 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+/**
+ * The reason an I/O error gives, as the C library words it ("no space left on device",
+ * "read-only file system"); other errors give their message.
+ */
+export function ioErrorReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.errno === 'number') {
+    const text = util.getSystemErrorMap().get(e.errno)?.[1];
+    if (text) return text;
+  }
+  return e instanceof Error ? e.message : String(err);
 }

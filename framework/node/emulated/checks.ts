@@ -5,10 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Zeek's stderr line for an interface pcap cannot open. */
+/**
+ * Zeek's stderr line for an interface pcap cannot open. A supervised node gets its
+ * interface from the Supervisor's node parameters, so Zeek 8.0 places the error there.
+ */
 export function interfaceProblem(iface: string, sysClassNet = '/sys/class/net'): string | null {
   if (iface.includes('/') || !fs.existsSync(path.join(sysClassNet, iface))) {
-    return `fatal error: problem with interface ${iface} (pcap_error: No such device exists (pcap_activate))`;
+    return `fatal error in <params>, line 1: problem with interface ${iface} (pcap_error: No such device exists (pcap_activate))`;
   }
   return null;
 }

@@ -12,7 +12,7 @@ import { B, BrokerData } from '../../../sdk/broker/data';
 import { ZeekEvent } from '../../../sdk/broker/event';
 import { NodeApi } from '../../../sdk/model/events';
 import type { NodeLaunchSpec } from '../launch-spec';
-import { lookupIdValue } from '../id-values';
+import { lookupIdValue, nodeListenAddress } from '../id-values';
 import { LogFormat, LogStream, LogWriter } from '../log-writer';
 import { NodeLogRotation, startNodeRotation } from '../../logs/node-rotation';
 import { BrokerPeer } from './broker-peer';
@@ -110,6 +110,8 @@ export class EmulatedNode {
 
   async start(): Promise<void> {
     const s = this.spec;
+    // A supervised Zeek node reports its capture source, placed at the node parameters.
+    if (s.interface) process.stderr.write(`<params>, line 1: listening on ${s.interface}\n`);
     this.openLogs();
     this.rotation = startNodeRotation(this.logs, s, (msg) => process.stderr.write(`${msg}\n`));
     this.cluster = this.logs.stream('cluster', [{ name: 'ts', type: 'time' }, { name: 'node', type: 'string' }, { name: 'message', type: 'string' }]);
@@ -124,7 +126,7 @@ export class EmulatedNode {
   }
 
   private listenAddress(): string {
-    return (this.spec.globals['Broker::default_listen_address'] as string) || '0.0.0.0';
+    return nodeListenAddress(this.spec) || '0.0.0.0';
   }
 
   private trackConnections(server: net.Server, service: string | null): void {
@@ -231,6 +233,9 @@ export class EmulatedNode {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    // As Zeek on SIGTERM: the signal, then a sniffing node's capture statistics (none captured here).
+    process.stderr.write('<params>, line 1: received termination signal\n');
+    if (this.spec.interface) process.stderr.write(`<params>, line 1: 0 packets received on interface ${this.spec.interface}, 0 (0.00%) dropped, 0 (0.00%) not processed\n`);
     for (const t of this.timers) clearTimeout(t);
     this.peer?.close();
     this.brokerServer?.close();
