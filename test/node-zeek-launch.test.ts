@@ -45,8 +45,11 @@ describe('zeek node runtime', () => {
   it('builds the command line and environment', () => {
     const cmd = zeekCommand(spec(), '/opt/zeek/bin/zeek', '.:/opt/zeek/share/zeek:/opt/zeek/share/zeek/policy', { PATH: '/usr/bin', ZEEKPATH: '' });
     assert.equal(cmd.file, '/opt/zeek/bin/zeek');
-    assert.deepEqual(cmd.args, ['-i', 'eth0', '-U', '.status', '-p', 'zeek-mgmt', '-p', 'worker-01', 'base/frameworks/cluster', 'zeek-mgmt-node.zeek', 'site/custom.zeek']);
+    assert.deepEqual(cmd.args, ['-i', 'eth0', '-U', '.status', '-p', 'zeek-mgmt', '-p', 'worker-01', 'base/frameworks/cluster', 'zeek-mgmt-node.zeek', 'site/custom.zeek', 'policy/frameworks/management/node']);
     assert.equal(cmd.env.CLUSTER_NODE, 'worker-01');
+    // Zeek's node script dials Management::Agent::endpoint_info(), from these (a wildcard listen address becomes loopback).
+    assert.equal(cmd.env.ZEEK_AGENT_ADDR, '127.0.0.1');
+    assert.equal(cmd.env.ZEEK_AGENT_PORT, '2151/tcp');
     assert.equal(cmd.env.ZEEKPATH, '/var/lib/nodes/worker-01:.:/opt/zeek/share/zeek:/opt/zeek/share/zeek/policy');
     assert.equal(cmd.env.PATH, '/usr/bin');
     assert.deepEqual(Object.keys(cmd.files).sort(), ['cluster-layout.zeek', 'zeek-mgmt-node.zeek']);

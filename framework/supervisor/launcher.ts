@@ -168,8 +168,8 @@ export class InstanceLauncher implements Launcher {
       this.zeekPath ??= defaultZeekPath(zeek);
       const cmd = zeekCommand(spec, zeek, this.zeekPath, env);
       writeZeekFiles(cwd, cmd.files);
-      const host = self.host === '0.0.0.0' ? '127.0.0.1' : self.host;
-      return { file: cmd.file, args: cmd.args, env: cmd.env, cwd, readiness: self.p !== 0 ? { host, port: self.p } : 'process' };
+      // No readiness probe: the node checks in with the agent itself (notify_node_hello over native Broker).
+      return { file: cmd.file, args: cmd.args, env: cmd.env, cwd };
     }
     if (cfg.runtime !== null && cfg.runtime !== 'emulated') throw new Error(`unknown node runtime '${cfg.runtime}'`);
     const file = writeLaunchSpec(spec);
