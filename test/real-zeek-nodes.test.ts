@@ -126,6 +126,28 @@ type NodeRow = { state: string; pid?: number; cluster_role?: string | null; mgmt
     assert.deepEqual(JSON.parse(r.stdout).results, { 'worker-01': 'worker-01' });
   });
 
+  it('kill -9 of the agent leaves the nodes up; the new agent finds them and they check in again', async () => {
+    const all = async (): Promise<Record<string, NodeRow>> => {
+      const r = await z('get-nodes');
+      return (JSON.parse(r.stdout) as { results: Record<string, Record<string, NodeRow>> }).results[c.agentName] ?? {};
+    };
+    const before = await all();
+    const agent = Object.values(before).find((n) => n.mgmt_role === 'AGENT')!;
+    assert.ok(agent.pid);
+    const pids = Object.fromEntries(Object.entries(before).filter(([, n]) => n.cluster_role).map(([k, n]) => [k, n.pid]));
+    process.kill(agent.pid!, 'SIGKILL');
+    await until('a new agent with every node RUNNING again', async () => {
+      const now = await all().catch(() => ({} as Record<string, NodeRow>));
+      const a = Object.values(now).find((n) => n.mgmt_role === 'AGENT');
+      return a !== undefined && a.pid !== agent.pid && Object.keys(pids).every((k) => now[k]?.state === 'RUNNING');
+    });
+    const after = await nodes();
+    // The same processes: nothing was restarted.
+    assert.deepEqual(Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n.pid])), pids);
+    const r = await z('get-id-value', 'Cluster::node');
+    assert.deepEqual(JSON.parse(r.stdout), { errors: [], results: { logger: 'logger', manager: 'manager', 'worker-01': 'worker-01', 'worker-02': 'worker-02' } });
+  });
+
   it('a bad interface fails that node with Zeek\'s own stderr', async () => {
     const r = await z('deploy-config', path.join(dir, 'error.ini'));
     assert.equal(r.code, 1, r.stdout + r.stderr);
