@@ -157,3 +157,32 @@ type NodeRow = { state: string; pid?: number; cluster_role?: string | null; mgmt
     assert.match(w2.stderr ?? '', /problem with interface not-a-valid-interface/);
   });
 });
+
+(zeek ? describe : describe.skip)(`real Zeek nodes' logs${zeek ? '' : ' (skipped: no zeek binary)'}`, function () {
+  this.timeout(180000);
+  let c: LiveCluster;
+  let dir: string;
+
+  before(async () => {
+    dir = tempDir('zeek-mgmt-real-logs-');
+    fs.writeFileSync(path.join(dir, 'mini.ini'), fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config.ini'), 'utf8').replace('interface = eth0', 'interface = lo'));
+    c = await startCluster({ settings: ['Management::Agent::node_runtime=Management::Agent::ZEEK', `Management::Agent::zeek_binary=${zeek}`, 'Log::default_rotation_interval=3 secs', 'Management::Agent::archive_logs=F'] });
+  });
+
+  after(async () => {
+    if (c) {
+      await cli(['--controller', c.controller, 'deploy-config', '/dev/null'], { timeoutMs: 30000 }).catch(() => undefined);
+      await c.stop();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rotate into <spool>/log-queue under zeek-archiver\'s names', async () => {
+    const r = await cli(['--controller', c.controller, 'deploy-config', path.join(dir, 'mini.ini')], { timeoutMs: 60000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const queue = path.join(c.dir, 'spool', 'log-queue');
+    const name = /^[a-z_]+__\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d__\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d__\.log$/;
+    await until('a rotated log in the queue', () => fs.existsSync(queue) && fs.readdirSync(queue).some((f) => name.test(f)), 30000);
+    for (const f of fs.readdirSync(queue)) assert.match(f, name);
+  });
+});

@@ -65,6 +65,11 @@ export function settingsScript(spec: NodeLaunchSpec): string {
     // node script runs unchanged; errors (failed mkdirs) still surface on stderr.
     lines.push('@load policy/frameworks/management/log', 'redef Management::Log::level = Management::Log::ERROR;');
   }
+  if (spec.cluster[spec.name]?.role === 'LOGGER') {
+    // What cluster/nodes/logger.zeek does for a node of Zeek's Supervisor (not ours):
+    // zeek-archiver's names for rotated logs, leftover rotation, no archive-log postprocessor.
+    lines.push('redef Log::rotation_format_func = archiver_rotation_format_func;', 'redef LogAscii::enable_leftover_log_rotation = T;', 'redef Log::default_rotation_postprocessor_cmd = "";');
+  }
   lines.push('');
   return lines.join('\n');
 }
