@@ -110,6 +110,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<LiveClust
     ZEEK_CONTROLLER_WEBSOCKET_ADDR: '127.0.0.1',
     ZEEK_AGENT_NAME: undefined,
     ZEEK_CONTROLLER_NAME: undefined,
+    // Emulated nodes even where zeek is on PATH (AUTO would pick it); a test that wants real
+    // nodes passes Management::Agent::node_runtime=ZEEK, which beats the env.
+    ZEEK_MGMT_NODE_RUNTIME: 'Management::Agent::EMULATED',
   });
   const args = [
     CLI_MAIN, 'run', ...(opts.controllerOnly ? ['controller'] : []),

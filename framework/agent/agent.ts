@@ -152,7 +152,12 @@ export class Agent {
     await this.rediscover();
 
     const listen = this.settings.agentListen();
-    this.server = new EndpointServer({ host: listen.address, port: listen.port, relay: false, log: (lvl, msg) => this.log(lvl, msg) });
+    // Native Broker beside WebSocket on the same port: real Zeek nodes (policy/frameworks/
+    // management/node, unchanged) peer natively and check in on the node topic.
+    this.server = new EndpointServer({
+      host: listen.address, port: listen.port, relay: false, log: (lvl, msg) => this.log(lvl, msg),
+      native: { filter: [this.topic, this.nodeTopic] },
+    });
     this.server.on('event', (ev, topic, peer) => this.onEvent(ev, { kind: 'peer', peer }, topic));
     this.server.on('peer', (peer) => this.onPeer(peer));
     await this.server.listen();

@@ -182,10 +182,12 @@ export class InstanceLauncher implements Launcher {
       const zeek = findExecutable(this.settings.str('Management::Agent::zeek_binary'));
       if (!zeek) throw new Error(`cannot find the zeek binary "${this.settings.str('Management::Agent::zeek_binary')}" for node ${cfg.name}`);
       this.zeekPath ??= defaultZeekPath(zeek);
-      const cmd = zeekCommand(spec, zeek, this.zeekPath, env);
+      // Zeek's management scripts (persistence.zeek) steer rotated logs into
+      // <Management::get_spool_dir()>/log-queue: the queue our agent archives.
+      const cmd = zeekCommand(spec, zeek, this.zeekPath, { ...env, ZEEK_MANAGEMENT_SPOOL_DIR: this.settings.spoolDir() });
       writeZeekFiles(cwd, cmd.files);
-      const host = self.host === '0.0.0.0' ? '127.0.0.1' : self.host;
-      return { file: cmd.file, args: cmd.args, env: cmd.env, cwd, readiness: self.p !== 0 ? { host, port: self.p } : 'process' };
+      // No readiness probe: the node checks in with the agent itself (notify_node_hello over native Broker).
+      return { file: cmd.file, args: cmd.args, env: cmd.env, cwd };
     }
     if (cfg.runtime !== null && cfg.runtime !== 'emulated') throw new Error(`unknown node runtime '${cfg.runtime}'`);
     const file = writeLaunchSpec(spec);

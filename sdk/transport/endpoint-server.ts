@@ -7,11 +7,23 @@
 // Broker does for WebSocket clients, at most Broker::web_socket_buffer_size (8192) messages
 // wait for it beyond its socket, and on overflow the oldest are dropped (the policy of
 // Broker::web_socket_overflow_policy, drop_oldest by default), with one warning per episode.
+//
+// With `native`, the same port also accepts Broker's native peering (as Zeek's processes
+// speak it): the first byte of a connection decides. 'G' (an HTTP GET) goes to the
+// WebSocket server unchanged; 0x16 (a TLS ClientHello) is Broker's anonymous TLS, as Zeek
+// uses by default (Broker::disable_ssl=F); anything else is native Broker over plain TCP
+// (disable_ssl=T). A native peering becomes a Peer like a WebSocket one: its
+// subscriptions are the other side's filter (kept current from its routing updates), and
+// data sent to it is encoded natively, so relaying, 'message'/'event' and the owners'
+// checks are the same for both wire formats. When the WebSocket side itself uses TLS
+// (`tls`), 0x16 stays with it and native peers must use plain TCP.
 
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import * as nodeTls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, RawData } from 'ws';
@@ -24,6 +36,8 @@ import {
   DataMessage, encodeAck, encodeDataMessage, encodeDataMessageParts, encodeError, parseDataMessage, parseSubscriptions, WEBSOCKET_PATH,
 } from '../broker/messages';
 import { serverTlsOptions, ServerTlsSettings } from './tls';
+import { NativePeer } from '../broker/native/peer';
+import { serverTlsOptions as brokerServerTlsOptions } from '../broker/native/tls';
 import { topicMatches } from './topics';
 
 export type LogFn = (level: 'debug' | 'info' | 'warning' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -51,9 +65,36 @@ export interface EndpointServerOptions {
    */
   authorize?: (req: http.IncomingMessage) => string | null;
   log?: LogFn;
+  /**
+   * Also accept native Broker peerings on this port; `filter` is the topic prefixes we
+   * announce to native peers (what Broker calls our subscriptions).
+   */
+  native?: { filter: string[] };
 }
 
 export const BROKER_VERSION = '2.8.0-zeek-mgmt';
+
+/** One peering, over either wire format. */
+export interface Peer {
+  readonly id: string;
+  readonly wire: 'websocket' | 'native';
+  /** Topic prefixes the peer subscribed to (for a native peer, its current filter). */
+  subscriptions: string[];
+  ready: boolean;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly appName: string | undefined;
+  readonly open: boolean;
+  /** A JSON text message; a native peer sends the data messages among them natively and drops the rest. */
+  sendText(text: string): void;
+  sendParts(parts: readonly string[]): void;
+  send(topic: string, data: BrokerData): void;
+  sendEvent(topic: string, ev: ZeekEvent): void;
+  close(code?: number, reason?: string): void;
+  /** Drops the connection at once. */
+  terminate(): void;
+}
+
 
 /** Broker::web_socket_buffer_size: messages held at most for a peer that does not keep up. */
 export const WEB_SOCKET_BUFFER_SIZE = 8192;
@@ -80,8 +121,9 @@ const SOCKET_BYTES = 1024 * 1024;
 
 type Outgoing = { text: string; bytes: number } | { buffers: Buffer[]; bytes: number };
 
-export class Peer {
+export class WebSocketPeer implements Peer {
   readonly id = randomUUID();
+  readonly wire = 'websocket' as const;
   subscriptions: string[] = [];
   ready = false;
   /**
@@ -263,6 +305,63 @@ export class Peer {
   close(code = 1000, reason = ''): void {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
   }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+}
+
+/** A native Broker peering seen as a Peer. */
+export class NativeBrokerPeer implements Peer {
+  readonly id = randomUUID();
+  readonly wire = 'native' as const;
+  subscriptions: string[];
+  ready = true;
+  readonly appName = undefined;
+  constructor(readonly native: NativePeer, readonly remoteAddress: string, readonly remotePort: number) {
+    this.subscriptions = [...native.remoteFilter];
+    native.on('filter', (f: string[]) => { this.subscriptions = f; });
+  }
+
+  get open(): boolean {
+    return !this.native.isClosed;
+  }
+
+  sendText(text: string): void {
+    if (!this.open) return;
+    let msg: DataMessage;
+    try {
+      msg = parseDataMessage(text, DEFAULT_LIMITS);
+    } catch {
+      return; // acks and errors are WebSocket API messages; Broker has no counterpart
+    }
+    this.send(msg.topic, msg.data);
+  }
+
+  sendParts(parts: readonly string[]): void {
+    this.sendText(parts.join(''));
+  }
+
+  send(topic: string, data: BrokerData): void {
+    if (!this.open) return;
+    try {
+      this.native.publish(topic, data);
+    } catch {
+      // closed in between, or a value the binary format cannot carry: nothing is sent
+    }
+  }
+
+  sendEvent(topic: string, ev: ZeekEvent): void {
+    this.send(topic, eventToData(ev));
+  }
+
+  close(): void {
+    void this.native.unpeer();
+  }
+
+  terminate(): void {
+    this.native.close('terminated');
+  }
 }
 
 interface TcpSocket { cork(): void; uncork(): void; write(b: Buffer): boolean; destroyed?: boolean }
@@ -295,6 +394,10 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
   readonly endpointId: string;
   readonly peers = new Set<Peer>();
   private http?: http.Server | https.Server;
+  /** With `native`: the listening server that sniffs each connection's first byte. */
+  private front?: net.Server;
+  private nativeTls?: nodeTls.Server;
+  private readonly rawSockets = new Set<net.Socket>();
   private wss?: WebSocketServer;
   private readonly limits: DecodeLimits;
   private readonly log: LogFn;
@@ -352,22 +455,91 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
     });
     this.http = server;
     this.wss = wss;
+    const listening: net.Server = this.options.native ? this.sniffingFront(server) : server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
+      listening.once('error', reject);
+      listening.listen(this.options.port, this.options.host, () => {
+        listening.off('error', reject);
         resolve();
       });
     });
-    return server.address() as AddressInfo;
+    return listening.address() as AddressInfo;
   }
 
   get address(): AddressInfo | undefined {
-    return (this.http?.address() as AddressInfo | null) ?? undefined;
+    return ((this.front ?? this.http)?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  /** The TCP server for `native`: each connection goes to WebSocket, native TLS or native TCP by its first byte. */
+  private sniffingFront(web: http.Server | https.Server): net.Server {
+    const tlsServer = nodeTls.createServer({ ...brokerServerTlsOptions(), handshakeTimeout: this.options.handshakeTimeoutMs ?? 10000 });
+    tlsServer.on('secureConnection', (sock: nodeTls.TLSSocket) => this.acceptNative(sock, 'TLS'));
+    tlsServer.on('tlsClientError', (err: Error, sock: nodeTls.TLSSocket) => {
+      this.log('warning', `native Broker TLS handshake failed: ${err.message}`, { remote: sock.remoteAddress, port: sock.remotePort });
+      sock.destroy();
+    });
+    this.nativeTls = tlsServer;
+    const timeoutMs = this.options.handshakeTimeoutMs ?? 10000;
+    const front = net.createServer((sock) => {
+      this.rawSockets.add(sock);
+      sock.on('close', () => this.rawSockets.delete(sock));
+      const remote = { remote: sock.remoteAddress, port: sock.remotePort };
+      const onError = (err: Error): void => this.log('warning', `connection error before the first byte: ${err.message}`, remote);
+      const timer = setTimeout(() => {
+        this.log('warning', 'connection sent nothing in time, closing', remote);
+        sock.destroy();
+      }, timeoutMs);
+      timer.unref();
+      sock.on('error', onError);
+      sock.once('data', (chunk: Buffer) => {
+        clearTimeout(timer);
+        sock.pause();
+        sock.off('error', onError);
+        sock.unshift(chunk);
+        const first = chunk[0];
+        // The new owner attaches its listeners synchronously; the paused socket then flows
+        // again, starting with the chunk read here. A TLS wrapper takes the pending chunk
+        // and reads the socket's handle itself, so that socket must stay paused.
+        if (first === 0x16) {
+          (this.options.tls ? web : tlsServer).emit('connection', sock);
+          return;
+        }
+        if (first === 0x47 /* 'G' */) web.emit('connection', sock);
+        else this.acceptNative(sock, 'TCP');
+        sock.resume();
+      });
+    });
+    front.on('error', (err) => this.log('error', `listener error: ${err.message}`));
+    this.front = front;
+    return front;
+  }
+
+  private acceptNative(sock: net.Socket, how: 'TLS' | 'TCP'): void {
+    const remoteAddress = sock.remoteAddress ?? '';
+    const remotePort = sock.remotePort ?? 0;
+    sock.on('error', () => undefined); // NativePeer reports errors itself; never crash on one
+    NativePeer.accept(sock, {
+      filter: [...(this.options.native?.filter ?? [])],
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10000,
+      maxFrame: this.maxMessageBytes,
+    }).then((native) => {
+      const peer = new NativeBrokerPeer(native, remoteAddress, remotePort);
+      this.log('info', `native Broker peer ${native.remoteId.toString()} over ${how}`, { remote: remoteAddress, port: remotePort });
+      this.peers.add(peer);
+      native.on('data', (topic: string, data: BrokerData) => this.dispatch({ type: 'data-message', topic, data }, undefined, peer));
+      native.on('malformed', (err: WireError) => this.log('warning', `discarded malformed native message: ${err.message}`, { peer: peer.id, remote: remoteAddress }));
+      native.on('close', (reason: string) => {
+        this.log('info', `native Broker peer closed: ${reason}`, { remote: remoteAddress, port: remotePort });
+        if (this.peers.delete(peer)) this.emit('peer-closed', peer);
+      });
+      this.emit('peer', peer);
+    }, (err: WireError) => {
+      this.log('warning', `refused native Broker peering over ${how}: ${err.message}`, { remote: remoteAddress, port: remotePort });
+    });
   }
 
   private accept(ws: WebSocket, remoteAddress: string, remotePort: number, appName: string | undefined): void {
-    const peer = new Peer(ws, remoteAddress, remotePort, appName, {
+    const peer = new WebSocketPeer(ws, remoteAddress, remotePort, appName, {
       ...this.options.peerBuffer,
       onOverflow: (p, policy) => {
         this.log('warning', `peer does not keep up: its buffer of ${this.options.peerBuffer?.size ?? WEB_SOCKET_BUFFER_SIZE} messages is full; ${policy === 'disconnect' ? 'disconnecting it' : policy === 'drop_newest' ? 'dropping new messages' : 'dropping the oldest messages'}`, { remote: p.remoteAddress, port: p.remotePort, app: p.appName });
@@ -395,7 +567,7 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
     });
   }
 
-  private receive(peer: Peer, raw: RawData, isBinary: boolean): void {
+  private receive(peer: WebSocketPeer, raw: RawData, isBinary: boolean): void {
     if (isBinary) {
       this.log('warning', 'binary frame rejected', { peer: peer.id });
       peer.sendText(encodeError('deserialization_failed', 'only JSON text messages are accepted'));
@@ -426,7 +598,12 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
       peer.sendText(encodeError(e.code, `input #1 rejected: ${e.message}`));
       return;
     }
-    if (this.options.relay !== false) this.relay(msg.topic, text, peer);
+    this.dispatch(msg, text, peer);
+  }
+
+  /** A data message from a peer: relayed, then handed to the owner. `text` is its JSON form when it came as one. */
+  private dispatch(msg: DataMessage, text: string | undefined, peer: Peer): void {
+    if (this.options.relay !== false) this.relay(msg.topic, text, peer, msg.data);
     this.emit('message', msg, peer);
     if (this.listenerCount('event') > 0) {
       let ev: ZeekEvent;
@@ -435,16 +612,18 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
       } catch (err) {
         const e = err as WireError;
         this.log('warning', `discarded data message that is not a Zeek event: ${e.message}`, { peer: peer.id, topic: msg.topic });
-        peer.sendText(encodeError('invalid_data', `not a Zeek event: ${e.message}`));
+        if (peer.wire === 'websocket') peer.sendText(encodeError('invalid_data', `not a Zeek event: ${e.message}`));
         return;
       }
       this.emit('event', ev, msg.topic, peer);
     }
   }
 
-  private relay(topic: string, text: string, from: Peer | undefined): void {
+  private relay(topic: string, text: string | undefined, from: Peer | undefined, data: BrokerData): void {
     for (const p of this.peers) {
-      if (p !== from && p.ready && topicMatches(p.subscriptions, topic)) p.sendText(text);
+      if (p === from || !p.ready || !topicMatches(p.subscriptions, topic)) continue;
+      if (p.wire === 'native') p.send(topic, data);
+      else p.sendText(text ??= encodeDataMessage(topic, data));
     }
   }
 
@@ -455,12 +634,16 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
    */
   publish(topic: string, data: BrokerData, known?: KnownTexts): void {
     if (known === undefined || known.size === 0) {
-      this.relay(topic, encodeDataMessage(topic, data), undefined);
+      this.relay(topic, undefined, undefined, data);
       return;
     }
     let parts: string[] | undefined;
     for (const p of this.peers) {
       if (!p.ready || !topicMatches(p.subscriptions, topic)) continue;
+      if (p.wire === 'native') {
+        p.send(topic, data);
+        continue;
+      }
       parts ??= encodeDataMessageParts(topic, data, known);
       p.sendParts(parts);
     }
@@ -471,8 +654,10 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
   }
 
   async close(): Promise<void> {
-    for (const p of this.peers) p.socket.terminate();
+    for (const p of this.peers) p.terminate();
     this.peers.clear();
+    for (const s of this.rawSockets) s.destroy();
+    if (this.front) await new Promise<void>((resolve) => this.front!.close(() => resolve()));
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => {
       if (!this.http) return resolve();

@@ -3,11 +3,12 @@
 // through ZEEKPATH, loaded by base/frameworks/cluster when CLUSTER_NODE is set), the
 // node's interface with -i, its scripts on the command line, its env.
 //
-// Not verifiable on machines without Zeek: the generated files and command lines are
-// unit-tested; running them is not. Real Zeek nodes cannot check in with our agent (they
-// speak native Broker, the agent speaks Broker's WebSocket JSON), so the Supervisor
-// announces a node once its Broker port answers (or once a worker without port has run
-// for a moment), and get_id_value is not available for them.
+// The node loads Zeek's own policy/frameworks/management/node, unchanged: it peers with the
+// agent over native Broker (the agent's port takes native Broker beside WebSocket JSON,
+// sdk/transport/endpoint-server.ts) at the address and port it computes from
+// ZEEK_AGENT_ADDR and ZEEK_AGENT_PORT (Management::Agent::endpoint_info()), sends
+// notify_node_hello once peered, and answers node_dispatch_request (get_id_value) itself.
+// A node is RUNNING only once that hello arrives; there is no port probe.
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +20,7 @@ import { formatValue } from '../../settings/types';
 
 export const LAYOUT_FILE = 'cluster-layout.zeek';
 export const SETTINGS_SCRIPT = 'zeek-mgmt-node.zeek';
+const MANAGEMENT_NODE_SCRIPT = 'policy/frameworks/management/node';
 
 const NODE_TYPE: Record<string, string> = { LOGGER: 'Cluster::LOGGER', MANAGER: 'Cluster::MANAGER', PROXY: 'Cluster::PROXY', WORKER: 'Cluster::WORKER' };
 
@@ -56,8 +58,39 @@ export function settingsScript(spec: NodeLaunchSpec): string {
     if (!def || !def.node || name.startsWith('Management::Agent::') || name.startsWith('Management::')) continue;
     lines.push(`redef ${name} = ${formatValue(spec.globals[name], def.type)};`);
   }
+  if (spec.scripts.includes(MANAGEMENT_NODE_SCRIPT)) {
+    // Zeek's Management::Log writers take the node's name from Supervisor::node(), which
+    // only a process forked by Zeek's own Supervisor has (anything else fails start-up with
+    // "not a supervised process"). Below ERROR they write nothing and never ask, so the
+    // node script runs unchanged; errors (failed mkdirs) still surface on stderr.
+    lines.push('@load policy/frameworks/management/log', 'redef Management::Log::level = Management::Log::ERROR;');
+  }
+  if (spec.cluster[spec.name]?.role === 'LOGGER') {
+    // What cluster/nodes/logger.zeek does for a node of Zeek's Supervisor (not ours):
+    // zeek-archiver's names for rotated logs, leftover rotation, no archive-log postprocessor.
+    lines.push('redef Log::rotation_format_func = archiver_rotation_format_func;', 'redef LogAscii::enable_leftover_log_rotation = T;', 'redef Log::default_rotation_postprocessor_cmd = "";');
+  }
   lines.push('');
   return lines.join('\n');
+}
+
+/** Where the node dials the agent: Zeek's Management::Agent::listen_address/listen_port env (a wildcard becomes loopback). */
+export function agentEnv(agent: { host: string; port: number }): Record<string, string> {
+  const host = agent.host === '' || agent.host === '0.0.0.0' ? '127.0.0.1' : agent.host === '::' ? '::1' : agent.host;
+  return { ZEEK_AGENT_ADDR: host, ZEEK_AGENT_PORT: `${agent.port}/tcp` };
+}
+
+/**
+ * The management port env vars that Zeek's scripts read with to_port(), which wants
+ * "N/tcp" (our settings also take a bare number): a node loading
+ * policy/frameworks/management/node would otherwise report a wrong port format.
+ */
+const PORT_ENV = ['ZEEK_AGENT_PORT', 'ZEEK_CONTROLLER_PORT', 'ZEEK_CONTROLLER_WEBSOCKET_PORT'];
+
+function portEnv(env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  for (const k of PORT_ENV) if (/^\d+$/.test(out[k] ?? '')) out[k] = `${out[k]}/tcp`;
+  return out;
 }
 
 export interface ZeekCommand {
@@ -74,14 +107,12 @@ export function zeekCommand(spec: NodeLaunchSpec, zeek: string, defaultZeekPath:
   if (spec.pcap_file) args.push('-r', spec.pcap_file);
   args.push('-U', '.status', '-p', 'zeek-mgmt', '-p', spec.name);
   args.push('base/frameworks/cluster', SETTINGS_SCRIPT);
-  // policy/frameworks/management/node would try to peer natively with the agent, which
-  // only speaks Broker's WebSocket JSON API; readiness comes from the port probe instead.
-  for (const s of spec.scripts) if (s !== 'policy/frameworks/management/node') args.push(s);
+  args.push(...spec.scripts);
   const zeekpath = [spec.directory, baseEnv.ZEEKPATH || defaultZeekPath].filter(Boolean).join(':');
   return {
     file: zeek,
     args,
-    env: { ...baseEnv, CLUSTER_NODE: spec.name, ZEEKPATH: zeekpath },
+    env: { ...portEnv(baseEnv), CLUSTER_NODE: spec.name, ZEEKPATH: zeekpath, ...agentEnv(spec.agent) },
     files: { [LAYOUT_FILE]: clusterLayout(spec.cluster), [SETTINGS_SCRIPT]: settingsScript(spec) },
   };
 }
