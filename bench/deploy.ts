@@ -27,6 +27,7 @@ import { instancesOf, nodeStatusesOf } from '../sdk/client/result-data';
 import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
 import { Configuration, Node } from '../sdk/model/schemas';
 import { freePorts } from '../provider/free-ports';
+import { statusKB } from './proc-status';
 import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -59,15 +60,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'mini', nodes: 4, agents: 1, mini: true },
   ...[50, 100, 200].flatMap((n) => [1, 4, 8].map((a) => ({ name: `${n}x${a}`, nodes: n, agents: a }))),
 ];
-
-function statusKB(pid: number, field: string): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 function descendants(pid: number): number[] {
   const parent = new Map<number, number>();

@@ -15,19 +15,15 @@ import { nodeStatusesOf } from '../sdk/client/result-data';
 import { readConfigurationFile } from '../sdk/config';
 import { startLocalCluster } from '../provider/local-cluster';
 import { findZeek, startRealZeek } from '../test/helpers/real-zeek';
+import { statusKB } from './proc-status';
 import { readOptions } from './options';
 
 const REFERENCE = path.resolve(__dirname, '../../../shared/reference/zeek-docs/frameworks/management/mini-config.ini');
 const NODES = ['logger', 'manager', 'worker-01', 'worker-02'];
 
 function memKb(pid: number): { rss: number; hwm: number } | null {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rss: field('VmRSS'), hwm: field('VmHWM') };
-  } catch {
-    return null;
-  }
+  const rss = statusKB(pid, 'VmRSS');
+  return rss === 0 ? null : { rss, hwm: statusKB(pid, 'VmHWM') };
 }
 
 const median = (xs: number[]): number => {

@@ -55,6 +55,7 @@ import { Configuration, Node } from '../sdk/model/schemas';
 import { TOPICS } from '../sdk/transport/topics';
 import { freePorts } from '../provider/free-ports';
 import { seededRandom } from '../test/helpers/seeded-random';
+import { statusKB } from './proc-status';
 import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -234,15 +235,6 @@ function signal(pid: number, sig: NodeJS.Signals): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function statusKB(pid: number, field: string): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
   }
 }
 
