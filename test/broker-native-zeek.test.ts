@@ -6,7 +6,7 @@
 // test/fixtures/broker-native/ was made).
 
 import * as assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,15 +16,7 @@ import { WireError } from '../sdk/broker/errors';
 import { ZeekEvent } from '../sdk/broker/event';
 import { NativeListener, NativePeer } from '../sdk/broker/native/peer';
 import { freePorts } from '../provider/free-ports';
-
-function findZeek(): string | undefined {
-  const candidates = [process.env.ZEEK, 'zeek', '/opt/zeek/bin/zeek'].filter((c): c is string => !!c);
-  for (const c of candidates) {
-    const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
-    if (r.status === 0) return c;
-  }
-  return undefined;
-}
+import { findZeek } from './helpers/real-zeek';
 
 const SCRIPT = `
 redef exit_only_after_terminate = T;

@@ -11,8 +11,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from '../../provider/free-ports';
 
-/** The zeek binary: $ZEEK, `zeek` on the PATH, or /opt/zeek/bin/zeek (where build-zeek.sh installs it). */
+/**
+ * The zeek binary: $ZEEK, `zeek` on the PATH, or /opt/zeek/bin/zeek (where build-zeek.sh
+ * installs it). Under CI (CI set) only an explicit $ZEEK counts: CI is meant to run without
+ * Zeek, and a development machine's own build left on the CI machine would otherwise make
+ * the real-Zeek suites (minutes of real node start-ups) part of every CI run.
+ */
 export function findZeek(): string | null {
+  if (process.env.CI && !process.env.ZEEK?.trim()) return null;
   const candidates = [process.env.ZEEK?.trim(), 'zeek', '/opt/zeek/bin/zeek'].filter((c): c is string => !!c);
   for (const c of candidates) {
     const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 10000 });
