@@ -12,13 +12,7 @@ import * as path from 'node:path';
 import { LocalCluster, startLocalCluster } from '../provider/local-cluster';
 import { makeCa, makeTestCerts, TestCerts } from './helpers/certs';
 import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
-
-function findZeekClient(): string[] | null {
-  const fromEnv = process.env.ZEEK_CLIENT?.trim();
-  if (fromEnv) return fromEnv.split(/\s+/);
-  const probe = spawnSync('zeek-client', ['--version'], { encoding: 'utf8' });
-  return probe.status === 0 ? ['zeek-client'] : null;
-}
+import { findZeekClient } from './helpers/real-zeek';
 
 const REFERENCE = path.resolve(__dirname, '../../shared/reference/zeek-docs/frameworks/management');
 

@@ -379,10 +379,6 @@ export class Agent {
         this.outputs.set(node, nodeOutputsFromData(ev.args[1], '$.args[1]'));
         n.state = 'PENDING';
       }
-    } else if (ev.name === NodeApi.notify_node_hello) {
-      // Nodes that cannot check in themselves (the zeek runtime) are announced by the Supervisor.
-      const node = ev.args[0]?.type === 'string' ? ev.args[0].value : null;
-      if (node !== null) this.onNodeHello(node);
     }
   }
 

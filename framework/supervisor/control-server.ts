@@ -14,7 +14,7 @@
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { KnownTexts } from '../../sdk/broker/json-encode';
-import { NodeApi, SupervisorApi } from '../../sdk/model/events';
+import { SupervisorApi } from '../../sdk/model/events';
 import { EndpointServer, LogFn } from '../../sdk/transport/endpoint-server';
 import { checkAuthorization, localConnectionOwner } from './control-secret';
 import { SupervisorControl } from './events';
@@ -71,10 +71,6 @@ export class SupervisorControlServer {
     });
     supervisor.on('node-exit', (name, outputs) => {
       this.publish(options.managementTopic, SupervisorApi.notify_node_exit, [B.str(name), B.vec([B.str(outputs.stdout), B.str(outputs.stderr)])]);
-    });
-    supervisor.on('node-ready', (name) => {
-      // For nodes that cannot check in with the agent themselves (see Launcher readiness).
-      this.publish(options.managementTopic, NodeApi.notify_node_hello, [B.str(name)]);
     });
   }
 

@@ -19,8 +19,6 @@ export interface LaunchCommand {
   /** Full environment of the process. */
   env: Record<string, string>;
   cwd: string;
-  /** For processes that cannot check in themselves (real zeek): announce the node once this TCP port answers, or once the process has run a moment ("process"). */
-  readiness?: { host: string; port: number } | 'process';
 }
 
 /** Turns a node's configuration into the command that runs it; throws to refuse. */
@@ -52,15 +50,12 @@ export interface SupervisorEvents {
   'node-status': [name: string, pid: number];
   /** A node's process ended on its own, with its recent output. */
   'node-exit': [name: string, outputs: { stdout: string; stderr: string }, code: number | null, signal: string | null];
-  /** A node that cannot check in itself became ready (readiness probe). */
-  'node-ready': [name: string];
 }
 
 class SupervisedNode {
   child: ChildProcess | null = null;
   pid: number | null = null;
   restartTimer: NodeJS.Timeout | null = null;
-  probeTimer: NodeJS.Timeout | null = null;
   restartDelay: number;
   spawnedAt = 0;
   removed = false;
@@ -174,7 +169,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.log('info', `node ${node.config.name} started, pid ${child.pid}`);
     if (node.config.cpu_affinity !== null) this.pin(node, child.pid, node.config.cpu_affinity);
     this.emit('node-status', node.config.name, child.pid);
-    if (cmd.readiness) this.probe(node, child, cmd.readiness);
   }
 
   /** Applies cpu_affinity with taskset; a failure is reported in the node's stderr, as Zeek's nodes report theirs. */
@@ -189,34 +183,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
-  private probe(node: SupervisedNode, child: ChildProcess, how: { host: string; port: number } | 'process'): void {
-    const net = require('node:net') as typeof import('node:net');
-    const tryOnce = (): void => {
-      if (node.child !== child || node.removed) return;
-      if (how === 'process') {
-        this.emit('node-ready', node.config.name);
-        return;
-      }
-      const sock = net.connect({ host: how.host, port: how.port });
-      sock.setTimeout(1000);
-      const retry = (): void => {
-        sock.destroy();
-        node.probeTimer = setTimeout(tryOnce, 500);
-      };
-      sock.once('connect', () => {
-        sock.destroy();
-        if (node.child === child) this.emit('node-ready', node.config.name);
-      });
-      sock.once('error', retry);
-      sock.once('timeout', retry);
-    };
-    node.probeTimer = setTimeout(tryOnce, how === 'process' ? 2000 : 200);
-  }
-
   private exited(node: SupervisedNode, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (node.child !== child) return;
     node.child = null;
-    if (node.probeTimer) clearTimeout(node.probeTimer);
     node.stdout.flush();
     node.stderr.flush();
     if (node.stopping || node.removed || this.shuttingDown) {
@@ -250,7 +219,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       clearTimeout(node.restartTimer);
       node.restartTimer = null;
     }
-    if (node.probeTimer) clearTimeout(node.probeTimer);
     const child = node.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     if (node.stopping) return node.stopping;

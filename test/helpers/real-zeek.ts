@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from '../../provider/free-ports';
+import { alive } from '../run-support';
 
 /**
  * The zeek binary: $ZEEK, `zeek` on the PATH, or /opt/zeek/bin/zeek (where build-zeek.sh
@@ -80,14 +81,6 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Starts Zeek's Management Framework, waiting until the controller's WebSocket port answers. */
 export async function startRealZeek(zeek: string, opts: RealZeekOptions = {}): Promise<RealZeekManagement> {
@@ -158,11 +151,4 @@ export async function startRealZeek(zeek: string, opts: RealZeekOptions = {}): P
     await new Promise((r) => setTimeout(r, 200));
   }
   return { proc, pid, dir, wsPort, controllerPort, agentPort, supervisorPort, brokerStartPort, metricsStartPort, agentName, stop };
-}
-
-/** Replaces what differs from run to run (pids, ids, ports given by the test) by placeholders. */
-export function maskRunSpecific(text: string, ports: Record<string, number> = {}): string {
-  let t = text.replace(/"pid": \d+/g, '"pid": <pid>').replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>');
-  for (const [name, port] of Object.entries(ports)) t = t.split(String(port)).join(`<${name}>`);
-  return t;
 }
