@@ -3,10 +3,19 @@
 // order"), and lengths as a "varbyte": 7 bits per byte, least significant group first,
 // the high bit set on every byte but the last. Broker computes varbytes on 32 bits, so
 // no length may exceed 2^32 - 1 and no varbyte is longer than 5 bytes.
+//
+// Both are on the hot path of the data codec, so they avoid what costs there: 64-bit
+// numbers go through two 32-bit halves (a BigInt is made or read only beyond 2^53), and
+// ASCII strings are copied by hand when writing and cut from one latin1 copy of the
+// input when reading, instead of one call into Buffer's native code per string.
 
 import { WireError } from '../errors';
 
 export const MAX_VARBYTE = 0xffffffff;
+
+const TWO_32 = 4294967296;
+/** A high 32-bit half in -2^21..2^21-1 keeps the whole 64-bit value within 2^53. */
+const SAFE_HIGH = 0x200000;
 
 export class ByteWriter {
   private buf: Buffer;
@@ -20,9 +29,19 @@ export class ByteWriter {
     return this.pos;
   }
 
+  /** Forgets what was written, keeping the buffer (for a writer used for one value after another). */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Bytes allocated, written or not. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(64, this.buf.length * 2);
     while (size < this.pos + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
@@ -30,29 +49,71 @@ export class ByteWriter {
   }
 
   u8(v: number): void {
-    this.room(1);
+    if (this.pos >= this.buf.length) this.room(1);
     this.buf[this.pos++] = v & 0xff;
   }
 
+  /** Two bytes, e.g. a tag and a one-byte body. */
+  u8u8(a: number, b: number): void {
+    if (this.pos + 2 > this.buf.length) this.room(2);
+    const buf = this.buf;
+    buf[this.pos] = a & 0xff;
+    buf[this.pos + 1] = b & 0xff;
+    this.pos += 2;
+  }
+
   u16(v: number): void {
-    this.room(2);
-    this.buf.writeUInt16BE(v, this.pos);
+    if (this.pos + 2 > this.buf.length) this.room(2);
+    const buf = this.buf;
+    buf[this.pos] = (v >>> 8) & 0xff;
+    buf[this.pos + 1] = v & 0xff;
     this.pos += 2;
   }
 
   u32(v: number): void {
-    this.room(4);
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    if (this.pos + 4 > this.buf.length) this.room(4);
+    this.put32(v >>> 0);
     this.pos += 4;
   }
 
+  private put32(v: number): void {
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = v >>> 24;
+    buf[p + 1] = (v >>> 16) & 0xff;
+    buf[p + 2] = (v >>> 8) & 0xff;
+    buf[p + 3] = v & 0xff;
+  }
+
+  /** The low 64 bits of `v`, two's complement (so a negative int64 and its uint64 pattern agree). */
   u64(v: bigint): void {
-    this.room(8);
+    if (this.pos + 8 > this.buf.length) this.room(8);
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) {
+      const hi = Math.floor(n / TWO_32);
+      this.put32(hi >>> 0);
+      this.pos += 4;
+      this.put32((n - hi * TWO_32) >>> 0);
+      this.pos += 4;
+      return;
+    }
     this.buf.writeBigUInt64BE(BigInt.asUintN(64, v), this.pos);
     this.pos += 8;
   }
 
+  /** A double's IEEE 754 bits, big-endian. */
+  f64(v: number): void {
+    if (this.pos + 8 > this.buf.length) this.room(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
   varbyte(n: number): void {
+    if (n >= 0 && n < 0x80 && (n | 0) === n) {
+      if (this.pos >= this.buf.length) this.room(1);
+      this.buf[this.pos++] = n;
+      return;
+    }
     if (!Number.isInteger(n) || n < 0 || n > MAX_VARBYTE) throw new WireError('serialization_failed', `length ${n} does not fit Broker's 32-bit varbyte`);
     this.room(5);
     let x = n;
@@ -71,27 +132,30 @@ export class ByteWriter {
 
   /** Varbyte length, then the UTF-8 bytes. */
   string(s: string): void {
-    // Short ASCII strings (most names, topics, scripts) are copied by hand: cheaper than
-    // two calls into Buffer's native code.
-    if (s.length < 64) {
-      this.room(s.length + 1);
-      const at = this.pos;
+    const len = s.length;
+    // ASCII strings shorter than 128 (names, topics, scripts, nearly everything) are
+    // copied by hand behind their one-byte length: cheaper than calls into Buffer's
+    // native code. Anything else is measured and written as UTF-8.
+    if (len < 0x80) {
+      if (this.pos + len + 1 > this.buf.length) this.room(len + 1);
+      const buf = this.buf;
+      const at = this.pos + 1;
       let i = 0;
-      for (; i < s.length; i++) {
+      for (; i < len; i++) {
         const c = s.charCodeAt(i);
         if (c >= 0x80) break;
-        this.buf[at + 1 + i] = c;
+        buf[at + i] = c;
       }
-      if (i === s.length) {
-        this.buf[at] = s.length;
-        this.pos = at + 1 + s.length;
+      if (i === len) {
+        buf[at - 1] = len;
+        this.pos = at + len;
         return;
       }
     }
     const n = Buffer.byteLength(s, 'utf8');
     this.varbyte(n);
     this.room(n);
-    this.buf.write(s, this.pos, 'utf8');
+    this.buf.write(s, this.pos, n, 'utf8');
     this.pos += n;
   }
 
@@ -105,17 +169,41 @@ export class ByteWriter {
     return this.buf.toString('latin1', from, to);
   }
 
-  /** A copy of what was written. */
+  /** Whether the written ranges [a, aEnd) and [b, bEnd) hold the same bytes. */
+  sameBytes(a: number, aEnd: number, b: number, bEnd: number): boolean {
+    const n = aEnd - a;
+    if (bEnd - b !== n) return false;
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+    return true;
+  }
+
+  /** A copy of what was written, exactly as long. */
   finish(): Buffer {
+    // A buffer filled exactly is handed over as it is: any further write would grow
+    // into a new one first, so the caller's bytes can no longer change.
+    if (this.pos === this.buf.length) {
+      const whole = this.buf;
+      this.buf = Buffer.allocUnsafe(0);
+      this.pos = 0;
+      return whole;
+    }
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
 }
 
 export class ByteReader {
   pos: number;
+  /**
+   * The input from `start` as latin1 text, made on the first string: an ASCII string is
+   * then a substring of it, which is what the string's UTF-8 decoding would give.
+   */
+  private text: string | undefined;
+  private readonly start: number;
 
   constructor(readonly buf: Buffer, start = 0, readonly end = buf.length) {
     this.pos = start;
+    this.start = start;
   }
 
   get remaining(): number {
@@ -129,32 +217,75 @@ export class ByteReader {
   }
 
   u8(what = 'a byte', path = '$'): number {
-    this.need(1, what, path);
+    if (this.pos >= this.end) this.need(1, what, path);
     return this.buf[this.pos++];
   }
 
   u16(what = 'a 16-bit number', path = '$'): number {
-    this.need(2, what, path);
-    const v = this.buf.readUInt16BE(this.pos);
+    if (this.end - this.pos < 2) this.need(2, what, path);
+    const buf = this.buf;
+    const v = (buf[this.pos] << 8) | buf[this.pos + 1];
     this.pos += 2;
     return v;
   }
 
   u32(what = 'a 32-bit number', path = '$'): number {
-    this.need(4, what, path);
-    const v = this.buf.readUInt32BE(this.pos);
+    if (this.end - this.pos < 4) this.need(4, what, path);
+    const v = this.get32();
     this.pos += 4;
-    return v;
+    return v >>> 0;
+  }
+
+  /** Four bytes at pos as a signed 32-bit number; the caller checked they are there. */
+  private get32(): number {
+    const buf = this.buf;
+    const p = this.pos;
+    return (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
   }
 
   u64(what = 'a 64-bit number', path = '$'): bigint {
-    this.need(8, what, path);
-    const v = this.buf.readBigUInt64BE(this.pos);
+    if (this.end - this.pos < 8) this.need(8, what, path);
+    const hi = this.get32() >>> 0;
+    this.pos += 4;
+    const lo = this.get32() >>> 0;
+    this.pos += 4;
+    if (hi < SAFE_HIGH) return BigInt(hi * TWO_32 + lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Eight bytes as a two's complement 64-bit number. */
+  i64(what = 'a 64-bit number', path = '$'): bigint {
+    if (this.end - this.pos < 8) this.need(8, what, path);
+    const hi = this.get32();
+    this.pos += 4;
+    const lo = this.get32() >>> 0;
+    this.pos += 4;
+    if (hi >= -SAFE_HIGH && hi < SAFE_HIGH) return BigInt(hi * TWO_32 + lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** The high 32 bits of the 8 bytes at pos, unsigned, without moving (to look at a real's exponent). */
+  peekU32(what: string, path = '$'): number {
+    if (this.end - this.pos < 4) this.need(4, what, path);
+    return this.get32() >>> 0;
+  }
+
+  /** Eight bytes as a double's IEEE 754 bits, big-endian. */
+  f64(what = 'a 64-bit number', path = '$'): number {
+    if (this.end - this.pos < 8) this.need(8, what, path);
+    const v = this.buf.readDoubleBE(this.pos);
     this.pos += 8;
     return v;
   }
 
   varbyte(what = 'a length', path = '$', lengthOf = false): number {
+    if (this.pos < this.end) {
+      const b = this.buf[this.pos];
+      if (b < 0x80) {
+        this.pos++;
+        return b;
+      }
+    }
     let x = 0;
     for (let i = 0; i < 5; i++) {
       if (this.pos >= this.end) this.need(1, lengthOf ? `the length of ${what}` : what, path);
@@ -179,8 +310,32 @@ export class ByteReader {
   string(what = 'a string', path = '$'): string {
     const n = this.varbyte(what, path, true);
     if (this.end - this.pos < n) this.need(n, what, path);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
+    const from = this.pos;
+    const to = from + n;
+    this.pos = to;
+    const buf = this.buf;
+    for (let i = from; i < to; i++) {
+      if (buf[i] >= 0x80) return buf.toString('utf8', from, to);
+    }
+    if (n === 0) return '';
+    // Long strings cut from the latin1 copy share its memory (as JSON.parse's results
+    // share the message text), so one of them kept keeps the copy.
+    this.text ??= buf.toString('latin1', this.start, this.end);
+    return this.text.substring(from - this.start, to - this.start);
+  }
+
+  /** The bytes [from, to) already read, as a string key (for duplicate checks). */
+  keyOf(from: number, to: number): string {
+    this.text ??= this.buf.toString('latin1', this.start, this.end);
+    return this.text.substring(from - this.start, to - this.start);
+  }
+
+  /** Whether the ranges [a, aEnd) and [b, bEnd) hold the same bytes. */
+  sameBytes(a: number, aEnd: number, b: number, bEnd: number): boolean {
+    const n = aEnd - a;
+    if (bEnd - b !== n) return false;
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+    return true;
   }
 }

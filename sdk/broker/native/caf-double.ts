@@ -58,3 +58,18 @@ export function unpackDouble(packed: bigint): number {
   }
   return negative ? -result : result;
 }
+
+/** 2^-1022, the smallest positive normal double. */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+/** Whether CAF packs `value` as its plain IEEE bits (zeros and normal numbers), so no BigInt is needed. */
+export function packsAsIeee(value: number): boolean {
+  const a = Math.abs(value);
+  return value === 0 || (a >= MIN_NORMAL && a !== Infinity);
+}
+
+/** Whether a packed real whose high 32 bits are `high` reads as its plain IEEE bits (normal numbers). */
+export function unpacksAsIeee(high: number): boolean {
+  const exponent = (high >>> 20) & 0x7ff;
+  return exponent !== 0 && exponent !== 0x7ff;
+}

@@ -15,17 +15,12 @@ import { BrokerData, I64_MAX, I64_MIN, PortProtocol, U64_MAX } from '../data';
 import { WireError } from '../errors';
 import { addressToBytes, bytesToAddress, bytesToSubnet, subnetToBytes } from './address';
 import { ByteReader, ByteWriter } from './bytes';
-import { packDouble, unpackDouble } from './caf-double';
+import { packDouble, packsAsIeee, unpackDouble, unpacksAsIeee } from './caf-double';
 
 export const TAG = {
   none: 0, boolean: 1, count: 2, integer: 3, real: 4, string: 5, address: 6, subnet: 7,
   port: 8, timestamp: 9, timespan: 10, 'enum-value': 11, set: 12, table: 13, vector: 14,
 } as const;
-
-const TYPE_OF_TAG: BrokerData['type'][] = [
-  'none', 'boolean', 'count', 'integer', 'real', 'string', 'address', 'subnet',
-  'port', 'timestamp', 'timespan', 'enum-value', 'set', 'table', 'vector',
-];
 
 const PROTOCOLS: PortProtocol[] = ['?', 'tcp', 'udp', 'icmp'];
 const PROTOCOL_CODE: Record<PortProtocol, number> = { '?': 0, tcp: 1, udp: 2, icmp: 3 };
@@ -49,47 +44,81 @@ function under(err: unknown, segment: string): unknown {
   return new WireError(err.code, err.detail, `$${segment}${rest}`);
 }
 
+// Repeated set elements and table keys are found by their encoded bytes. A container of
+// a few elements compares each one with those before it, allocating nothing; a larger
+// one keeps the bytes of each as a string in a Set.
+const COMPARE_UP_TO = 8;
+
+interface WrittenBytes {
+  keyOf(from: number, to: number): string;
+  sameBytes(a: number, aEnd: number, b: number, bEnd: number): boolean;
+}
+
+class RepeatCheck {
+  private readonly bounds: number[] = [];
+  private readonly keys: Set<string> | undefined;
+
+  constructor(private readonly src: WrittenBytes, size: number) {
+    this.keys = size > COMPARE_UP_TO ? new Set<string>() : undefined;
+  }
+
+  /** Records the element at [from, to); false if an earlier one had the same bytes. */
+  add(from: number, to: number): boolean {
+    if (this.keys !== undefined) {
+      const key = this.src.keyOf(from, to);
+      if (this.keys.has(key)) return false;
+      this.keys.add(key);
+      return true;
+    }
+    const b = this.bounds;
+    for (let j = 0; j < b.length; j += 2) if (this.src.sameBytes(b[j], b[j + 1], from, to)) return false;
+    b.push(from, to);
+    return true;
+  }
+}
+
 /** Appends the tag and body of `d`; throws WireError for values Broker cannot hold. */
 export function writeData(w: ByteWriter, d: BrokerData): void {
   const path = '$';
   switch (d.type) {
+    case 'string':
+      w.u8(TAG.string);
+      w.string(d.value);
+      return;
     case 'none':
       w.u8(TAG.none);
       return;
-    case 'boolean':
-      w.u8(TAG.boolean);
-      w.u8(d.value ? 1 : 0);
+    case 'vector': {
+      const xs = d.value;
+      w.u8(TAG.vector);
+      w.varbyte(xs.length);
+      for (let i = 0; i < xs.length; i++) {
+        try { writeData(w, xs[i]); } catch (err) { throw under(err, `[${i}]`); }
+      }
       return;
-    case 'count':
-      if (d.value < 0n || d.value > U64_MAX) failEncode(`count ${d.value} is outside 0..2^64-1`, path);
-      w.u8(TAG.count);
-      w.u64(d.value);
-      return;
-    case 'integer':
-    case 'timestamp':
-    case 'timespan':
-      if (d.value < I64_MIN || d.value > I64_MAX) failEncode(`${d.type} ${d.value} does not fit 64 signed bits`, path);
-      w.u8(TAG[d.type]);
-      w.u64(d.value);
-      return;
-    case 'real':
-      w.u8(TAG.real);
-      w.u64(packDouble(d.value));
-      return;
-    case 'string':
+    }
     case 'enum-value':
-      w.u8(TAG[d.type]);
+      w.u8(TAG['enum-value']);
       w.string(d.value);
       return;
-    case 'address':
-      w.u8(TAG.address);
-      w.bytes(addressToBytes(d.value, path));
+    case 'boolean':
+      w.u8u8(TAG.boolean, d.value ? 1 : 0);
       return;
-    case 'subnet': {
-      const { bytes, rawLength } = subnetToBytes(d.value, path);
-      w.u8(TAG.subnet);
-      w.bytes(bytes);
-      w.u8(rawLength);
+    case 'count': {
+      const v = d.value;
+      const n = Number(v);
+      if (Number.isSafeInteger(n) ? n < 0 : v < 0n || v > U64_MAX) failEncode(`count ${v} is outside 0..2^64-1`, path);
+      w.u8(TAG.count);
+      w.u64(v);
+      return;
+    }
+    case 'integer':
+    case 'timestamp':
+    case 'timespan': {
+      const v = d.value;
+      if (!Number.isSafeInteger(Number(v)) && (v < I64_MIN || v > I64_MAX)) failEncode(`${d.type} ${v} does not fit 64 signed bits`, path);
+      w.u8(d.type === 'integer' ? TAG.integer : d.type === 'timestamp' ? TAG.timestamp : TAG.timespan);
+      w.u64(v);
       return;
     }
     case 'port': {
@@ -102,39 +131,47 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
       w.u8(code);
       return;
     }
-    case 'vector':
-      w.u8(TAG.vector);
-      w.varbyte(d.value.length);
-      for (let i = 0; i < d.value.length; i++) {
-        try { writeData(w, d.value[i]); } catch (err) { throw under(err, `[${i}]`); }
-      }
+    case 'real':
+      w.u8(TAG.real);
+      if (packsAsIeee(d.value)) w.f64(d.value);
+      else w.u64(packDouble(d.value));
       return;
+    case 'address':
+      w.u8(TAG.address);
+      w.bytes(addressToBytes(d.value, path));
+      return;
+    case 'subnet': {
+      const { bytes, rawLength } = subnetToBytes(d.value, path);
+      w.u8(TAG.subnet);
+      w.bytes(bytes);
+      w.u8(rawLength);
+      return;
+    }
     case 'set': {
       // Broker's decoder fails the whole message on a repeated element (variant_data.cc
       // inserts into a std::set and checks the result), so one is refused here.
+      const xs = d.value;
       w.u8(TAG.set);
-      w.varbyte(d.value.length);
-      const seen = new Set<string>();
-      for (let i = 0; i < d.value.length; i++) {
+      w.varbyte(xs.length);
+      const seen = xs.length > 1 ? new RepeatCheck(w, xs.length) : undefined;
+      for (let i = 0; i < xs.length; i++) {
         const start = w.length;
-        try { writeData(w, d.value[i]); } catch (err) { throw under(err, `[${i}]`); }
-        const key = w.keyOf(start, w.length);
-        if (seen.has(key)) failEncode('a set holds this element twice', `$[${i}]`);
-        seen.add(key);
+        try { writeData(w, xs[i]); } catch (err) { throw under(err, `[${i}]`); }
+        if (seen !== undefined && !seen.add(start, w.length)) failEncode('a set holds this element twice', `$[${i}]`);
       }
       return;
     }
     case 'table': {
+      const xs = d.value;
       w.u8(TAG.table);
-      w.varbyte(d.value.length);
-      const seen = new Set<string>();
-      for (let i = 0; i < d.value.length; i++) {
+      w.varbyte(xs.length);
+      const seen = xs.length > 1 ? new RepeatCheck(w, xs.length) : undefined;
+      for (let i = 0; i < xs.length; i++) {
+        const entry = xs[i];
         const start = w.length;
-        try { writeData(w, d.value[i][0]); } catch (err) { throw under(err, `[${i}].key`); }
-        const key = w.keyOf(start, w.length);
-        if (seen.has(key)) failEncode('a table holds this key twice', `$[${i}].key`);
-        seen.add(key);
-        try { writeData(w, d.value[i][1]); } catch (err) { throw under(err, `[${i}].value`); }
+        try { writeData(w, entry[0]); } catch (err) { throw under(err, `[${i}].key`); }
+        if (seen !== undefined && !seen.add(start, w.length)) failEncode('a table holds this key twice', `$[${i}].key`);
+        try { writeData(w, entry[1]); } catch (err) { throw under(err, `[${i}].value`); }
       }
       return;
     }
@@ -143,11 +180,23 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
   }
 }
 
+// One writer for every encodeBinary call, so that a large value does not grow a fresh
+// buffer from 256 bytes each time; it is dropped if a value made it very large.
+let scratch: ByteWriter | undefined;
+const KEEP_SCRATCH_UP_TO = 1 << 20;
+
 /** The binary form of one value. */
 export function encodeBinary(d: BrokerData): Buffer {
-  const w = new ByteWriter();
-  writeData(w, d);
-  return w.finish();
+  const w = scratch ?? new ByteWriter(4096);
+  scratch = undefined; // a re-entrant call (none today) would take its own writer
+  w.reset();
+  try {
+    writeData(w, d);
+    return w.finish();
+  } finally {
+    w.reset();
+    if (w.capacity <= KEEP_SCRATCH_UP_TO) scratch = w;
+  }
 }
 
 /** Reads one value at the reader's position. */
@@ -155,24 +204,24 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
   const path = '$';
   const tag = r.u8('a type tag', path);
   switch (tag) {
+    case TAG.string:
+      return { type: 'string', value: r.string('a string', path) };
     case TAG.none:
       return { type: 'none' };
+    case TAG['enum-value']:
+      return { type: 'enum-value', value: r.string('an enum name', path) };
     case TAG.boolean:
       return { type: 'boolean', value: r.u8('a boolean', path) !== 0 };
     case TAG.count:
       return { type: 'count', value: r.u64('a count', path) };
     case TAG.integer:
-      return { type: 'integer', value: BigInt.asIntN(64, r.u64('an integer', path)) };
+      return { type: 'integer', value: r.i64('an integer', path) };
     case TAG.timestamp:
-      return { type: 'timestamp', value: BigInt.asIntN(64, r.u64('a timestamp', path)) };
+      return { type: 'timestamp', value: r.i64('a timestamp', path) };
     case TAG.timespan:
-      return { type: 'timespan', value: BigInt.asIntN(64, r.u64('a timespan', path)) };
+      return { type: 'timespan', value: r.i64('a timespan', path) };
     case TAG.real:
-      return { type: 'real', value: unpackDouble(r.u64('a real', path)) };
-    case TAG.string:
-      return { type: 'string', value: r.string('a string', path) };
-    case TAG['enum-value']:
-      return { type: 'enum-value', value: r.string('an enum name', path) };
+      return { type: 'real', value: unpacksAsIeee(r.peekU32('a real', path)) ? r.f64('a real', path) : unpackDouble(r.u64('a real', path)) };
     case TAG.address: {
       const b = r.bytes(16, 'an address', path);
       return { type: 'address', value: bytesToAddress(b) };
@@ -189,45 +238,46 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
       if (protocol === undefined) throw new WireError('deserialization_failed', `port protocol code ${code} is not 0..3`, path);
       return { type: 'port', value: { number, protocol } };
     }
-    case TAG.set:
     case TAG.vector:
-    case TAG.table: {
-      const type = TYPE_OF_TAG[tag] as 'set' | 'vector' | 'table';
+    case TAG.set: {
+      const type = tag === TAG.vector ? 'vector' : 'set';
       if (depth >= limits.maxDepth) throw new WireError('deserialization_failed', `containers nest deeper than ${limits.maxDepth}`, path);
-      const n = r.varbyte(type === 'table' ? 'the size of a table' : type === 'set' ? 'the size of a set' : 'the size of a vector', path);
-      // Every element takes at least one byte (two for a table entry): a count beyond
-      // what is left is refused before anything is allocated for it.
-      if (n * (type === 'table' ? 2 : 1) > r.remaining) {
+      const n = r.varbyte(type === 'set' ? 'the size of a set' : 'the size of a vector', path);
+      // Every element takes at least one byte: a count beyond what is left is refused
+      // before anything is allocated for it.
+      if (n > r.remaining) {
         throw new WireError('deserialization_failed', `truncated: a ${type} of ${n} element(s) cannot fit in the ${r.remaining} byte(s) left`, path);
       }
-      // Repeated set elements or table keys make Broker refuse the message; so do we.
-      const seen = type === 'vector' ? undefined : new Set<string>();
-      const unique = (start: number, what: string, at: string): void => {
-        if (!seen) return;
-        const key = r.buf.toString('latin1', start, r.pos);
-        if (seen.has(key)) throw new WireError('deserialization_failed', `a ${type} holds this ${what} twice`, at);
-        seen.add(key);
-      };
-      if (type === 'table') {
-        const entries: Array<[BrokerData, BrokerData]> = [];
-        for (let i = 0; i < n; i++) {
-          const start = r.pos;
-          let k: BrokerData;
-          let v: BrokerData;
-          try { k = readData(r, limits, depth + 1); } catch (err) { throw under(err, `[${i}].key`); }
-          unique(start, 'key', `$[${i}].key`);
-          try { v = readData(r, limits, depth + 1); } catch (err) { throw under(err, `[${i}].value`); }
-          entries.push([k, v]);
-        }
-        return { type: 'table', value: entries };
-      }
+      // Repeated set elements make Broker refuse the message; so do we.
+      const seen = type === 'set' && n > 1 ? new RepeatCheck(r, n) : undefined;
       const items: BrokerData[] = [];
       for (let i = 0; i < n; i++) {
         const start = r.pos;
         try { items.push(readData(r, limits, depth + 1)); } catch (err) { throw under(err, `[${i}]`); }
-        unique(start, 'element', `$[${i}]`);
+        if (seen !== undefined && !seen.add(start, r.pos)) throw new WireError('deserialization_failed', 'a set holds this element twice', `$[${i}]`);
       }
       return { type, value: items };
+    }
+    case TAG.table: {
+      if (depth >= limits.maxDepth) throw new WireError('deserialization_failed', `containers nest deeper than ${limits.maxDepth}`, path);
+      const n = r.varbyte('the size of a table', path);
+      // Every entry takes at least two bytes.
+      if (n * 2 > r.remaining) {
+        throw new WireError('deserialization_failed', `truncated: a table of ${n} element(s) cannot fit in the ${r.remaining} byte(s) left`, path);
+      }
+      // Repeated table keys make Broker refuse the message; so do we.
+      const seen = n > 1 ? new RepeatCheck(r, n) : undefined;
+      const entries: Array<[BrokerData, BrokerData]> = [];
+      for (let i = 0; i < n; i++) {
+        const start = r.pos;
+        let k: BrokerData;
+        let v: BrokerData;
+        try { k = readData(r, limits, depth + 1); } catch (err) { throw under(err, `[${i}].key`); }
+        if (seen !== undefined && !seen.add(start, r.pos)) throw new WireError('deserialization_failed', 'a table holds this key twice', `$[${i}].key`);
+        try { v = readData(r, limits, depth + 1); } catch (err) { throw under(err, `[${i}].value`); }
+        entries.push([k, v]);
+      }
+      return { type: 'table', value: entries };
     }
     default:
       throw new WireError('deserialization_failed', `unknown type tag ${tag}`, path);

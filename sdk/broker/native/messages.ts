@@ -20,7 +20,7 @@
 import { BrokerData } from '../data';
 import { BrokerErrorCode, WireError } from '../errors';
 import { ByteReader, ByteWriter } from './bytes';
-import { BinaryLimits, DEFAULT_BINARY_LIMITS, decodeBinary, writeData } from './data-codec';
+import { BinaryLimits, DEFAULT_BINARY_LIMITS, decodeBinary, encodeBinary } from './data-codec';
 import { ENDPOINT_ID_BYTES, EndpointId } from './endpoint-id';
 
 export const MAGIC = 0x5a45454b;
@@ -214,9 +214,7 @@ export function decodeEnvelope(bytes: Buffer): Envelope {
 }
 
 export function dataEnvelope(sender: EndpointId, topic: string, value: BrokerData): Envelope {
-  const w = new ByteWriter();
-  writeData(w, value);
-  return { sender, receiver: EndpointId.NIL, type: 'data', ttl: DEFAULT_TTL, topic, payload: w.finish() };
+  return { sender, receiver: EndpointId.NIL, type: 'data', ttl: DEFAULT_TTL, topic, payload: encodeBinary(value) };
 }
 
 export function dataOf(e: Envelope, limits: BinaryLimits = DEFAULT_BINARY_LIMITS): BrokerData {
