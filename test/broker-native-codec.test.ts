@@ -8,12 +8,14 @@ import { WireError } from '../sdk/broker/errors';
 import { eventFromData, eventToData } from '../sdk/broker/event';
 import { addressToBytes, bytesToAddress } from '../sdk/broker/native/address';
 import { packDouble, unpackDouble } from '../sdk/broker/native/caf-double';
-import { decodeBinary, encodeBinary } from '../sdk/broker/native/data-codec';
+import { ByteReader } from '../sdk/broker/native/bytes';
+import { decodeBinary, encodeBinary, readData } from '../sdk/broker/native/data-codec';
 import { EndpointId } from '../sdk/broker/native/endpoint-id';
 import { frame, FrameReader } from '../sdk/broker/native/framing';
 import {
   dataEnvelope, decodeEnvelope, decodeHandshake, encodeEnvelope, encodeHandshake, filterOf, MAGIC, routingUpdateEnvelope,
 } from '../sdk/broker/native/messages';
+import { seededRandom } from './helpers/seeded-random';
 
 const hex = (b: Buffer): string => b.toString('hex');
 const bytes = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
@@ -208,5 +210,146 @@ describe('native Broker messages and framing', () => {
     }
     refuses(() => new FrameReader().push(bytes('00000000')), 'invalid_message', /length 0/);
     refuses(() => new FrameReader(100).push(bytes('00000065')), 'invalid_message', /101 bytes exceeds the limit of 100/);
+  });
+});
+
+describe('native Broker codec fast paths give what the plain encodings give', () => {
+  const varbyte = (n: number): string => {
+    const out: number[] = [];
+    let x = n;
+    while (x > 0x7f) { out.push((x & 0x7f) | 0x80); x = Math.floor(x / 128); }
+    out.push(x);
+    return Buffer.from(out).toString('hex');
+  };
+  const u64hex = (v: bigint): string => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt.asUintN(64, v));
+    return b.toString('hex');
+  };
+
+  it('keeps every 64-bit count and integer exact, on both sides of 2^32 and 2^53', () => {
+    const random = seededRandom(64);
+    const edges = [0n, 1n, 255n, 256n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n];
+    const counts = [...edges, 2n ** 63n, 2n ** 64n - 2n, U64_MAX];
+    const ints = [...edges, ...edges.map((v) => -v), I64_MIN, I64_MIN + 1n];
+    for (let i = 0; i < 500; i++) {
+      const v = BigInt.asUintN(64, (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32))) >> BigInt(Math.floor(random() * 64));
+      counts.push(v);
+      ints.push(BigInt.asIntN(64, v));
+    }
+    for (const v of counts) {
+      const bin = encodeBinary(B.count(v));
+      assert.equal(hex(bin), '02' + u64hex(v), `count ${v}`);
+      const back = decodeBinary(bin);
+      assert.ok(back.type === 'count' && back.value === v, `count ${v} decodes back`);
+    }
+    for (const v of ints) {
+      for (const make of [B.int, B.timespan, B.timestamp]) {
+        const d = make(v);
+        const bin = encodeBinary(d);
+        assert.equal(hex(bin).slice(2), u64hex(v), `${d.type} ${v}`);
+        assert.deepEqual(decodeBinary(bin), d, `${d.type} ${v} decodes back`);
+      }
+    }
+    refuses(() => encodeBinary(B.count(U64_MAX + 1n)), 'serialization_failed', /outside 0\.\.2\^64-1/);
+    refuses(() => encodeBinary(B.count(-(2n ** 60n))), 'serialization_failed', /outside 0\.\.2\^64-1/);
+    refuses(() => encodeBinary(B.int(I64_MAX + 1n)), 'serialization_failed', /does not fit 64 signed bits/);
+    refuses(() => encodeBinary(B.timespan(I64_MIN - 1n)), 'serialization_failed', /does not fit 64 signed bits/);
+  });
+
+  it('writes and reads reals as pack754/unpack754 do, normal or not', () => {
+    const random = seededRandom(754);
+    const xs = [0, -0, 1, -1, 2.2250738585072014e-308, -2.2250738585072014e-308, Number.MIN_VALUE, -Number.MIN_VALUE,
+      2.225073858507201e-308, Number.MAX_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, NaN, 1e-310];
+    const scratch = Buffer.alloc(8);
+    for (let i = 0; i < 300; i++) {
+      for (let j = 0; j < 8; j++) scratch[j] = Math.floor(random() * 256);
+      xs.push(scratch.readDoubleBE(0));
+    }
+    for (const x of xs) {
+      assert.equal(hex(encodeBinary(B.real(x))), '04' + u64hex(packDouble(x)), `real ${x}`);
+    }
+    // Every exponent class read back as unpack754 reads it (0, subnormal, normal, 2047).
+    for (let i = 0; i < 300; i++) {
+      for (let j = 0; j < 8; j++) scratch[j] = Math.floor(random() * 256);
+      if (i % 4 === 0) scratch[0] &= 0x80, scratch[1] &= 0x0f; // exponent 0
+      if (i % 4 === 1) scratch[0] |= 0x7f, scratch[1] |= 0xf0; // exponent 2047
+      const back = decodeBinary(Buffer.concat([bytes('04'), scratch]));
+      const want = unpackDouble(scratch.readBigUInt64BE(0));
+      assert.ok(back.type === 'real' && Object.is(back.value, want), `real bits ${hex(scratch)}`);
+    }
+  });
+
+  it('writes strings as their UTF-8 bytes and reads any bytes as Buffer decodes UTF-8', () => {
+    const random = seededRandom(8);
+    const texts = ['', 'a', 'x'.repeat(12), 'x'.repeat(13), 'y'.repeat(40), 'y'.repeat(41), 'z'.repeat(127), 'z'.repeat(128),
+      'é', 'abcé', 'é'.repeat(64), '✓'.repeat(43), '\u{1f600}', 'a\ud800b', '\udc00', 'x'.repeat(126) + 'é'];
+    const alphabet = ['a', 'Z', '0', ' ', '\u007f', '\u0080', 'ß', '€', '\u{10348}', '\ud83d'];
+    for (let i = 0; i < 300; i++) {
+      let s = '';
+      const n = Math.floor(random() * 200);
+      const ascii = random() < 0.5;
+      for (let j = 0; j < n; j++) s += ascii ? String.fromCharCode(32 + Math.floor(random() * 95)) : alphabet[Math.floor(random() * alphabet.length)];
+      texts.push(s);
+    }
+    for (const s of texts) {
+      const utf8 = Buffer.from(s, 'utf8');
+      const bin = encodeBinary(B.str(s));
+      assert.equal(hex(bin), '05' + varbyte(utf8.length) + utf8.toString('hex'), JSON.stringify(s));
+      assert.deepEqual(decodeBinary(bin), B.str(utf8.toString('utf8')), JSON.stringify(s));
+    }
+    for (let i = 0; i < 300; i++) {
+      const body = Buffer.alloc(Math.floor(random() * 100));
+      const high = random() < 0.3;
+      for (let j = 0; j < body.length; j++) body[j] = high ? Math.floor(random() * 256) : 32 + Math.floor(random() * 95);
+      const bin = Buffer.concat([bytes('0e02 0b' + varbyte(body.length)), body, bytes('05' + varbyte(body.length)), body]);
+      assert.deepEqual(decodeBinary(bin), B.vec([B.enum(body.toString('utf8')), B.str(body.toString('utf8'))]), hex(body));
+    }
+    // A reader that starts inside its buffer cuts its strings from the right place.
+    const r = new ByteReader(Buffer.concat([bytes('ffff'), bytes('05' + varbyte(15)), Buffer.from('fifteen chars..'), bytes('0502'), Buffer.from('ok')]), 2);
+    assert.deepEqual(readData(r), B.str('fifteen chars..'));
+    assert.deepEqual(readData(r), B.str('ok'));
+    refuses(() => decodeBinary(bytes('05 ffffffff0f 6869')), 'deserialization_failed', /truncated: a string needs 4294967295 byte\(s\), 2 left/);
+  });
+
+  it('finds a repeated element in a set or table of any size, also when many elements look alike', () => {
+    const many = (n: number): BrokerData[] => Array.from({ length: n }, (_, i) => B.str(`element-${i}`));
+    for (const n of [2, 8, 9, 100, 1000]) {
+      const xs = many(n);
+      assert.deepEqual(decodeBinary(encodeBinary(B.set(xs))), B.set(xs), `set of ${n}`);
+      const withRepeat = [...xs.slice(0, n - 1), B.str('element-0'), ...xs.slice(n - 1)];
+      refuses(() => encodeBinary(B.set(withRepeat)), 'serialization_failed', new RegExp(`^\\$\\[${n - 1}\\]: a set holds this element twice`));
+      const wire = Buffer.concat([bytes('0c' + varbyte(n + 1)), ...withRepeat.map((d) => encodeBinary(d))]);
+      refuses(() => decodeBinary(wire), 'deserialization_failed', new RegExp(`^\\$\\[${n - 1}\\]: a set holds this element twice`));
+      const entries = xs.map((k, i): [BrokerData, BrokerData] => [k, B.count(i)]);
+      assert.deepEqual(decodeBinary(encodeBinary(B.table(entries))), B.table(entries), `table of ${n}`);
+      const repeatedKey = [...entries, [xs[n >> 1], B.none()] as [BrokerData, BrokerData]];
+      refuses(() => encodeBinary(B.table(repeatedKey)), 'serialization_failed', new RegExp(`^\\$\\[${n}\\]\\.key: a table holds this key twice`));
+      const tableWire = Buffer.concat([bytes('0d' + varbyte(n + 1)), ...repeatedKey.flatMap(([k, v]) => [encodeBinary(k), encodeBinary(v)])]);
+      refuses(() => decodeBinary(tableWire), 'deserialization_failed', new RegExp(`^\\$\\[${n}\\]\\.key: a table holds this key twice`));
+    }
+    // Elements alike in their first 64 and last 16 bytes share the cheap hash: the check
+    // then compares whole elements, and after a few such collisions keeps every element.
+    const alike = Array.from({ length: 50 }, (_, i) => B.str(`${'h'.repeat(70)}${String(i).padStart(4, '0')}${'t'.repeat(30)}`));
+    assert.deepEqual(decodeBinary(encodeBinary(B.set(alike))), B.set(alike));
+    for (const at of [3, 20, 49]) {
+      const xs = [...alike.slice(0, at), alike[at - 1], ...alike.slice(at)];
+      refuses(() => encodeBinary(B.set(xs)), 'serialization_failed', new RegExp(`^\\$\\[${at}\\]: a set holds this element twice`));
+      const wire = Buffer.concat([bytes('0c' + varbyte(xs.length)), ...xs.map((d) => encodeBinary(d))]);
+      refuses(() => decodeBinary(wire), 'deserialization_failed', new RegExp(`^\\$\\[${at}\\]: a set holds this element twice`));
+    }
+    // Elements that are equal but for a byte both samples miss are still different.
+    const middle = [B.str(`${'m'.repeat(64)}a${'m'.repeat(16)}`), B.str(`${'m'.repeat(64)}b${'m'.repeat(16)}`)];
+    assert.deepEqual(decodeBinary(encodeBinary(B.set([...many(20), ...middle]))), B.set([...many(20), ...middle]));
+  });
+
+  it('hands out independent buffers from its reused writer, also after a failed encoding', () => {
+    const a = encodeBinary(B.str('first'));
+    refuses(() => encodeBinary(B.vec([B.str('x'.repeat(5000)), B.port(1e6)])), 'serialization_failed', /port number/);
+    const big = encodeBinary(B.vec(Array.from({ length: 40000 }, (_, i) => B.str(`value ${i} ${'p'.repeat(20)}`))));
+    const b = encodeBinary(B.count(7));
+    assert.equal(hex(a), '0505' + Buffer.from('first').toString('hex'));
+    assert.equal(hex(b), '020000000000000007');
+    assert.equal((decodeBinary(big) as { value: BrokerData[] }).value.length, 40000);
   });
 });

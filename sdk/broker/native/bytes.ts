@@ -6,8 +6,9 @@
 //
 // Both are on the hot path of the data codec, so they avoid what costs there: 64-bit
 // numbers go through two 32-bit halves (a BigInt is made or read only beyond 2^53), and
-// ASCII strings are copied by hand when writing and cut from one latin1 copy of the
-// input when reading, instead of one call into Buffer's native code per string.
+// short ASCII strings are copied by hand when writing and cut from one latin1 copy of
+// the input when reading, instead of one call into Buffer's native code per string
+// (which costs more than a JavaScript loop over a few dozen bytes).
 
 import { WireError } from '../errors';
 
@@ -16,6 +17,52 @@ export const MAX_VARBYTE = 0xffffffff;
 const TWO_32 = 4294967296;
 /** A high 32-bit half in -2^21..2^21-1 keeps the whole 64-bit value within 2^53. */
 const SAFE_HIGH = 0x200000;
+
+/** ASCII strings up to this long are cut from a latin1 copy when reading (longer ones decoded by Buffer). */
+const CUT_UP_TO = 40;
+
+/** 0..255 as BigInts, made once: small counts are common and BigInts are immutable. */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+const HASH_SEED = Math.floor(Math.random() * TWO_32) | 0;
+/** Bytes of a range that sampleHash reads at most: the first HASH_HEAD and the last HASH_TAIL. */
+const HASH_HEAD = 64;
+const HASH_TAIL = 16;
+
+/**
+ * A 32-bit hash of the length and at most the first 64 and the last 16 bytes of
+ * buf[from, to): cheap on large ranges, so equal hashes need a byte comparison to mean
+ * equal bytes.
+ */
+export function sampleHash(buf: Uint8Array, from: number, to: number): number {
+  const n = to - from;
+  let h = HASH_SEED ^ n;
+  if (n <= HASH_HEAD + HASH_TAIL) {
+    h = mixRange(buf, from, to, h);
+  } else {
+    h = mixRange(buf, from, from + HASH_HEAD, h);
+    h = mixRange(buf, to - HASH_TAIL, to, h);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+function mixRange(buf: Uint8Array, from: number, to: number, h: number): number {
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  for (; i < to; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return h;
+}
 
 export class ByteWriter {
   private buf: Buffer;
@@ -169,6 +216,11 @@ export class ByteWriter {
     return this.buf.toString('latin1', from, to);
   }
 
+  /** sampleHash of the written bytes [from, to). */
+  hashOf(from: number, to: number): number {
+    return sampleHash(this.buf, from, to);
+  }
+
   /** Whether the written ranges [a, aEnd) and [b, bEnd) hold the same bytes. */
   sameBytes(a: number, aEnd: number, b: number, bEnd: number): boolean {
     const n = aEnd - a;
@@ -188,7 +240,9 @@ export class ByteWriter {
       this.pos = 0;
       return whole;
     }
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
   }
 }
 
@@ -249,6 +303,7 @@ export class ByteReader {
     this.pos += 4;
     const lo = this.get32() >>> 0;
     this.pos += 4;
+    if (hi === 0 && lo < 256) return SMALL_BIGINTS[lo];
     if (hi < SAFE_HIGH) return BigInt(hi * TWO_32 + lo);
     return (BigInt(hi) << 32n) | BigInt(lo);
   }
@@ -260,6 +315,7 @@ export class ByteReader {
     this.pos += 4;
     const lo = this.get32() >>> 0;
     this.pos += 4;
+    if (hi === 0 && lo < 256) return SMALL_BIGINTS[lo];
     if (hi >= -SAFE_HIGH && hi < SAFE_HIGH) return BigInt(hi * TWO_32 + lo);
     return (BigInt(hi) << 32n) | BigInt(lo);
   }
@@ -314,12 +370,13 @@ export class ByteReader {
     const to = from + n;
     this.pos = to;
     const buf = this.buf;
+    if (n > CUT_UP_TO) return buf.toString('utf8', from, to);
     for (let i = from; i < to; i++) {
       if (buf[i] >= 0x80) return buf.toString('utf8', from, to);
     }
     if (n === 0) return '';
-    // Long strings cut from the latin1 copy share its memory (as JSON.parse's results
-    // share the message text), so one of them kept keeps the copy.
+    // Strings of 13 characters or more cut from the latin1 copy share its memory (as
+    // JSON.parse's results share the message text), so one of them kept keeps the copy.
     this.text ??= buf.toString('latin1', this.start, this.end);
     return this.text.substring(from - this.start, to - this.start);
   }
@@ -328,6 +385,11 @@ export class ByteReader {
   keyOf(from: number, to: number): string {
     this.text ??= this.buf.toString('latin1', this.start, this.end);
     return this.text.substring(from - this.start, to - this.start);
+  }
+
+  /** sampleHash of the bytes [from, to). */
+  hashOf(from: number, to: number): number {
+    return sampleHash(this.buf, from, to);
   }
 
   /** Whether the ranges [a, aEnd) and [b, bEnd) hold the same bytes. */

@@ -17,9 +17,28 @@ import { addressToBytes, bytesToAddress, bytesToSubnet, subnetToBytes } from './
 import { ByteReader, ByteWriter } from './bytes';
 import { packDouble, packsAsIeee, unpackDouble, unpacksAsIeee } from './caf-double';
 
+// The tags, as constants for the hot paths (a property of TAG would be loaded on every
+// use) and as TAG by type name.
+const T_NONE = 0;
+const T_BOOLEAN = 1;
+const T_COUNT = 2;
+const T_INTEGER = 3;
+const T_REAL = 4;
+const T_STRING = 5;
+const T_ADDRESS = 6;
+const T_SUBNET = 7;
+const T_PORT = 8;
+const T_TIMESTAMP = 9;
+const T_TIMESPAN = 10;
+const T_ENUM_VALUE = 11;
+const T_SET = 12;
+const T_TABLE = 13;
+const T_VECTOR = 14;
+
 export const TAG = {
-  none: 0, boolean: 1, count: 2, integer: 3, real: 4, string: 5, address: 6, subnet: 7,
-  port: 8, timestamp: 9, timespan: 10, 'enum-value': 11, set: 12, table: 13, vector: 14,
+  none: T_NONE, boolean: T_BOOLEAN, count: T_COUNT, integer: T_INTEGER, real: T_REAL, string: T_STRING,
+  address: T_ADDRESS, subnet: T_SUBNET, port: T_PORT, timestamp: T_TIMESTAMP, timespan: T_TIMESPAN,
+  'enum-value': T_ENUM_VALUE, set: T_SET, table: T_TABLE, vector: T_VECTOR,
 } as const;
 
 const PROTOCOLS: PortProtocol[] = ['?', 'tcp', 'udp', 'icmp'];
@@ -45,34 +64,67 @@ function under(err: unknown, segment: string): unknown {
 }
 
 // Repeated set elements and table keys are found by their encoded bytes. A container of
-// a few elements compares each one with those before it, allocating nothing; a larger
-// one keeps the bytes of each as a string in a Set.
+// a few elements compares each one with those before it. A larger one looks up each
+// element by a hash of a sample of its bytes and compares the bytes of those with the
+// same hash; should more than a few share one (only input made for it does that), the
+// container falls back to a Set of every element's bytes as a string, so hostile input
+// costs no more than the plain Set would.
 const COMPARE_UP_TO = 8;
+const LONGEST_CHAIN = 8;
 
 interface WrittenBytes {
   keyOf(from: number, to: number): string;
+  hashOf(from: number, to: number): number;
   sameBytes(a: number, aEnd: number, b: number, bEnd: number): boolean;
 }
 
 class RepeatCheck {
+  /** from, to of each element so far. */
   private readonly bounds: number[] = [];
-  private readonly keys: Set<string> | undefined;
+  /** Hash -> the latest element with it; each element links to the one before with its hash. */
+  private readonly latest: Map<number, number> | undefined;
+  private readonly before: number[] | undefined;
+  private keys: Set<string> | undefined;
 
   constructor(private readonly src: WrittenBytes, size: number) {
-    this.keys = size > COMPARE_UP_TO ? new Set<string>() : undefined;
+    if (size > COMPARE_UP_TO) {
+      this.latest = new Map<number, number>();
+      this.before = [];
+    }
   }
 
   /** Records the element at [from, to); false if an earlier one had the same bytes. */
   add(from: number, to: number): boolean {
-    if (this.keys !== undefined) {
-      const key = this.src.keyOf(from, to);
-      if (this.keys.has(key)) return false;
-      this.keys.add(key);
+    const src = this.src;
+    const b = this.bounds;
+    if (this.keys !== undefined) return this.addKey(from, to);
+    if (this.latest === undefined || this.before === undefined) {
+      for (let j = 0; j < b.length; j += 2) if (src.sameBytes(b[j], b[j + 1], from, to)) return false;
+      b.push(from, to);
       return true;
     }
-    const b = this.bounds;
-    for (let j = 0; j < b.length; j += 2) if (this.src.sameBytes(b[j], b[j + 1], from, to)) return false;
+    const h = src.hashOf(from, to);
+    const head = this.latest.get(h);
+    let chain = 0;
+    for (let e = head === undefined ? -1 : head; e >= 0; e = this.before[e]) {
+      if (src.sameBytes(b[2 * e], b[2 * e + 1], from, to)) return false;
+      if (++chain > LONGEST_CHAIN) {
+        this.keys = new Set<string>();
+        for (let j = 0; j < b.length; j += 2) this.keys.add(src.keyOf(b[j], b[j + 1]));
+        return this.addKey(from, to);
+      }
+    }
+    this.latest.set(h, b.length >> 1);
+    this.before.push(head === undefined ? -1 : head);
     b.push(from, to);
+    return true;
+  }
+
+  private addKey(from: number, to: number): boolean {
+    const keys = this.keys as Set<string>;
+    const key = this.src.keyOf(from, to);
+    if (keys.has(key)) return false;
+    keys.add(key);
     return true;
   }
 }
@@ -82,15 +134,15 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
   const path = '$';
   switch (d.type) {
     case 'string':
-      w.u8(TAG.string);
+      w.u8(T_STRING);
       w.string(d.value);
       return;
     case 'none':
-      w.u8(TAG.none);
+      w.u8(T_NONE);
       return;
     case 'vector': {
       const xs = d.value;
-      w.u8(TAG.vector);
+      w.u8(T_VECTOR);
       w.varbyte(xs.length);
       for (let i = 0; i < xs.length; i++) {
         try { writeData(w, xs[i]); } catch (err) { throw under(err, `[${i}]`); }
@@ -98,17 +150,17 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
       return;
     }
     case 'enum-value':
-      w.u8(TAG['enum-value']);
+      w.u8(T_ENUM_VALUE);
       w.string(d.value);
       return;
     case 'boolean':
-      w.u8u8(TAG.boolean, d.value ? 1 : 0);
+      w.u8u8(T_BOOLEAN, d.value ? 1 : 0);
       return;
     case 'count': {
       const v = d.value;
       const n = Number(v);
       if (Number.isSafeInteger(n) ? n < 0 : v < 0n || v > U64_MAX) failEncode(`count ${v} is outside 0..2^64-1`, path);
-      w.u8(TAG.count);
+      w.u8(T_COUNT);
       w.u64(v);
       return;
     }
@@ -117,7 +169,7 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
     case 'timespan': {
       const v = d.value;
       if (!Number.isSafeInteger(Number(v)) && (v < I64_MIN || v > I64_MAX)) failEncode(`${d.type} ${v} does not fit 64 signed bits`, path);
-      w.u8(d.type === 'integer' ? TAG.integer : d.type === 'timestamp' ? TAG.timestamp : TAG.timespan);
+      w.u8(d.type === 'integer' ? T_INTEGER : d.type === 'timestamp' ? T_TIMESTAMP : T_TIMESPAN);
       w.u64(v);
       return;
     }
@@ -126,23 +178,23 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
       if (!Number.isInteger(number) || number < 0 || number > 65535) failEncode(`port number ${number} is outside 0..65535`, path);
       const code = PROTOCOL_CODE[protocol];
       if (code === undefined) failEncode(`port protocol ${JSON.stringify(protocol)} is not tcp, udp, icmp or ?`, path);
-      w.u8(TAG.port);
+      w.u8(T_PORT);
       w.u16(number);
       w.u8(code);
       return;
     }
     case 'real':
-      w.u8(TAG.real);
+      w.u8(T_REAL);
       if (packsAsIeee(d.value)) w.f64(d.value);
       else w.u64(packDouble(d.value));
       return;
     case 'address':
-      w.u8(TAG.address);
+      w.u8(T_ADDRESS);
       w.bytes(addressToBytes(d.value, path));
       return;
     case 'subnet': {
       const { bytes, rawLength } = subnetToBytes(d.value, path);
-      w.u8(TAG.subnet);
+      w.u8(T_SUBNET);
       w.bytes(bytes);
       w.u8(rawLength);
       return;
@@ -151,7 +203,7 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
       // Broker's decoder fails the whole message on a repeated element (variant_data.cc
       // inserts into a std::set and checks the result), so one is refused here.
       const xs = d.value;
-      w.u8(TAG.set);
+      w.u8(T_SET);
       w.varbyte(xs.length);
       const seen = xs.length > 1 ? new RepeatCheck(w, xs.length) : undefined;
       for (let i = 0; i < xs.length; i++) {
@@ -163,7 +215,7 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
     }
     case 'table': {
       const xs = d.value;
-      w.u8(TAG.table);
+      w.u8(T_TABLE);
       w.varbyte(xs.length);
       const seen = xs.length > 1 ? new RepeatCheck(w, xs.length) : undefined;
       for (let i = 0; i < xs.length; i++) {
@@ -204,43 +256,43 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
   const path = '$';
   const tag = r.u8('a type tag', path);
   switch (tag) {
-    case TAG.string:
+    case T_STRING:
       return { type: 'string', value: r.string('a string', path) };
-    case TAG.none:
+    case T_NONE:
       return { type: 'none' };
-    case TAG['enum-value']:
+    case T_ENUM_VALUE:
       return { type: 'enum-value', value: r.string('an enum name', path) };
-    case TAG.boolean:
+    case T_BOOLEAN:
       return { type: 'boolean', value: r.u8('a boolean', path) !== 0 };
-    case TAG.count:
+    case T_COUNT:
       return { type: 'count', value: r.u64('a count', path) };
-    case TAG.integer:
+    case T_INTEGER:
       return { type: 'integer', value: r.i64('an integer', path) };
-    case TAG.timestamp:
+    case T_TIMESTAMP:
       return { type: 'timestamp', value: r.i64('a timestamp', path) };
-    case TAG.timespan:
+    case T_TIMESPAN:
       return { type: 'timespan', value: r.i64('a timespan', path) };
-    case TAG.real:
+    case T_REAL:
       return { type: 'real', value: unpacksAsIeee(r.peekU32('a real', path)) ? r.f64('a real', path) : unpackDouble(r.u64('a real', path)) };
-    case TAG.address: {
+    case T_ADDRESS: {
       const b = r.bytes(16, 'an address', path);
       return { type: 'address', value: bytesToAddress(b) };
     }
-    case TAG.subnet: {
+    case T_SUBNET: {
       const b = r.bytes(16, 'a subnet address', path);
       const len = r.u8('a subnet prefix length', path);
       return { type: 'subnet', value: bytesToSubnet(b, 0, len, path) };
     }
-    case TAG.port: {
+    case T_PORT: {
       const number = r.u16('a port number', path);
       const code = r.u8('a port protocol', path);
       const protocol = PROTOCOLS[code];
       if (protocol === undefined) throw new WireError('deserialization_failed', `port protocol code ${code} is not 0..3`, path);
       return { type: 'port', value: { number, protocol } };
     }
-    case TAG.vector:
-    case TAG.set: {
-      const type = tag === TAG.vector ? 'vector' : 'set';
+    case T_VECTOR:
+    case T_SET: {
+      const type = tag === T_VECTOR ? 'vector' : 'set';
       if (depth >= limits.maxDepth) throw new WireError('deserialization_failed', `containers nest deeper than ${limits.maxDepth}`, path);
       const n = r.varbyte(type === 'set' ? 'the size of a set' : 'the size of a vector', path);
       // Every element takes at least one byte: a count beyond what is left is refused
@@ -258,7 +310,7 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
       }
       return { type, value: items };
     }
-    case TAG.table: {
+    case T_TABLE: {
       if (depth >= limits.maxDepth) throw new WireError('deserialization_failed', `containers nest deeper than ${limits.maxDepth}`, path);
       const n = r.varbyte('the size of a table', path);
       // Every entry takes at least two bytes.
