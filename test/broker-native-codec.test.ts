@@ -343,6 +343,15 @@ describe('native Broker codec fast paths give what the plain encodings give', ()
     assert.deepEqual(decodeBinary(encodeBinary(B.set([...many(20), ...middle]))), B.set([...many(20), ...middle]));
   });
 
+  it('reads dotted quads by hand exactly as the general parser would', () => {
+    assert.equal(hex(Buffer.from(addressToBytes('01.002.3.4'))), '00000000000000000000ffff01020304');
+    assert.equal(hex(Buffer.from(addressToBytes('255.255.255.255'))), '00000000000000000000ffffffffffff');
+    assert.equal(hex(Buffer.from(addressToBytes('::ffff:1.2.3.4'))), '00000000000000000000ffff01020304');
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '1..3.4', '1.2.3.256', '1.2.3.-1', ' 1.2.3.4', '1.2.3.4 ', '1234.1.1.1', '1.2.3.4/8', '١.2.3.4']) {
+      refuses(() => addressToBytes(bad), 'invalid_data', /not an IPv4 or IPv6 address/);
+    }
+  });
+
   it('hands out independent buffers from its reused writer, also after a failed encoding', () => {
     const a = encodeBinary(B.str('first'));
     refuses(() => encodeBinary(B.vec([B.str('x'.repeat(5000)), B.port(1e6)])), 'serialization_failed', /port number/);

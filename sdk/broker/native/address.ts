@@ -59,10 +59,35 @@ function parseV6(text: string): number[] | undefined {
   return bytes;
 }
 
+/** Dotted-quad text straight into mapped bytes (the common case), or undefined for anything else. */
+function v4Mapped(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  let part = 12;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a '.' after the end closes the last part
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      value = value * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || value > 255 || part > 15) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      return undefined;
+    }
+  }
+  return part === 16 ? out : undefined;
+}
+
 /** The 16 bytes Broker stores for an address text; throws WireError for anything else. */
 export function addressToBytes(text: string, path = '$'): Uint8Array {
-  const v4 = parseV4(text);
-  if (v4) return Uint8Array.from([...V4_MAPPED, ...v4]);
+  const mapped = v4Mapped(text);
+  if (mapped) return mapped;
   const v6 = text.includes(':') ? parseV6(text) : undefined;
   if (!v6) throw new WireError('invalid_data', `address ${JSON.stringify(text.slice(0, 80))} is not an IPv4 or IPv6 address`, path);
   return Uint8Array.from(v6);

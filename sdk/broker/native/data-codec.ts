@@ -64,11 +64,12 @@ function under(err: unknown, segment: string): unknown {
 }
 
 // Repeated set elements and table keys are found by their encoded bytes. A container of
-// a few elements compares each one with those before it. A larger one looks up each
-// element by a hash of a sample of its bytes and compares the bytes of those with the
-// same hash; should more than a few share one (only input made for it does that), the
-// container falls back to a Set of every element's bytes as a string, so hostile input
-// costs no more than the plain Set would.
+// a few elements compares each one with those before it. A larger one keeps its elements
+// in an open-addressing table by a hash of a sample of their bytes and compares the bytes
+// of those with the same hash; should more than a few share one (only input made for it
+// does that), the container falls back to a Set of every element's bytes as a string,
+// so hostile input costs no more than the plain Set would. Nothing is sized by a count
+// read from the wire: the table grows with the elements actually seen.
 const COMPARE_UP_TO = 8;
 const LONGEST_CHAIN = 8;
 
@@ -81,15 +82,15 @@ interface WrittenBytes {
 class RepeatCheck {
   /** from, to of each element so far. */
   private readonly bounds: number[] = [];
-  /** Hash -> the latest element with it; each element links to the one before with its hash. */
-  private readonly latest: Map<number, number> | undefined;
-  private readonly before: number[] | undefined;
+  /** Open addressing: 1 + the index of an element, or 0 for a free slot; hashes[i] is element i's hash. */
+  private slots: Int32Array | undefined;
+  private hashes: number[] | undefined;
   private keys: Set<string> | undefined;
 
   constructor(private readonly src: WrittenBytes, size: number) {
     if (size > COMPARE_UP_TO) {
-      this.latest = new Map<number, number>();
-      this.before = [];
+      this.slots = new Int32Array(4 * COMPARE_UP_TO);
+      this.hashes = [];
     }
   }
 
@@ -98,26 +99,46 @@ class RepeatCheck {
     const src = this.src;
     const b = this.bounds;
     if (this.keys !== undefined) return this.addKey(from, to);
-    if (this.latest === undefined || this.before === undefined) {
+    const slots = this.slots;
+    const hashes = this.hashes;
+    if (slots === undefined || hashes === undefined) {
       for (let j = 0; j < b.length; j += 2) if (src.sameBytes(b[j], b[j + 1], from, to)) return false;
       b.push(from, to);
       return true;
     }
     const h = src.hashOf(from, to);
-    const head = this.latest.get(h);
+    const mask = slots.length - 1;
     let chain = 0;
-    for (let e = head === undefined ? -1 : head; e >= 0; e = this.before[e]) {
-      if (src.sameBytes(b[2 * e], b[2 * e + 1], from, to)) return false;
-      if (++chain > LONGEST_CHAIN) {
-        this.keys = new Set<string>();
-        for (let j = 0; j < b.length; j += 2) this.keys.add(src.keyOf(b[j], b[j + 1]));
-        return this.addKey(from, to);
+    let i = h & mask;
+    for (let e = slots[i]; e !== 0; e = slots[i]) {
+      if (hashes[e - 1] === h) {
+        if (src.sameBytes(b[2 * e - 2], b[2 * e - 1], from, to)) return false;
+        if (++chain > LONGEST_CHAIN) {
+          this.keys = new Set<string>();
+          for (let j = 0; j < b.length; j += 2) this.keys.add(src.keyOf(b[j], b[j + 1]));
+          return this.addKey(from, to);
+        }
       }
+      i = (i + 1) & mask;
     }
-    this.latest.set(h, b.length >> 1);
-    this.before.push(head === undefined ? -1 : head);
+    hashes.push(h);
     b.push(from, to);
+    slots[i] = hashes.length;
+    if (2 * hashes.length > slots.length) this.grow();
     return true;
+  }
+
+  /** Doubles the table, keeping it at most half full. */
+  private grow(): void {
+    const hashes = this.hashes as number[];
+    const slots = new Int32Array(2 * (this.slots as Int32Array).length);
+    const mask = slots.length - 1;
+    for (let e = 0; e < hashes.length; e++) {
+      let i = hashes[e] & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = e + 1;
+    }
+    this.slots = slots;
   }
 
   private addKey(from: number, to: number): boolean {
