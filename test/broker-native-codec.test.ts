@@ -278,6 +278,7 @@ describe('native Broker codec fast paths give what the plain encodings give', ()
       const want = unpackDouble(scratch.readBigUInt64BE(0));
       assert.ok(back.type === 'real' && Object.is(back.value, want), `real bits ${hex(scratch)}`);
     }
+    for (const cut of [1, 3, 4, 5, 8]) refuses(() => decodeBinary(bytes('04 3ff0000000000000').subarray(0, 9 - cut)), 'deserialization_failed', new RegExp(`truncated: a real needs 8 byte\\(s\\), ${8 - cut} left`));
   });
 
   it('writes strings as their UTF-8 bytes and reads any bytes as Buffer decodes UTF-8', () => {

@@ -321,8 +321,8 @@ export class ByteReader {
   }
 
   /** The high 32 bits of the 8 bytes at pos, unsigned, without moving (to look at a real's exponent). */
-  peekU32(what: string, path = '$'): number {
-    if (this.end - this.pos < 4) this.need(4, what, path);
+  peekHigh32(what: string, path = '$'): number {
+    if (this.end - this.pos < 8) this.need(8, what, path);
     return this.get32() >>> 0;
   }
 

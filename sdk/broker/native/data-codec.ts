@@ -294,7 +294,7 @@ export function readData(r: ByteReader, limits: BinaryLimits = DEFAULT_BINARY_LI
     case T_TIMESPAN:
       return { type: 'timespan', value: r.i64('a timespan', path) };
     case T_REAL:
-      return { type: 'real', value: unpacksAsIeee(r.peekU32('a real', path)) ? r.f64('a real', path) : unpackDouble(r.u64('a real', path)) };
+      return { type: 'real', value: unpacksAsIeee(r.peekHigh32('a real', path)) ? r.f64('a real', path) : unpackDouble(r.u64('a real', path)) };
     case T_ADDRESS: {
       const b = r.bytes(16, 'an address', path);
       return { type: 'address', value: bytesToAddress(b) };
