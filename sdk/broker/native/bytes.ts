@@ -155,6 +155,16 @@ export class ByteWriter {
     this.pos += 8;
   }
 
+  /** A tag byte and a varbyte count (a container's head). */
+  taggedLength(tag: number, n: number): void {
+    if (n >= 0 && n < 0x80 && (n | 0) === n) {
+      this.u8u8(tag, n);
+      return;
+    }
+    this.u8(tag);
+    this.varbyte(n);
+  }
+
   varbyte(n: number): void {
     if (n >= 0 && n < 0x80 && (n | 0) === n) {
       if (this.pos >= this.buf.length) this.room(1);
@@ -179,14 +189,22 @@ export class ByteWriter {
 
   /** Varbyte length, then the UTF-8 bytes. */
   string(s: string): void {
+    this.taggedString(-1, s);
+  }
+
+  /**
+   * A tag byte (none if negative), the varbyte length and the UTF-8 bytes of `s`: one
+   * call for what the data codec writes most.
+   */
+  taggedString(tag: number, s: string): void {
     const len = s.length;
     // ASCII strings shorter than 128 (names, topics, scripts, nearly everything) are
     // copied by hand behind their one-byte length: cheaper than calls into Buffer's
     // native code. Anything else is measured and written as UTF-8.
     if (len < 0x80) {
-      if (this.pos + len + 1 > this.buf.length) this.room(len + 1);
+      if (this.pos + len + 2 > this.buf.length) this.room(len + 2);
       const buf = this.buf;
-      const at = this.pos + 1;
+      const at = tag < 0 ? this.pos + 1 : this.pos + 2;
       let i = 0;
       for (; i < len; i++) {
         const c = s.charCodeAt(i);
@@ -194,11 +212,13 @@ export class ByteWriter {
         buf[at + i] = c;
       }
       if (i === len) {
+        if (tag >= 0) buf[at - 2] = tag;
         buf[at - 1] = len;
         this.pos = at + len;
         return;
       }
     }
+    if (tag >= 0) this.u8(tag);
     const n = Buffer.byteLength(s, 'utf8');
     this.varbyte(n);
     this.room(n);

@@ -155,24 +155,21 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
   const path = '$';
   switch (d.type) {
     case 'string':
-      w.u8(T_STRING);
-      w.string(d.value);
+      w.taggedString(T_STRING, d.value);
       return;
     case 'none':
       w.u8(T_NONE);
       return;
     case 'vector': {
       const xs = d.value;
-      w.u8(T_VECTOR);
-      w.varbyte(xs.length);
+      w.taggedLength(T_VECTOR, xs.length);
       for (let i = 0; i < xs.length; i++) {
         try { writeData(w, xs[i]); } catch (err) { throw under(err, `[${i}]`); }
       }
       return;
     }
     case 'enum-value':
-      w.u8(T_ENUM_VALUE);
-      w.string(d.value);
+      w.taggedString(T_ENUM_VALUE, d.value);
       return;
     case 'boolean':
       w.u8u8(T_BOOLEAN, d.value ? 1 : 0);
@@ -224,8 +221,7 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
       // Broker's decoder fails the whole message on a repeated element (variant_data.cc
       // inserts into a std::set and checks the result), so one is refused here.
       const xs = d.value;
-      w.u8(T_SET);
-      w.varbyte(xs.length);
+      w.taggedLength(T_SET, xs.length);
       const seen = xs.length > 1 ? new RepeatCheck(w, xs.length) : undefined;
       for (let i = 0; i < xs.length; i++) {
         const start = w.length;
@@ -236,8 +232,7 @@ export function writeData(w: ByteWriter, d: BrokerData): void {
     }
     case 'table': {
       const xs = d.value;
-      w.u8(T_TABLE);
-      w.varbyte(xs.length);
+      w.taggedLength(T_TABLE, xs.length);
       const seen = xs.length > 1 ? new RepeatCheck(w, xs.length) : undefined;
       for (let i = 0; i < xs.length; i++) {
         const entry = xs[i];
