@@ -6,7 +6,7 @@
 //
 // Both are on the hot path of the data codec, so they avoid what costs there: 64-bit
 // numbers go through two 32-bit halves (a BigInt is made or read only beyond 2^53), and
-// short ASCII strings are copied by hand when writing and cut from one latin1 copy of
+// short ASCII strings are copied by hand when writing and cut from latin1 windows of
 // the input when reading, instead of one call into Buffer's native code per string
 // (which costs more than a JavaScript loop over a few dozen bytes).
 
@@ -18,8 +18,10 @@ const TWO_32 = 4294967296;
 /** A high 32-bit half in -2^21..2^21-1 keeps the whole 64-bit value within 2^53. */
 const SAFE_HIGH = 0x200000;
 
-/** ASCII strings up to this long are cut from a latin1 copy when reading (longer ones decoded by Buffer). */
+/** ASCII strings up to this long are cut from a latin1 window when reading (longer ones decoded by Buffer). */
 const CUT_UP_TO = 40;
+/** Bytes of input a latin1 window covers. */
+const TEXT_WINDOW = 4096;
 
 /** 0..255 as BigInts, made once: small counts are common and BigInts are immutable. */
 const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
@@ -269,15 +271,16 @@ export class ByteWriter {
 export class ByteReader {
   pos: number;
   /**
-   * The input from `start` as latin1 text, made on the first string: an ASCII string is
-   * then a substring of it, which is what the string's UTF-8 decoding would give.
+   * A window of the input as latin1 text, buf[textFrom, textFrom + text.length): a short
+   * ASCII string inside it is a substring of it, which is what the string's UTF-8
+   * decoding would give. One call into Buffer's native code makes the text for the
+   * strings of the next few kilobytes.
    */
-  private text: string | undefined;
-  private readonly start: number;
+  private text = '';
+  private textFrom = 0;
 
   constructor(readonly buf: Buffer, start = 0, readonly end = buf.length) {
     this.pos = start;
-    this.start = start;
   }
 
   get remaining(): number {
@@ -395,16 +398,18 @@ export class ByteReader {
       if (buf[i] >= 0x80) return buf.toString('utf8', from, to);
     }
     if (n === 0) return '';
-    // Strings of 13 characters or more cut from the latin1 copy share its memory (as
-    // JSON.parse's results share the message text), so one of them kept keeps the copy.
-    this.text ??= buf.toString('latin1', this.start, this.end);
-    return this.text.substring(from - this.start, to - this.start);
+    // A string of 13 characters or more cut from the window shares its memory, so one
+    // of them kept keeps the window (TEXT_WINDOW bytes at most).
+    if (from < this.textFrom || to > this.textFrom + this.text.length) {
+      this.textFrom = from;
+      this.text = buf.toString('latin1', from, Math.min(this.end, from + TEXT_WINDOW));
+    }
+    return this.text.substring(from - this.textFrom, to - this.textFrom);
   }
 
   /** The bytes [from, to) already read, as a string key (for duplicate checks). */
   keyOf(from: number, to: number): string {
-    this.text ??= this.buf.toString('latin1', this.start, this.end);
-    return this.text.substring(from - this.start, to - this.start);
+    return this.buf.toString('latin1', from, to);
   }
 
   /** sampleHash of the bytes [from, to). */
