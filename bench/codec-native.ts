@@ -8,6 +8,7 @@
 // JSON round trip   = as in bench/codec.ts (encodeDataMessage -> parseDataMessage).
 //
 // Usage: node dist/bench/codec-native.js [--iterations N] [--warmup N] [--nodes N] [--json]
+// Prints both round trips and the median of the per-iteration native/JSON ratios.
 
 import { deepStrictEqual } from 'node:assert';
 import * as os from 'node:os';
@@ -85,6 +86,9 @@ function main(): void {
     nodes: o.nodes, iterations: o.iterations, node: process.version, loadAverage: os.loadavg()[0],
     native: { bytes: bin.length, roundTripMedianMs: median(sum(r.nativeEnc, r.nativeDec)), roundTripP95Ms: p95(sum(r.nativeEnc, r.nativeDec)), encodeMedianMs: median(r.nativeEnc), decodeMedianMs: median(r.nativeDec) },
     json: { bytes: Buffer.byteLength(text), roundTripMedianMs: median(sum(r.jsonEnc, r.jsonDec)), roundTripP95Ms: p95(sum(r.jsonEnc, r.jsonDec)), encodeMedianMs: median(r.jsonEnc), decodeMedianMs: median(r.jsonDec) },
+    // Each iteration times both back to back, so their ratio is the figure least moved by
+    // the load of a shared machine.
+    nativeToJsonRatioMedian: median(sum(r.nativeEnc, r.nativeDec).map((x, i) => x / (r.jsonEnc[i] + r.jsonDec[i]))),
   };
   if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
   const f = (x: number): string => x.toFixed(3);
@@ -92,6 +96,7 @@ function main(): void {
   for (const [name, v] of [['native', result.native], ['json  ', result.json]] as const) {
     console.log(`  ${name}  ${String(v.bytes).padStart(8)} bytes   round trip median ${f(v.roundTripMedianMs)} ms  p95 ${f(v.roundTripP95Ms)} ms   encode ${f(v.encodeMedianMs)}  decode ${f(v.decodeMedianMs)}`);
   }
+  console.log(`  native / JSON round trip, median of the per-iteration ratios: ${result.nativeToJsonRatioMedian.toFixed(2)}`);
 }
 
 if (require.main === module) main();

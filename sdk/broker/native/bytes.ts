@@ -111,11 +111,10 @@ export class ByteWriter {
     this.pos += 2;
   }
 
+  /** Throws a RangeError outside 0..65535 (Buffer's own check, which an envelope's TTL relies on). */
   u16(v: number): void {
     if (this.pos + 2 > this.buf.length) this.room(2);
-    const buf = this.buf;
-    buf[this.pos] = (v >>> 8) & 0xff;
-    buf[this.pos + 1] = v & 0xff;
+    this.buf.writeUInt16BE(v, this.pos);
     this.pos += 2;
   }
 
