@@ -36,7 +36,7 @@ const HASH_TAIL = 16;
  * buf[from, to): cheap on large ranges, so equal hashes need a byte comparison to mean
  * equal bytes.
  */
-export function sampleHash(buf: Uint8Array, from: number, to: number): number {
+function sampleHash(buf: Uint8Array, from: number, to: number): number {
   const n = to - from;
   let h = HASH_SEED ^ n;
   if (n <= HASH_HEAD + HASH_TAIL) {
@@ -55,12 +55,8 @@ export function sampleHash(buf: Uint8Array, from: number, to: number): number {
 function mixRange(buf: Uint8Array, from: number, to: number, h: number): number {
   let i = from;
   for (; i + 4 <= to; i += 4) {
-    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = Math.imul(h ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24)), 0x5bd1e995);
+    h ^= h >>> 15;
   }
   for (; i < to; i++) h = Math.imul(h ^ buf[i], 0x01000193);
   return h;
