@@ -66,12 +66,14 @@ function under(err: unknown, segment: string): unknown {
 // Repeated set elements and table keys are found by their encoded bytes. A container of
 // a few elements compares each one with those before it. A larger one keeps its elements
 // in an open-addressing table by a hash of a sample of their bytes and compares the bytes
-// of those with the same hash; should more than a few share one (only input made for it
-// does that), the container falls back to a Set of every element's bytes as a string,
-// so hostile input costs no more than the plain Set would. Nothing is sized by a count
-// read from the wire: the table grows with the elements actually seen.
+// of those with the same hash; should more than a few share one, or a lookup run long
+// (only input made for it does either), the container falls back to a Set of every
+// element's bytes as a string, so hostile input costs no more than the plain Set would.
+// Nothing is sized by a count read from the wire: the table grows with the elements seen.
 const COMPARE_UP_TO = 8;
+/** Elements with the same hash, and slots looked at, before falling back to the Set. */
 const LONGEST_CHAIN = 8;
+const LONGEST_PROBE = 64;
 
 interface WrittenBytes {
   keyOf(from: number, to: number): string;
@@ -109,15 +111,17 @@ class RepeatCheck {
     const h = src.hashOf(from, to);
     const mask = slots.length - 1;
     let chain = 0;
+    let probes = 0;
     let i = h & mask;
     for (let e = slots[i]; e !== 0; e = slots[i]) {
       if (hashes[e - 1] === h) {
         if (src.sameBytes(b[2 * e - 2], b[2 * e - 1], from, to)) return false;
-        if (++chain > LONGEST_CHAIN) {
-          this.keys = new Set<string>();
-          for (let j = 0; j < b.length; j += 2) this.keys.add(src.keyOf(b[j], b[j + 1]));
-          return this.addKey(from, to);
-        }
+        chain++;
+      }
+      if (chain > LONGEST_CHAIN || ++probes > LONGEST_PROBE) {
+        this.keys = new Set<string>();
+        for (let j = 0; j < b.length; j += 2) this.keys.add(src.keyOf(b[j], b[j + 1]));
+        return this.addKey(from, to);
       }
       i = (i + 1) & mask;
     }
