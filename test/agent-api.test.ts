@@ -1,6 +1,8 @@
 // The agent's API as a controller sees it, with the controller connecting to the agent
 // (Management::Agent::controller at 0.0.0.0): `zeek-mgmt run agent` with its Supervisor
-// and emulated nodes; the test plays the controller over the agent's port.
+// and emulated nodes; the test plays the controller over the agent's port, once over
+// WebSocket JSON (as our controller connects) and once over native Broker with anonymous
+// TLS (as Zeek's controller does; with the real one: real-zeek-controller-to-our-agent).
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -9,6 +11,7 @@ import { ZeekEvent } from '../sdk/broker/event';
 import { AgentApi } from '../sdk/model/events';
 import { configurationToData, nodeOutputsFromData, nodeStatusFromData, Result, resultFromData, resultVecFromData } from '../sdk/model/records';
 import { Configuration, Node, NodeStatus } from '../sdk/model/schemas';
+import { NativePeer } from '../sdk/broker/native/peer';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
 import { CREATES_IN_FLIGHT } from '../framework/agent/agent';
 import { alive, RunHandle, startRun, waitFor } from './run-support';
@@ -20,10 +23,30 @@ function node(name: string, role: Node['role'], extra: Partial<Node> = {}): Node
   return { name, instance: AGENT, role, state: 'RUNNING', port: null, scripts: null, options: null, interface: null, cpu_affinity: null, env: {}, metrics_port: null, ...extra };
 }
 
-describe('agent API (controller connects to the agent)', function () {
+/** The test's side of the connection to the agent: a WebSocket client or a native Broker peer. */
+interface ControllerSide {
+  publishEvent(topic: string, ev: ZeekEvent): void;
+  close(): Promise<void>;
+  /** The agent's Broker endpoint id as this connection saw it (native peerings only). */
+  remoteId?: string;
+}
+
+async function connectSide(wire: 'websocket' | 'native', port: number, onEvent: (ev: ZeekEvent) => void): Promise<ControllerSide> {
+  if (wire === 'websocket') {
+    const c = await EndpointClient.connect({ host: '127.0.0.1', port, topics: [TOPIC], attempts: 50, retryDelayMs: 200 });
+    c.on('event', onEvent);
+    return { publishEvent: (t, ev) => c.publishEvent(t, ev), close: () => c.close() };
+  }
+  // Zeek's controller subscribes to the agent topic prefix and its own topic.
+  const p = await waitFor('a native peering with the agent', () => NativePeer.connect('127.0.0.1', port, { tls: true, filter: ['zeek/management/agent', 'zeek/management/controller'] }), 15000, 200);
+  p.on('event', (_topic: string, ev: ZeekEvent) => onEvent(ev));
+  return { publishEvent: (t, ev) => { p.publishEvent(t, ev); }, close: () => p.unpeer(), remoteId: p.remoteId.toString() };
+}
+
+for (const wire of ['websocket', 'native'] as const) describe(`agent API (controller connects to the agent, ${wire === 'native' ? 'native Broker' : 'WebSocket JSON'})`, function () {
   this.timeout(30000);
   let run: RunHandle;
-  let ctl: EndpointClient;
+  let ctl: ControllerSide;
   const events: ZeekEvent[] = [];
   let n = 0;
 
@@ -52,8 +75,7 @@ describe('agent API (controller connects to the agent)', function () {
       roles: ['agent'], agentName: AGENT,
       extra: ['Management::Agent::controller=[$address="0.0.0.0", $bound_port=0/unknown]', 'Management::Request::timeout_interval=2 secs'],
     });
-    ctl = await EndpointClient.connect({ host: '127.0.0.1', port: run.ports.agent, topics: [TOPIC], attempts: 50, retryDelayMs: 200 });
-    ctl.on('event', (ev) => events.push(ev));
+    ctl = await connectSide(wire, run.ports.agent, (ev) => events.push(ev));
   });
 
   after(async () => {
@@ -69,6 +91,8 @@ describe('agent API (controller connects to the agent)', function () {
     const hello = await waitFor('notify_agent_hello', () => events.find((e) => e.name === AgentApi.notify_agent_hello));
     assert.deepEqual(hello.args.slice(0, 1), [B.str(AGENT)]);
     assert.equal(hello.args[1].type, 'string');
+    // Over native Broker the id is the agent's endpoint id, by which Zeek's controller finds the peering (find_endpoint).
+    if (ctl.remoteId !== undefined) assert.deepEqual(hello.args[1], B.str(ctl.remoteId));
     assert.deepEqual(hello.args.slice(2), [B.bool(false), B.count(1)]);
   });
 

@@ -2,9 +2,12 @@
 // unknown events and wrong argument types (each gets a Broker error message and a log
 // line, and changes nothing), oversized messages and silent peers (disconnected), forged
 // agent results from WebSocket clients (rejected), misbehaving agents, and many
-// concurrent clients.
+// concurrent clients. The agent port's native Broker side gets the same: hostile
+// handshakes and frames refused with a log line, malformed envelopes skipped, forged
+// results from native peers ignored.
 
 import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
 import WebSocket from 'ws';
 import { B, BrokerData } from '../sdk/broker/data';
 import { eventToData } from '../sdk/broker/event';
@@ -14,6 +17,11 @@ import { configurationOf, instancesOf } from '../sdk/client/result-data';
 import { AgentApi, ControllerApi } from '../sdk/model/events';
 import { makeResult, resultToData, resultVecFromData, resultVecToData } from '../sdk/model/records';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
+import { EndpointId } from '../sdk/broker/native/endpoint-id';
+import { frame } from '../sdk/broker/native/framing';
+import { dataEnvelope, encodeEnvelope, encodeHandshake } from '../sdk/broker/native/messages';
+import { NativePeer } from '../sdk/broker/native/peer';
+import { helloFrame, rawPeering, sendRaw } from './helpers/native-raw';
 import { miniConfig } from './helpers/controller-configs';
 import { ControllerProcess, eventually, startControllerProcess } from './helpers/controller-process';
 import { TestAgent } from './helpers/test-agent';
@@ -217,6 +225,94 @@ describe('controller under hostile input', function () {
     assert.match(errors[2].context, /unknown event Agent::nonsense/);
     assert.ok(!instancesOf(await good.getInstances()).some((i) => i.name === 'agent-bad'));
     assert.ok(bad.isOpen);
+    await unaffected();
+  });
+
+  // Native Broker on the agent port (2150): hostile handshakes and frames are refused with a
+  // log line, the process stays up, and the stored configuration stays as it was.
+  const NATIVE_ID = EndpointId.parse('00000000-0000-4000-8000-0000000000aa');
+  const nativeMatrix: Array<[string, Buffer[], { end?: boolean }, RegExp]> = [
+    ['a frame that is no handshake message', [frame(Buffer.from('nonsense'))], {}, /refused native Broker peering over TCP: .*not a handshake message/],
+    ['a wrong magic number', [helloFrame(NATIVE_ID, 1, 1, 0x12345678)], {}, /refused native Broker peering over TCP: .*magic number 0x12345678/],
+    ['a version range without version 1 (a wrong version)', [helloFrame(NATIVE_ID, 2, 4)], {}, /refused native Broker peering over TCP: .*versions 2\.\.4/],
+    ['a handshake message out of order', [frame(encodeHandshake({ kind: 'originator_ack' }))], {}, /refused native Broker peering over TCP: .*originator_ack message in state/],
+    ['an empty frame', [Buffer.alloc(4)], {}, /refused native Broker peering over TCP: .*length 0/],
+    ['an oversized frame', [Buffer.from([0x00, 0x7f, 0xff, 0xff])], {}, /refused native Broker peering over TCP: .*exceeds the limit/],
+    ['a truncated frame, then silence', [Buffer.from([0, 0, 0, 30, 6, 0x5a])], {}, /refused native Broker peering over TCP: no handshake within 400 ms/],
+    ['a truncated frame, then the end of the connection', [Buffer.from([0, 0, 0, 30, 6, 0x5a])], { end: true }, /refused native Broker peering over TCP: connection closed in handshake state/],
+    ['a TLS record that is no ClientHello', [Buffer.from([0x16, 3, 1, 0, 2, 0xde, 0xad, 0, 0, 0])], {}, /native Broker TLS handshake failed/],
+    ['nothing at all', [], {}, /connection sent nothing in time/],
+  ];
+
+  for (const [what, bytes, opts, logged] of nativeMatrix) {
+    it(`refuses ${what} on the agent port's native side, logs it, and changes nothing`, async () => {
+      const before = ctl.logEntries().length;
+      await sendRaw(ctl.agentPort, bytes, opts);
+      await eventually(() => ctl.logEntries().slice(before).some((e) => e.level === 'WARNING' && logged.test(e.message)), `a warning matching ${logged}`);
+      assert.equal(ctl.proc.exitCode, null, 'the controller is still running');
+      await unaffected();
+    });
+  }
+
+  it('skips malformed native envelopes and events from a native peer, then closes it on an oversized frame, and changes nothing', async () => {
+    const before = ctl.logEntries().length;
+    const s = await rawPeering(ctl.agentPort, NATIVE_ID, ['zeek/management/agent/agent-native-bad']);
+    closers.push(() => s.destroy());
+    const topic = 'zeek/management/agent/agent-native-bad';
+    const header = (type: number, t: string): Buffer => Buffer.concat([NATIVE_ID.bytes, Buffer.alloc(16), Buffer.from([type, 0, 16, 0, t.length]), Buffer.from(t)]);
+    const event = (name: string, args: BrokerData[]): Buffer => frame(encodeEnvelope(dataEnvelope(NATIVE_ID, topic, eventToData({ name, args }))));
+    s.write(frame(Buffer.alloc(10)));                                            // shorter than an envelope
+    s.write(frame(Buffer.concat([header(1, topic), Buffer.from([0x0e, 0x05])]))); // truncated vector
+    s.write(frame(encodeEnvelope(dataEnvelope(NATIVE_ID, topic, B.vec([B.count(7)])))));           // data, not an event
+    s.write(event('Agent::nonsense', []));
+    s.write(event(AgentApi.notify_agent_hello, [B.str('agent-native-bad'), B.str(NATIVE_ID.toString()), B.str('yes'), B.count(1)]));
+    s.write(event(AgentApi.notify_agent_hello, [B.str('agent-native-bad'), B.str(NATIVE_ID.toString()), B.bool(true), B.count(99)]));
+    const seen = (re: RegExp): boolean => ctl.logEntries().slice(before).some((e) => e.level === 'WARNING' && re.test(e.message));
+    for (const re of [
+      /discarded malformed native message: .*/, /discarded data message that is not a Zeek event/, /rejected Agent::nonsense from agent connection .*: unknown event Agent::nonsense/,
+      /argument 3 \(connecting\).*must be a bool, got string/, /instance agent-native-bad\/\S+ has checked in with incompatible API version 99/,
+    ]) await eventually(() => seen(re), `a warning matching ${re}`);
+    assert.equal(ctl.logEntries().slice(before).filter((e) => /discarded malformed native message/.test(e.message)).length, 2);
+    const closed = once(s, 'close');
+    s.write(Buffer.from([0x00, 0x7f, 0xff, 0xff]));
+    await closed;
+    await eventually(() => ctl.logEntries().slice(before).some((e) => /native Broker peer closed: bad frame: .*exceeds the limit/.test(e.message)), 'the log line of the close');
+    assert.ok(!instancesOf(await good.getInstances()).some((i) => i.name === 'agent-native-bad'));
+    await unaffected();
+  });
+
+  it('lets no native peer forge results: only the agent a request went to answers it, and Controller API requests are refused', async () => {
+    // A WebSocket agent gets a deployment it does not answer; a native agent and a native
+    // peer that never checked in try to answer it.
+    const agent = await TestAgent.connect(ctl.agentPort, { name: 'agent-testbox', silent: [AgentApi.deploy_request] });
+    const liar = await TestAgent.connectNative(ctl.agentPort, { name: 'agent-native-liar', silent: [AgentApi.deploy_request] });
+    closers.push(() => agent.close(), () => liar.close());
+    await eventually(async () => {
+      const names = instancesOf(await good.getInstances()).map((i) => i.name);
+      return names.includes('agent-native-liar') && names.includes('agent-testbox');
+    }, 'both check-ins');
+    const anon = await NativePeer.connect('127.0.0.1', ctl.agentPort, { tls: false, filter: ['zeek/management/agent/agent-testbox'] });
+    closers.push(() => anon.close());
+    const before = ctl.logEntries().length;
+    const deploying = good.deploy();
+    const req = await agent.waitFor(AgentApi.deploy_request);
+    const areq = (req.args[0] as { value: string }).value;
+    const forged = { name: AgentApi.deploy_response, args: [B.str(areq), resultVecToData([makeResult(areq, { instance: 'agent-testbox', node: 'manager', success: false, error: 'forged' })])] };
+    // The unnamed peer subscribed to agent-testbox's topic, so it saw the request too: Broker would deliver it.
+    liar.emit(forged.name, forged.args);
+    assert.equal(anon.publishEvent('zeek/management/agent/agent-testbox', forged), true);
+    assert.equal(anon.publishEvent('zeek/management/agent/agent-testbox', { name: ControllerApi.deploy_request, args: [B.str('sneaky')] }), true);
+    const seen = (re: RegExp): boolean => ctl.logEntries().slice(before).some((e) => re.test(e.message));
+    await eventually(() => seen(/ignoring response .* from agent connection .*\(agent-native-liar\): the request went to instance agent-testbox/), 'the native liar ignored');
+    await eventually(() => seen(/ignoring response .* from agent connection from 127\.0\.0\.1:\d+: the request went to instance agent-testbox/), 'the unnamed native peer ignored');
+    await eventually(() => seen(/rejected Management::Controller::API::deploy_request from agent connection .*: .*accepted only from WebSocket clients/), 'the Controller API request refused');
+    assert.match((await good.deploy())[0].error ?? '', /earlier deployment .* still pending/);
+    agent.emit(AgentApi.deploy_response, [B.str(areq), resultVecToData([makeResult(areq, { instance: 'agent-testbox', node: 'manager' })])]);
+    const results = await deploying;
+    // agent-native-liar is no instance of the staged configuration: only agent-testbox took part.
+    assert.deepEqual(results.map((r) => [r.node, r.success, r.error]), [['manager', true, null], [null, true, null]]);
+    // Native Broker does not reach the client port at all (Zeek's is WebSocket only).
+    await assert.rejects(NativePeer.connect('127.0.0.1', ctl.wsPort, { tls: false, handshakeTimeoutMs: 2000 }));
     await unaffected();
   });
 

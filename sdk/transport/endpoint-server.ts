@@ -36,6 +36,7 @@ import {
   DataMessage, encodeAck, encodeDataMessage, encodeDataMessageParts, encodeError, parseDataMessage, parseSubscriptions, WEBSOCKET_PATH,
 } from '../broker/messages';
 import { serverTlsOptions, ServerTlsSettings } from './tls';
+import { EndpointId } from '../broker/native/endpoint-id';
 import { NativePeer } from '../broker/native/peer';
 import { serverTlsOptions as brokerServerTlsOptions } from '../broker/native/tls';
 import { topicMatches } from './topics';
@@ -45,7 +46,10 @@ export type LogFn = (level: 'debug' | 'info' | 'warning' | 'error', message: str
 export interface EndpointServerOptions {
   host: string;
   port: number;
-  /** The endpoint id sent in the ack. Defaults to a fresh UUID. */
+  /**
+   * The endpoint id sent in the ack. Defaults to a fresh UUID. When it is a UUID, native
+   * peers see it too (Broker's endpoint id); otherwise they see a random one (nativeEndpointId).
+   */
   endpointId?: string;
   /** The version string sent in the ack. */
   version?: string;
@@ -392,6 +396,8 @@ function refuse(sock: Duplex, response: string): void {
 
 export class EndpointServer extends EventEmitter<EndpointServerEvents> {
   readonly endpointId: string;
+  /** The endpoint id of every native peering on this port, as Broker has one per endpoint. */
+  readonly nativeId: EndpointId;
   readonly peers = new Set<Peer>();
   private http?: http.Server | https.Server;
   /** With `native`: the listening server that sniffs each connection's first byte. */
@@ -405,6 +411,13 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
   constructor(readonly options: EndpointServerOptions) {
     super();
     this.endpointId = options.endpointId ?? randomUUID();
+    let nativeId: EndpointId;
+    try {
+      nativeId = EndpointId.parse(this.endpointId);
+    } catch {
+      nativeId = EndpointId.random();
+    }
+    this.nativeId = nativeId;
     this.limits = {
       maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
       maxTextLength: options.maxMessageBytes ?? DEFAULT_LIMITS.maxTextLength,
@@ -519,6 +532,7 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
     const remotePort = sock.remotePort ?? 0;
     sock.on('error', () => undefined); // NativePeer reports errors itself; never crash on one
     NativePeer.accept(sock, {
+      id: this.nativeId,
       filter: [...(this.options.native?.filter ?? [])],
       handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10000,
       maxFrame: this.maxMessageBytes,

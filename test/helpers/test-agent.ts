@@ -10,6 +10,7 @@ import {
   configurationFromData, makeResult, nodeOutputsToData, nodeStatusToData, Result, resultToData, resultVecToData,
 } from '../../sdk/model/records';
 import { Configuration, NodeStatus } from '../../sdk/model/schemas';
+import { NativePeer } from '../../sdk/broker/native/peer';
 import { EndpointClient } from '../../sdk/transport/endpoint-client';
 import { EndpointServer } from '../../sdk/transport/endpoint-server';
 import { agentTopic } from '../../sdk/transport/topics';
@@ -58,6 +59,27 @@ export class TestAgent {
     return a;
   }
 
+  /**
+   * An agent that peers with the controller's agent port over native Broker, as Zeek's
+   * agent does (anonymous TLS by default, plain TCP with tls: false), and checks in with
+   * its Broker endpoint id.
+   */
+  static async connectNative(controllerAgentPort: number, opts: TestAgentOptions, wire: { tls?: boolean } = {}, host = '127.0.0.1'): Promise<TestAgent> {
+    const a = new TestAgent(opts);
+    const peer = await NativePeer.connect(host, controllerAgentPort, { filter: [a.topic], tls: wire.tls ?? true });
+    a.native = peer;
+    a.send = (ev) => { if (!peer.isClosed) peer.publishEvent(a.topic, ev); };
+    a.closeFn = () => peer.unpeer();
+    peer.on('event', (_topic: string, ev: ZeekEvent) => a.handle(ev));
+    a.helloId = peer.localId.toString();
+    a.hello(true);
+    return a;
+  }
+
+  /** The native peering, for agents made by connectNative. */
+  native?: NativePeer;
+  private helloId?: string;
+
   /** An agent that listens; the controller connects to it (instance given as host:port). */
   static async listen(opts: TestAgentOptions, port = 0): Promise<TestAgent> {
     const a = new TestAgent(opts);
@@ -71,7 +93,7 @@ export class TestAgent {
   }
 
   hello(connecting: boolean): void {
-    this.send({ name: AgentApi.notify_agent_hello, args: [B.str(this.opts.name), B.str(`broker-id-${this.opts.name}`), B.bool(connecting), B.count(this.opts.apiVersion ?? 1)] });
+    this.send({ name: AgentApi.notify_agent_hello, args: [B.str(this.opts.name), B.str(this.helloId ?? `broker-id-${this.opts.name}`), B.bool(connecting), B.count(this.opts.apiVersion ?? 1)] });
   }
 
   /** Sends any event on the agent's topic (for forged/malformed input tests). */

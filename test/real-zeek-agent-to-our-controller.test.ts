@@ -1,0 +1,129 @@
+// Zeek's own agent under our controller (issue 12, point 1): the real
+// `zeek -j policy/frameworks/management/agent` (Zeek's agent with Zeek's own Supervisor and
+// real Zeek cluster nodes sniffing lo), told its controller by ZEEK_CONTROLLER_PORT as
+// Zeek's agent/config.zeek reads it, peers with our controller's agent port over native
+// Broker (anonymous TLS, Zeek's default). The documentation's sequence then runs through
+// zeek-client and through zeek-mgmt against our controller, and both print the same.
+//
+// Needs a zeek binary ($ZEEK, PATH or /opt/zeek/bin/zeek) and zeek-client; skipped with a
+// one-line reason otherwise.
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePorts } from '../provider/free-ports';
+import { cli, CliResult, REFERENCE_DIR } from './cli-harness';
+import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
+import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
+
+const maskPids = (t: string): string => t.replace(/"pid": \d+/g, '"pid": <pid>');
+
+describe('Zeek\'s agent peering natively with our controller', function () {
+  this.timeout(180_000);
+  const zeek = findZeek();
+  const zc = findZeekClient(zeek);
+  let ctl: ControllerProcess;
+  let z: RealZeekManagement;
+  let mini: string;
+
+  const ours = (...args: string[]): Promise<CliResult> => cli(['--controller', `127.0.0.1:${ctl.wsPort}`, ...args], { timeoutMs: 60_000 });
+  function zeekClient(...args: string[]): CliResult {
+    const [cmd, ...pre] = zc as string[];
+    const r = spawnSync(cmd, [...pre, '--controller', `127.0.0.1:${ctl.wsPort}`, ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+  /** Runs a command with both clients against our controller: the same output (pids masked) and exit code. */
+  async function same(...args: string[]): Promise<CliResult> {
+    const theirs = zeekClient(...args);
+    const mine = await ours(...args);
+    assert.equal(mine.code, theirs.code, `${args.join(' ')}: exit ${mine.code} vs zeek-client's ${theirs.code}\n${mine.stdout}${mine.stderr}\n${theirs.stdout}${theirs.stderr}`);
+    assert.equal(maskPids(mine.stdout), maskPids(theirs.stdout), `${args.join(' ')}: stdout differs`);
+    assert.equal(mine.stderr, theirs.stderr, `${args.join(' ')}: stderr differs`);
+    return mine;
+  }
+  const nodes = async (): Promise<Record<string, { state: string; pid?: number; cluster_role?: string }>> =>
+    (JSON.parse((await ours('get-nodes')).stdout) as { results: Record<string, Record<string, { state: string; pid?: number }>> }).results[z.agentName] ?? {};
+
+  before(async function () {
+    if (zeek === null || zc === null) {
+      console.log(`      (skipped: ${zeek === null ? 'no zeek binary; set ZEEK or run ../shared/tools/build-zeek.sh' : 'no zeek-client; set ZEEK_CLIENT'})`);
+      this.skip();
+    }
+    const brokerStart = await freePorts(8);
+    const metricsStart = await freePorts(8);
+    ctl = await startControllerProcess({ settings: { autoAssignBrokerStartPort: brokerStart, autoAssignMetricsStartPort: metricsStart } });
+    // Zeek's agent connects to 127.0.0.1 (Management::Agent::controller's default) at the
+    // controller port its config reads from ZEEK_CONTROLLER_PORT: ours.
+    z = await startRealZeek(zeek!, { components: ['agent'], env: { ZEEK_CONTROLLER_PORT: `${ctl.agentPort}/tcp` } });
+    mini = path.join(z.dir, 'mini-config.ini');
+    fs.writeFileSync(mini, fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config.ini'), 'utf8').replace(/eth0/g, 'lo'));
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const r = await ours('get-instances');
+      if (r.code === 0 && z.agentName in JSON.parse(r.stdout)) break;
+      if (Date.now() > until) throw new Error(`Zeek's agent never checked in with our controller: ${r.stdout}${r.stderr}\n${fs.readFileSync(path.join(z.dir, 'zeek.out'), 'utf8')}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  });
+
+  after(async () => {
+    if (ctl && z) await ours('deploy-config', '/dev/null').catch(() => undefined);
+    await z?.stop();
+    await ctl?.stop();
+    if (ctl) fs.rmSync(ctl.dir, { recursive: true, force: true });
+  });
+
+  it('checked in over native Broker with anonymous TLS', () => {
+    assert.ok(ctl.logEntries().some((e) => /agent port: native Broker peer \S+ over TLS/.test(e.message)), 'the controller logged a native TLS peering');
+    assert.ok(ctl.logEntries().some((e) => new RegExp(`rx Management::Agent::API::notify_agent_hello ${z.agentName} \\S+ T`).test(e.message)));
+  });
+
+  it('deploy-config of the mini configuration (workers on lo) starts real Zeek nodes; get-nodes the same through both clients', async () => {
+    const r = await ours('deploy-config', mini);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const res = JSON.parse(r.stdout) as { errors: unknown[]; results: { nodes: Record<string, { success: boolean; instance: string }> } };
+    assert.deepEqual(res.errors, []);
+    assert.deepEqual(Object.keys(res.results.nodes).sort(), ['logger', 'manager', 'worker-01', 'worker-02']);
+    for (const n of Object.values(res.results.nodes)) assert.deepEqual([n.success, n.instance], [true, z.agentName]);
+    // zeek-client deploys it again: the same answer shape.
+    const theirs = zeekClient('deploy-config', mini);
+    assert.equal(theirs.code, 0, theirs.stdout + theirs.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(theirs.stdout).results.nodes).sort(), ['logger', 'manager', 'worker-01', 'worker-02']);
+    const all = JSON.parse((await same('get-nodes')).stdout).results[z.agentName] as Record<string, { state: string; pid: number }>;
+    for (const n of ['logger', 'manager', 'worker-01', 'worker-02']) {
+      assert.equal(all[n].state, 'RUNNING', n);
+      assert.match(fs.readFileSync(`/proc/${all[n].pid}/cmdline`, 'utf8'), /zeek\0/, `${n} is a real zeek process`);
+    }
+  });
+
+  it('get-id-value, answered by the real nodes through Zeek\'s agent', async () => {
+    const node = JSON.parse((await same('get-id-value', 'Cluster::node')).stdout);
+    assert.deepEqual(node, { errors: [], results: { logger: 'logger', manager: 'manager', 'worker-01': 'worker-01', 'worker-02': 'worker-02' } });
+    await same('get-id-value', 'Log::default_rotation_interval', 'manager', 'logger');
+    const bad = await same('get-id-value', 'No::such_id', 'manager');
+    assert.equal(bad.code, 1);
+  });
+
+  it('restart manager gives the manager a new pid', async () => {
+    const before = (await nodes()).manager.pid;
+    const r = await ours('restart', 'manager');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { errors: [], results: { manager: true } });
+    const until = Date.now() + 30_000;
+    while ((await nodes()).manager?.pid === before) {
+      assert.ok(Date.now() < until, 'the manager kept its pid');
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    const theirs = zeekClient('restart', 'manager');
+    assert.equal(theirs.code, 0, theirs.stdout + theirs.stderr);
+    assert.deepEqual(JSON.parse(theirs.stdout), { errors: [], results: { manager: true } });
+  });
+
+  it('get-config --deployed, in both forms, the same through both clients', async () => {
+    const ini = (await same('get-config', '--deployed')).stdout;
+    assert.match(ini, new RegExp(`\\[instances\\]\\n${z.agentName}\\n`));
+    assert.match(ini, new RegExp(`\\[worker-02\\]\\ninstance = ${z.agentName}\\nrole = WORKER\\ninterface = lo\\n`));
+    await same('get-config', '--deployed', '--as-json');
+  });
+});
