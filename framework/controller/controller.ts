@@ -1,4 +1,4 @@
-// The controller: its two listeners (WebSocket clients on 2149, agents on 2150), the
+// The controller: its two listeners (WebSocket clients on 2149; agents on 2150, native Broker or WebSocket JSON), the
 // agent links, the persisted configurations, and the dispatch of incoming events to the
 // handlers. Dispatch enforces who may say what:
 //
@@ -83,6 +83,10 @@ export class Controller {
           handshakeTimeoutMs: cfg.handshakeTimeoutMs,
           endpointId: cfg.name,
           log: (l, m, f) => serverLog(l, `agent port: ${m}`, f),
+          // Native Broker beside WebSocket JSON, as Zeek's controller listens with
+          // Broker::listen: Zeek's own agents peer natively. The filter is what Zeek's
+          // controller subscribes to: Management::Agent::topic_prefix and Management::Controller::topic.
+          native: { filter: [cfg.agentTopicPrefix, cfg.topic] },
         });
         this.agentPort = (await this.agentServer.listen()).port;
       }
