@@ -128,6 +128,8 @@ export interface AgentLinksOptions {
   maxMessageBytes: number;
   /** Broker::disable_ssl: connect to agents over plain TCP rather than anonymous TLS. */
   disableSsl?: boolean;
+  /** Our Broker endpoint id (a UUID) on the connections we make; one random id for all of them by default, as Broker has one per endpoint. */
+  endpointId?: string;
   log: ManagementLog;
 }
 
@@ -135,9 +137,11 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
   private readonly inbound = new Map<Peer, InboundLink>();
   private readonly connectors = new Map<string, Connector>();
   private closed = false;
+  private readonly endpointId: string;
 
   constructor(private readonly opts: AgentLinksOptions) {
     super();
+    this.endpointId = opts.endpointId ?? randomUUID();
     const server = opts.server;
     if (server) {
       server.on('peer', (peer) => {
@@ -217,6 +221,7 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
       tls: !this.opts.disableSsl,
       retryMs: this.opts.connectRetryMs,
       maxMessageBytes: this.opts.maxMessageBytes,
+      endpointId: this.endpointId,
     });
     const c: Connector = { key, name, host, port, peering };
     this.connectors.set(key, c);
