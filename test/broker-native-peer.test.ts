@@ -181,6 +181,36 @@ describe('native Broker listener under hostile handshakes', () => {
     s.destroy();
   });
 
+  it('a connector gets the data that came in the same write as the end of the handshake', async () => {
+    // A hand-driven acceptor with the smaller id, so that it originates and its last
+    // handshake message (originator_ack) can carry data right behind it.
+    const p2 = await freePorts(1);
+    const srv = net.createServer((s) => {
+      s.on('error', () => undefined);
+      const hs = new Handshake(LOW, () => ['t'], 'acceptor');
+      const r = new FrameReader();
+      s.on('data', (c: Buffer) => {
+        for (const f of r.push(c)) {
+          const step = hs.receive(decodeHandshake(f));
+          const out = step.send.map((m) => frame(encodeHandshake(m)));
+          if (step.peered) out.push(frame(encodeEnvelope(dataEnvelope(LOW, 't/early', B.str('right behind the ack')))));
+          s.write(Buffer.concat(out));
+        }
+      });
+      for (const m of hs.start()) s.write(frame(encodeHandshake(m)));
+    });
+    await new Promise<void>((r) => srv.listen(p2, '127.0.0.1', r));
+    try {
+      const client = await NativePeer.connect('127.0.0.1', p2, { tls: false, id: HIGH, filter: ['t/'] });
+      // Listeners added after connect() resolved still see it.
+      const [topic, value] = await once(client, 'data');
+      assert.deepEqual([topic, value], ['t/early', B.str('right behind the ack')]);
+      client.close();
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
+  });
+
   it('a connector refuses a listener that answers with a bad version_select', async () => {
     const p2 = await freePorts(1);
     const srv = net.createServer((s) => {

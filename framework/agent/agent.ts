@@ -14,7 +14,7 @@ import {
   resultToData, resultVecToData,
 } from '../../sdk/model/records';
 import { Configuration, Instance, Node, NodeOutputs, NodeStatus } from '../../sdk/model/schemas';
-import { EndpointClient } from '../../sdk/transport/endpoint-client';
+import { BrokerPeering } from '../../sdk/transport/broker-peering';
 import { EndpointServer, Peer } from '../../sdk/transport/endpoint-server';
 import { topicMatches } from '../../sdk/transport/topics';
 import { Settings } from '../settings/settings';
@@ -78,7 +78,8 @@ export class Agent {
   readonly nodeTopic: string;
   private readonly settings: Settings;
   private server: EndpointServer | null = null;
-  private controller: EndpointClient | null = null;
+  /** Our Broker::peer to Management::Agent::controller, when the agent connects to it. */
+  private controller: BrokerPeering | null = null;
   private supervisor: SupervisorLink | null = null;
   private readonly abort = new AbortController();
   private stopped = false;
@@ -164,7 +165,7 @@ export class Agent {
     this.log('info', `agent ${this.name} is live, Broker ID ${this.endpointId}, listening on ${listen.address}:${this.listenPort}`);
 
     const target = this.settings.agentControllerTarget();
-    if (target) void this.controllerLoop(target);
+    if (target) this.connectController(target);
     this.archival.start();
   }
 
@@ -243,37 +244,34 @@ export class Agent {
     }
   }
 
-  private async controllerLoop(target: { address: string; port: number }): Promise<void> {
-    const retry = this.settings.num('Management::connect_retry') * 1000;
-    while (!this.stopped) {
-      let client: EndpointClient;
-      try {
-        client = await EndpointClient.connect({
-          host: target.address, port: target.port, topics: [this.topic], attempts: Number.MAX_SAFE_INTEGER, retryDelayMs: retry,
-          appName: 'zeek-mgmt-agent', signal: this.abort.signal,
-        });
-      } catch (err) {
-        if (this.stopped) return;
-        this.log('warning', `cannot connect to the controller at ${target.address}:${target.port}: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, retry));
-        continue;
-      }
-      if (this.stopped) {
-        await client.close();
-        return;
-      }
-      this.controller = client;
-      this.log('info', `connected to the controller at ${target.address}:${target.port}`);
-      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-      client.on('event', (ev, topic) => this.onEvent(ev, { kind: 'controller-client' }, topic));
-      client.publishEvent(this.topic, this.hello(true));
-      await closed;
-      if (this.controller === client) this.controller = null;
-      if (!this.stopped) {
-        this.log('warning', 'lost the connection to the controller, reconnecting');
-        await new Promise((r) => setTimeout(r, retry));
-      }
-    }
+  /**
+   * Broker::peer(Management::Agent::controller, Management::connect_retry), in native
+   * Broker as Zeek's agent does (TLS unless Broker::disable_ssl=T). The peering carries
+   * the agent's endpoint id, which notify_agent_hello names: Zeek's controller looks the
+   * hello's id up among its peers.
+   */
+  private connectController(target: { address: string; port: number }): void {
+    const where = `${target.address}:${target.port}`;
+    const peering = new BrokerPeering({
+      host: target.address, port: target.port, topics: [this.topic],
+      tls: !this.settings.bool('Broker::disable_ssl'),
+      retryMs: this.settings.num('Management::connect_retry') * 1000,
+      endpointId: this.endpointId,
+    });
+    this.controller = peering;
+    peering.on('failed', (err, attempt) => {
+      if (attempt === 1 || attempt % 60 === 0) this.log('warning', `cannot connect to the controller at ${where} (attempt ${attempt}): ${err.message}`);
+    });
+    peering.on('up', () => {
+      this.log('info', `connected to the controller at ${where}`);
+      peering.publishEvent(this.topic, this.hello(true));
+    });
+    peering.on('event', (ev, topic) => this.onEvent(ev, { kind: 'controller-client' }, topic));
+    peering.on('protocol-error', (err) => this.log('warning', `discarded malformed message from the controller at ${where}: ${err.message}`));
+    peering.on('lost', (_peer, reason) => {
+      if (!this.stopped) this.log('warning', `lost the connection to the controller (${reason}), reconnecting`);
+    });
+    peering.start();
   }
 
   private hello(connecting: boolean): ZeekEvent {
@@ -299,13 +297,8 @@ export class Agent {
   private publish(name: string, args: BrokerData[]): void {
     const ev = { name, args };
     this.server?.publishEvent(this.topic, ev);
-    if (this.controller?.isOpen) {
-      try {
-        this.controller.publishEvent(this.topic, ev);
-      } catch {
-        // The connection closed in between; the controller will re-request.
-      }
-    }
+    // Goes out only while peered; a controller that reconnects re-requests.
+    this.controller?.publishEvent(this.topic, ev);
   }
 
   private result(reqid: string, fields: Partial<Omit<Result, 'reqid'>> = {}): Result {

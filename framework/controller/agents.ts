@@ -2,8 +2,10 @@
 //
 // - inbound: agents that connect to the controller's agent port (2150), as WebSocket
 //   peers of an EndpointServer, subscribed to zeek/management/agent/<name>;
-// - outbound: agents the controller connects to (instances given as host:port), kept
-//   up by a connector that retries every Management::connect_retry, as Broker::peer does.
+// - outbound: agents the controller connects to (instances given as host:port), in
+//   native Broker as Zeek's controller does (Broker::peer; anonymous TLS unless
+//   Broker::disable_ssl=T), kept up by a BrokerPeering that retries every
+//   Management::connect_retry.
 //
 // Publishing to an agent follows Broker's rule: the message goes to every inbound peer
 // subscribed to a prefix of the topic, and over every outbound connection made for that
@@ -13,8 +15,8 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { encodeError } from '../../sdk/broker/messages';
-import { EndpointClient } from '../../sdk/transport/endpoint-client';
-import { EndpointServer, Peer } from '../../sdk/transport/endpoint-server';
+import { BrokerPeering } from '../../sdk/transport/broker-peering';
+import { EndpointServer, NativeBrokerPeer, Peer } from '../../sdk/transport/endpoint-server';
 import { topicMatches } from '../../sdk/transport/topics';
 import { ManagementLog } from './log';
 
@@ -29,7 +31,7 @@ export interface AgentLink {
   readonly expectedName?: string;
   /** The instance name the agent announced in notify_agent_hello. */
   instance?: string;
-  /** The Broker endpoint id reported in the server's ack (outbound links only). */
+  /** The agent's Broker endpoint id from the native handshake (outbound links only). */
   readonly endpointId?: string;
   /** Whether a message published on `topic` reaches this agent. */
   receives(topic: string): boolean;
@@ -77,22 +79,25 @@ class OutboundLink implements AgentLink {
   readonly id = randomUUID();
   readonly kind = 'outbound' as const;
   instance?: string;
-  constructor(readonly client: EndpointClient, readonly host: string, readonly port: number, readonly expectedName: string, readonly topic: string) {}
-  get endpointId(): string {
-    return this.client.endpointId;
+  readonly endpointId: string;
+  constructor(readonly peer: NativeBrokerPeer, readonly host: string, readonly port: number, readonly expectedName: string) {
+    this.endpointId = peer.native.remoteId.toString();
+  }
+  get open(): boolean {
+    return this.peer.open;
   }
   receives(topic: string): boolean {
-    // The agent subscribes to its own topic; we cannot see its subscriptions otherwise.
-    return topic.startsWith(this.topic) || this.topic.startsWith(topic);
+    // The agent's filter, as its handshake and routing updates announced it.
+    return topicMatches(this.peer.subscriptions, topic);
   }
   send(topic: string, ev: ZeekEvent): void {
-    if (this.client.isOpen) this.client.publishEvent(topic, ev);
+    this.peer.sendEvent(topic, ev);
   }
   sendText(text: string): void {
-    if (this.client.isOpen) this.client.sendRaw(text);
+    this.peer.sendText(text);
   }
   reject(): void {
-    // A WebSocket client cannot send error messages to the server it connected to.
+    // Broker has no error message to send to a peer; the rejection is logged.
   }
   describe(): string {
     return `agent connection to ${this.host}:${this.port} (${this.instance ?? this.expectedName})`;
@@ -113,7 +118,7 @@ interface Connector {
   host: string;
   port: number;
   link?: OutboundLink;
-  stop: AbortController;
+  peering: BrokerPeering;
 }
 
 export interface AgentLinksOptions {
@@ -121,6 +126,10 @@ export interface AgentLinksOptions {
   topicPrefix: string;
   connectRetryMs: number;
   maxMessageBytes: number;
+  /** Broker::disable_ssl: connect to agents over plain TCP rather than anonymous TLS. */
+  disableSsl?: boolean;
+  /** Our Broker endpoint id (a UUID) on the connections we make; one random id for all of them by default, as Broker has one per endpoint. */
+  endpointId?: string;
   log: ManagementLog;
 }
 
@@ -128,9 +137,11 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
   private readonly inbound = new Map<Peer, InboundLink>();
   private readonly connectors = new Map<string, Connector>();
   private closed = false;
+  private readonly endpointId: string;
 
   constructor(private readonly opts: AgentLinksOptions) {
     super();
+    this.endpointId = opts.endpointId ?? randomUUID();
     const server = opts.server;
     if (server) {
       server.on('peer', (peer) => {
@@ -168,7 +179,7 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
       }
     }
     for (const c of this.connectors.values()) {
-      if (c.link && c.name === name && c.link.client.isOpen) {
+      if (c.link && c.name === name && c.link.open && c.link.receives(topic)) {
         c.link.send(topic, ev);
         n++;
       }
@@ -190,7 +201,7 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
       }
     }
     for (const c of this.connectors.values()) {
-      if (c.link && c.name === name && c.link.client.isOpen) {
+      if (c.link && c.name === name && c.link.open && c.link.receives(topic)) {
         c.link.sendText(text);
         n++;
       }
@@ -203,9 +214,43 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
     if (this.closed) return;
     const key = `${name}@${host}:${port}`;
     if (this.connectors.has(key)) return;
-    const c: Connector = { key, name, host, port, stop: new AbortController() };
+    const { log } = this.opts;
+    const peering = new BrokerPeering({
+      host, port,
+      topics: [this.topicFor(name)],
+      tls: !this.opts.disableSsl,
+      retryMs: this.opts.connectRetryMs,
+      maxMessageBytes: this.opts.maxMessageBytes,
+      endpointId: this.endpointId,
+    });
+    const c: Connector = { key, name, host, port, peering };
     this.connectors.set(key, c);
-    void this.run(c);
+    peering.on('failed', (err, attempt) => {
+      if (attempt === 1 || attempt % 60 === 0) log.debug(`connecting to agent ${name} at ${host}:${port} failed (attempt ${attempt}): ${err.message}`);
+    });
+    peering.on('up', (peer) => {
+      const link = new OutboundLink(peer, host, port, name);
+      c.link = link;
+      log.debug(`broker peer ${host}:${port} added (agent ${name}, endpoint ${link.endpointId}${this.opts.disableSsl ? '' : ', TLS'})`);
+      this.emit('up', link);
+    });
+    peering.on('event', (ev, topic, peer) => {
+      if (c.link?.peer === peer) this.emit('event', ev, topic, c.link);
+    });
+    peering.on('protocol-error', (err, peer) => {
+      const link = c.link;
+      if (link?.peer !== peer) return;
+      log.warning(`discarded malformed message from ${link.describe()}: ${err.message}`);
+      this.emit('bad-message', link, err.message);
+    });
+    peering.on('lost', (peer, reason) => {
+      const link = c.link;
+      if (link?.peer !== peer) return;
+      c.link = undefined;
+      log.debug(`broker peer ${host}:${port} lost (agent ${name}): ${reason}`);
+      this.emit('lost', link);
+    });
+    peering.start();
   }
 
   /** Stops connecting to agent `name` anywhere but at `keepHost`:`keepPort` (a changed location). */
@@ -219,54 +264,11 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
 
   private stopConnector(c: Connector): void {
     this.connectors.delete(c.key);
-    c.stop.abort();
-    if (c.link) void c.link.client.close();
-  }
-
-  private async run(c: Connector): Promise<void> {
-    const { log } = this.opts;
-    let attempt = 0;
-    while (!c.stop.signal.aborted && !this.closed) {
-      let client: EndpointClient;
-      try {
-        client = await EndpointClient.connect({
-          host: c.host,
-          port: c.port,
-          topics: [this.topicFor(c.name)],
-          attempts: 1,
-          retryDelayMs: this.opts.connectRetryMs,
-          maxMessageBytes: this.opts.maxMessageBytes,
-          appName: 'zeek-mgmt-controller',
-          signal: c.stop.signal,
-        });
-      } catch (err) {
-        attempt++;
-        if (attempt === 1 || attempt % 60 === 0) log.debug(`connecting to agent ${c.name} at ${c.host}:${c.port} failed (attempt ${attempt}): ${(err as Error).message}`);
-        await sleep(this.opts.connectRetryMs, c.stop.signal);
-        continue;
-      }
-      if (c.stop.signal.aborted || this.closed) {
-        await client.close();
-        return;
-      }
-      attempt = 0;
-      const link = new OutboundLink(client, c.host, c.port, c.name, this.topicFor(c.name));
-      c.link = link;
-      log.debug(`broker peer ${c.host}:${c.port} added (agent ${c.name}, endpoint ${client.endpointId})`);
-      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-      client.on('event', (ev, topic) => this.emit('event', ev, topic, link));
-      client.on('protocol-error', (err) => {
-        log.warning(`discarded malformed message from ${link.describe()}: ${err.message}`);
-        this.emit('bad-message', link, err.message);
-      });
-      client.on('error-message', (m) => log.warning(`error message from ${link.describe()}: ${m.code}: ${m.context}`));
-      this.emit('up', link);
-      await closed;
-      c.link = undefined;
-      log.debug(`broker peer ${c.host}:${c.port} lost (agent ${c.name})`);
-      this.emit('lost', link);
-      if (!c.stop.signal.aborted && !this.closed) await sleep(this.opts.connectRetryMs, c.stop.signal);
-    }
+    const link = c.link;
+    c.link = undefined;
+    void c.peering.close();
+    // BrokerPeering reports no loss after close(): the link is gone now.
+    if (link) this.emit('lost', link);
   }
 
   get connectorCount(): number {
@@ -275,27 +277,9 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
 
   async close(): Promise<void> {
     this.closed = true;
-    const closing: Promise<void>[] = [];
-    for (const c of this.connectors.values()) {
-      c.stop.abort();
-      if (c.link) closing.push(c.link.client.close());
-    }
+    const closing = [...this.connectors.values()].map((c) => c.peering.close());
     this.connectors.clear();
     await Promise.all(closing);
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -91,6 +91,8 @@ export interface ControllerConfig {
   requestTimeoutMs: number;
   /** Management::connect_retry (1 s), in milliseconds: retry interval for agents we connect to. */
   connectRetryMs: number;
+  /** Broker::disable_ssl (F): connect to agents over plain TCP instead of Broker's anonymous TLS. */
+  disableSsl: boolean;
   /** Management::Log::level (INFO). */
   logLevel: LogLevel;
   /** Name of the management log (JSON lines) in `directory`. Not a Zeek setting. */
@@ -122,6 +124,7 @@ export const ZEEK_SETTING_NAMES: Readonly<Record<string, keyof ControllerConfig>
   'Management::state_dir': 'stateDir',
   'Management::Request::timeout_interval': 'requestTimeoutMs',
   'Management::connect_retry': 'connectRetryMs',
+  'Broker::disable_ssl': 'disableSsl',
   'Management::Log::level': 'logLevel',
 };
 
@@ -270,6 +273,7 @@ const PARSERS: { [K in keyof ControllerConfig]-?: (v: unknown, what: string) => 
   stateFile: parseString,
   requestTimeoutMs: parseIntervalMs,
   connectRetryMs: parseIntervalMs,
+  disableSsl: parseBool,
   logLevel: parseLevel,
   logFile: parseString,
   maxMessageBytes: parsePositiveInt,
@@ -332,6 +336,7 @@ export function controllerConfigFromEnv(
     stateFile: o.stateFile ? path.resolve(stateDir, o.stateFile) : path.join(stateDir, 'controller', 'state.json'),
     requestTimeoutMs: o.requestTimeoutMs ?? CONTROLLER_DEFAULTS.requestTimeoutMs,
     connectRetryMs: o.connectRetryMs ?? CONTROLLER_DEFAULTS.connectRetryMs,
+    disableSsl: o.disableSsl ?? false,
     logLevel: o.logLevel ?? CONTROLLER_DEFAULTS.logLevel,
     logFile: o.logFile || CONTROLLER_DEFAULTS.logFile,
     maxMessageBytes: o.maxMessageBytes ?? CONTROLLER_DEFAULTS.maxMessageBytes,

@@ -118,6 +118,7 @@ export class Controller {
       topicPrefix: cfg.agentTopicPrefix,
       connectRetryMs: cfg.connectRetryMs,
       maxMessageBytes: cfg.maxMessageBytes,
+      disableSsl: cfg.disableSsl,
       log: this.log,
     });
     const ws = this.wsServer;

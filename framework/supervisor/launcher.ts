@@ -54,6 +54,7 @@ export function controllerOverrides(s: Settings): Record<string, unknown> {
     stateDir: s.stateDir(),
     requestTimeoutMs: s.num('Management::Request::timeout_interval') * 1000,
     connectRetryMs: s.num('Management::connect_retry') * 1000,
+    disableSsl: s.bool('Broker::disable_ssl'),
   };
 }
 

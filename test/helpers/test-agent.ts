@@ -80,10 +80,10 @@ export class TestAgent {
   native?: NativePeer;
   private helloId?: string;
 
-  /** An agent that listens; the controller connects to it (instance given as host:port). */
+  /** An agent that listens; the controller connects to it (instance given as host:port), natively as Broker::peer does. */
   static async listen(opts: TestAgentOptions, port = 0): Promise<TestAgent> {
     const a = new TestAgent(opts);
-    const server = new EndpointServer({ host: '127.0.0.1', port, relay: false });
+    const server = new EndpointServer({ host: '127.0.0.1', port, relay: false, native: { filter: [a.topic] } });
     a.port = (await server.listen()).port;
     a.send = (ev) => server.publishEvent(a.topic, ev);
     a.closeFn = () => server.close();

@@ -72,6 +72,12 @@ export class NativePeer extends EventEmitter {
   private remote: string[];
   private closed = false;
   private pings = new Map<string, () => void>();
+  /**
+   * What arrives before connect()/accept()'s caller could add its listeners (frames that
+   * came with the last handshake message, or in the same turn of the event loop), held
+   * until the next turn; null once delivered.
+   */
+  private held: Array<() => void> | null = [];
 
   private constructor(
     private readonly socket: net.Socket,
@@ -164,7 +170,7 @@ export class NativePeer extends EventEmitter {
               finish(undefined, peer);
               peer.attach();
               // Frames that came with the last handshake message are envelopes already.
-              for (const f of frames.slice(i + 1)) peer.onFrame(f);
+              for (const f of frames.slice(i + 1)) peer.later(() => peer.onFrame(f));
               return;
             }
           }
@@ -186,21 +192,30 @@ export class NativePeer extends EventEmitter {
   }
 
   private attach(): void {
+    setImmediate(() => {
+      const queue = this.held ?? [];
+      this.held = null;
+      for (const fn of queue) fn();
+    });
     this.socket.on('data', (chunk: Buffer) => {
       let frames: Buffer[];
       try {
         frames = this.reader.push(chunk);
       } catch (err) {
-        this.shut(`bad frame: ${err instanceof Error ? err.message : String(err)}`);
+        const why = `bad frame: ${err instanceof Error ? err.message : String(err)}`;
+        this.later(() => this.shut(why));
         return;
       }
-      for (const f of frames) {
-        if (this.closed) return;
-        this.onFrame(f);
-      }
+      for (const f of frames) this.later(() => { if (!this.closed) this.onFrame(f); });
     });
-    this.socket.on('error', (err) => this.shut(`connection error: ${err.message}`));
-    this.socket.on('close', () => this.shut('connection closed by peer'));
+    this.socket.on('error', (err) => this.later(() => this.shut(`connection error: ${err.message}`)));
+    this.socket.on('close', () => this.later(() => this.shut('connection closed by peer')));
+  }
+
+  /** Runs `fn` now, or, while arrivals are held for the caller, after those before it. */
+  private later(fn: () => void): void {
+    if (this.held) this.held.push(fn);
+    else fn();
   }
 
   private onFrame(f: Buffer): void {
