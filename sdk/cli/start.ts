@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The zeek-mgmt executable of the package (its "bin", built as dist/cli/zeek-mgmt.js by
-// scripts/bundle-cli.ts): loads the bundled CLI (dist/cli/main.js, all of sdk/cli's
-// modules in one file) with V8's code cache, so that a start does not compile again what
-// the previous start compiled.
+// scripts/bundle-cli.ts, behind a few lines of POSIX sh that start node without
+// NODE_EXTRA_CA_CERTS, put back first thing here: see sdk/transport/extra-ca-certs.ts):
+// loads the bundled CLI (dist/cli/main.js, all of sdk/cli's modules in one file) with V8's
+// code cache, so that a start does not compile again what the previous start compiled.
 //
 // On Node >= 22.1 that is Node's own compile cache (module.enableCompileCache). On Node 20
 // the bundle is compiled through vm.Script with the cached data of an earlier run, kept per
@@ -19,6 +20,7 @@ import * as nodeModule from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { rerun, takeDeferredExtraCaCerts } from '../transport/extra-ca-certs';
 import { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS } from './command-names';
 import { packageVersion } from './version';
 
@@ -90,6 +92,8 @@ function load(bundle: string): void {
   entry.call(module.exports, module.exports, require, module, bundle, path.dirname(bundle));
 }
 
+// First of all, NODE_EXTRA_CA_CERTS back where the launcher kept it from node's start-up.
+if (takeDeferredExtraCaCerts() === 'rerun') rerun();
 // `zeek-mgmt --version` is answered here, as main.ts does, without compiling the bundle.
-if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(`${packageVersion()}\n`);
+else if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(`${packageVersion()}\n`);
 else load(path.join(__dirname, 'main.js'));
