@@ -93,7 +93,7 @@ function builtinsUncopied(code: string): string {
 async function main(): Promise<void> {
   await bundle(entry, outfile, [keepOutside]);
   const loaderInputs = await bundle(loaderEntry, loaderOutfile, []);
-  if (loaderInputs.length > 4) throw new Error(`the CLI's loader took in more than start.js, command-names.js, version.js and extra-ca-certs.js: ${loaderInputs.join(', ')}`);
+  if (loaderInputs.length > 5) throw new Error(`the CLI's loader took in more than start.js, command-names.js, compile-cache.js, version.js and extra-ca-certs.js: ${loaderInputs.join(', ')}`);
   // The launcher's lines in place of the loader's `#!/usr/bin/env node`.
   const loader = fs.readFileSync(loaderOutfile, 'utf8');
   fs.writeFileSync(loaderOutfile, `${LAUNCHER}\n${loader.startsWith('#!') ? loader.slice(loader.indexOf('\n') + 1) : loader}`);

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { nodeEnableCompileCache } from '../sdk/cli/compile-cache';
 import { nodeDefaultCasAreBundled } from '../sdk/transport/extra-ca-certs';
 import { CLI_MAIN, cli, tempDir } from './cli-harness';
 
@@ -77,6 +78,11 @@ describe('the zeek-mgmt executable (bundled CLI)', function () {
     const r = await cli(['show-settings'], { env: { XDG_CACHE_HOME: dir, NODE_DISABLE_COMPILE_CACHE: '1' } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(fs.existsSync(path.join(dir, 'zeek-mgmt')), false);
+  });
+
+  it('finds node\'s own compile cache where node has it (22.1 and later), without loading node:module on older node', () => {
+    assert.equal(nodeEnableCompileCache(), (nodeModule as { enableCompileCache?: unknown }).enableCompileCache);
+    for (const v of ['20.20.2', '21.7.3', '22.0.0']) assert.equal(nodeEnableCompileCache(v), undefined, v);
   });
 
   it('an unwritable cache directory only means no cache', async function () {

@@ -16,12 +16,11 @@
 // NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns it off.
 
 import * as fs from 'node:fs';
-import * as nodeModule from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { rerun, takeDeferredExtraCaCerts } from '../transport/extra-ca-certs';
 import { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS } from './command-names';
+import { nodeEnableCompileCache } from './compile-cache';
 import { packageVersion } from './version';
 
 type Entry = (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
@@ -35,7 +34,9 @@ function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string
   if (command === undefined || command === 'run') return null;
   try {
     const st = fs.statSync(bundle);
-    const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    // os.homedir() is $HOME where that is set; node:os is loaded only where it is not.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const base = env.XDG_CACHE_HOME || path.join(env.HOME || (require('node:os') as typeof import('node:os')).homedir(), '.cache');
     const tag = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}`;
     return path.join(base, 'zeek-mgmt', `cli-${command}.${tag}.v8cache`);
   } catch {
@@ -61,11 +62,16 @@ function writeCache(file: string, script: vm.Script): void {
 }
 
 function load(bundle: string): void {
-  const require = nodeModule.createRequire(bundle);
-  const enableCompileCache = (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache;
+  // The bundle's require: this file's own where the bundle sits next to it (as
+  // scripts/bundle-cli.ts puts it), which resolves what the bundle requires alike.
+  const bundleRequire: NodeJS.Require = path.dirname(bundle) === __dirname
+    ? require
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    : (require('node:module') as typeof import('node:module')).createRequire(bundle);
+  const enableCompileCache = nodeEnableCompileCache();
   if (enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) {
     enableCompileCache?.();
-    require(bundle);
+    bundleRequire(bundle);
     return;
   }
   const source = fs.readFileSync(bundle, 'utf8');
@@ -89,7 +95,7 @@ function load(bundle: string): void {
   }
   const entry = script.runInThisContext() as Entry;
   const module = { exports: {}, filename: bundle, id: bundle };
-  entry.call(module.exports, module.exports, require, module, bundle, path.dirname(bundle));
+  entry.call(module.exports, module.exports, bundleRequire, module, bundle, path.dirname(bundle));
 }
 
 // First of all, NODE_EXTRA_CA_CERTS back where the launcher kept it from node's start-up.
