@@ -45,7 +45,8 @@ describe('the zeek-mgmt executable (bundled CLI)', function () {
     assert.equal(first.code, 0, first.stderr);
     const files = fs.readdirSync(cacheDir);
     assert.equal(files.length, 1, files.join(' '));
-    assert.match(files[0], /^cli-show-settings\.v\d+\.\d+\.\d+-[a-z0-9]+-\d+-\d+\.v8cache$/);
+    assert.match(files[0], /^cli-show-settings\.[0-9a-f]{8}\.v\d+\.\d+\.\d+-[a-z0-9]+-\d+-\d+\.v8cache$/);
+    const site = files[0].split('.')[1];
     const file = path.join(cacheDir, files[0]);
     assert.equal(fs.statSync(cacheDir).mode & 0o777, 0o700);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
@@ -62,14 +63,15 @@ describe('the zeek-mgmt executable (bundled CLI)', function () {
     const rewritten = fs.readFileSync(file);
     assert.notDeepEqual(rewritten, Buffer.alloc(written.size, 0x5a), 'a turned-down cache is written again');
 
-    // A cache for an earlier build of the same command goes; another command's stays.
-    const stale = path.join(cacheDir, 'cli-show-settings.v0.0.1-x64-1-1.v8cache');
-    const other = path.join(cacheDir, 'cli-get-nodes.v0.0.1-x64-1-1.v8cache');
-    fs.writeFileSync(stale, 'x');
-    fs.writeFileSync(other, 'x');
+    // A cache for an earlier build of the same command and installation goes; another
+    // command's stays, and so does another installation's (its bundle at another path).
+    const stale = path.join(cacheDir, `cli-show-settings.${site}.v0.0.1-x64-1-1.v8cache`);
+    const other = path.join(cacheDir, `cli-get-nodes.${site}.v0.0.1-x64-1-1.v8cache`);
+    const elsewhere = path.join(cacheDir, `cli-show-settings.${site === '00000000' ? '00000001' : '00000000'}.v0.0.1-x64-1-1.v8cache`);
+    for (const f of [stale, other, elsewhere]) fs.writeFileSync(f, 'x');
     fs.rmSync(file);
     assert.deepEqual(await cli(['show-settings'], { env }), first);
-    assert.deepEqual(fs.readdirSync(cacheDir).sort(), [files[0], path.basename(other)].sort());
+    assert.deepEqual(fs.readdirSync(cacheDir).sort(), [files[0], path.basename(other), path.basename(elsewhere)].sort());
   });
 
   it('keeps no cache without a command, for run, or with NODE_DISABLE_COMPILE_CACHE=1', async () => {

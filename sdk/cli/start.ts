@@ -8,8 +8,9 @@
 // On Node >= 22.1 that is Node's own compile cache (module.enableCompileCache). On Node 20
 // the bundle is compiled through vm.Script with the cached data of an earlier run, kept per
 // user in $XDG_CACHE_HOME/zeek-mgmt (else ~/.cache/zeek-mgmt), one file per command (what
-// V8 keeps is what the run compiled, which differs by command) whose name also holds the
-// node version and the bundle's size and modification time. V8 itself turns down
+// V8 keeps is what the run compiled, which differs by command) and installation (the
+// bundle's path) whose name also holds the node version and the bundle's size and
+// modification time. V8 itself turns down
 // cached data made by another V8 version or for another source length; then, and where
 // there is no cache yet, the bundle is compiled as usual and the cache written when the
 // command ends. Any trouble with the cache (unwritable, unreadable) only means no cache.
@@ -27,6 +28,17 @@ type Entry = (exports: object, require: NodeJS.Require, module: object, filename
 
 const COMMANDS: readonly string[] = [...ZEEK_CLIENT_COMMANDS, ...EXTRA_COMMANDS];
 
+/**
+ * Which installation the bundle is (8 hex digits of FNV-1a over its path): two of them used
+ * by one user (a global and a project's, say) keep a cache each instead of removing each
+ * other's at every run.
+ */
+function installation(bundle: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bundle.length; i++) h = Math.imul(h ^ bundle.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string[]): string | null {
   // The first argument that names a command (an option's value rarely does, and then
   // that only picks another cache file); runs without a command are not worth a cache.
@@ -38,7 +50,7 @@ function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const base = env.XDG_CACHE_HOME || path.join(env.HOME || (require('node:os') as typeof import('node:os')).homedir(), '.cache');
     const tag = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}`;
-    return path.join(base, 'zeek-mgmt', `cli-${command}.${tag}.v8cache`);
+    return path.join(base, 'zeek-mgmt', `cli-${command}.${installation(bundle)}.${tag}.v8cache`);
   } catch {
     return null;
   }
@@ -50,9 +62,9 @@ function writeCache(file: string, script: vm.Script): void {
     const tmp = `${file}.${process.pid}`;
     fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(tmp, file);
-    // Caches of this command for other node versions or earlier builds are spent.
+    // Caches of this command and installation for other node versions or earlier builds are spent.
     const dir = path.dirname(file);
-    const prefix = `${path.basename(file).split('.')[0]}.`;
+    const prefix = `${path.basename(file).split('.').slice(0, 2).join('.')}.`;
     for (const f of fs.readdirSync(dir)) {
       if (f.startsWith(prefix) && f.endsWith('.v8cache') && f !== path.basename(file)) fs.rmSync(path.join(dir, f), { force: true });
     }
