@@ -7,12 +7,15 @@
 //
 //   zeek-mgmt get-instances vs. zeek-client get-instances, against the same controller,
 //                                run alternately: target: zeek-mgmt's median at most 0.5x
-//                                zeek-client's. zeek-client is the command line in env
-//                                ZEEK_CLIENT (e.g. "python3 /path/to/zeek-client/zeek-client");
-//                                without it the ratio is skipped, with the reason.
+//                                zeek-client's. zeek-client is what findZeekClient() finds
+//                                (test/helpers/real-zeek.ts): env ZEEK_CLIENT (e.g.
+//                                "/usr/bin/python3 /path/to/zeek-client/zeek-client"), the PATH,
+//                                or next to Zeek's zeek; without one the ratio is skipped.
 //
-// zeek-mgmt is the package's bin (the bundled CLI); the unbundled tsc output
-// (dist/sdk/cli/main.js) is timed alongside for comparison. Where the environment sets
+// zeek-mgmt is the package's bin (the bundled CLI) run as a program, as a user runs it
+// (its sh launcher starts node without NODE_EXTRA_CA_CERTS); the same bin run by node
+// (`node dist/cli/zeek-mgmt.js`, no launcher) and the unbundled tsc output
+// (dist/sdk/cli/main.js) are timed alongside for comparison. Where the environment sets
 // NODE_EXTRA_CA_CERTS, which Node 20 loads at every start, everything is timed both with
 // it and without it. For scale it also times a node process that runs an empty file (the
 // floor no CLI on this machine can go below). It checks that --version loads none of ws,
@@ -26,6 +29,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePorts } from '../provider/free-ports';
+import { findZeek, findZeekClient } from '../test/helpers/real-zeek';
 import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -48,13 +52,10 @@ function env(extra: Record<string, string> = {}, withExtraCaCerts = true): NodeJ
   return e;
 }
 
-/** The zeek-client command line from ZEEK_CLIENT, or why there is none. */
+/** The zeek-client command line (findZeekClient: env ZEEK_CLIENT, the PATH, next to Zeek's zeek), or why there is none. */
 function zeekClient(): { argv: string[] } | { skipped: string } {
-  const line = process.env.ZEEK_CLIENT?.trim();
-  if (!line) return { skipped: 'ZEEK_CLIENT is not set (e.g. ZEEK_CLIENT="python3 /path/to/zeek-client/zeek-client")' };
-  const argv = line.split(/\s+/);
-  const r = spawnSync(argv[0], [...argv.slice(1), '--version'], { env: env(), encoding: 'utf8' });
-  if (r.status !== 0) return { skipped: `ZEEK_CLIENT="${line}" --version failed (exit ${r.status}): ${(r.stderr || String(r.error ?? '')).trim().split('\n').pop()}` };
+  const argv = findZeekClient(findZeek());
+  if (argv === null) return { skipped: 'no zeek-client found (set ZEEK_CLIENT, e.g. ZEEK_CLIENT="/usr/bin/python3 /path/to/zeek-client/zeek-client")' };
   return { argv };
 }
 
@@ -149,6 +150,7 @@ interface VariantResult {
   node_empty_ms: Timing;
   version_ms: Timing;
   get_instances_ms: Timing;
+  get_instances_through_node_ms: Timing;
   get_instances_unbundled_ms: Timing;
   zeek_client_get_instances_ms: Timing | null;
   ratio_to_zeek_client: number | null;
@@ -179,7 +181,7 @@ async function main(): Promise<void> {
     };
     offline = alternate(variants.flatMap((withCa) => [
       { name: `empty ${label(withCa)}`, argv: [process.execPath, empty], withExtraCaCerts: withCa, check: () => undefined },
-      { name: `version ${label(withCa)}`, argv: [process.execPath, CLI, '--version'], withExtraCaCerts: withCa, check: checkVersion },
+      { name: `version ${label(withCa)}`, argv: [CLI, '--version'], withExtraCaCerts: withCa, check: checkVersion },
     ]), o);
   } finally {
     fs.rmSync(empty, { force: true });
@@ -201,8 +203,9 @@ async function main(): Promise<void> {
     };
     const args = ['--controller', cluster.controller, 'get-instances'];
     online = alternate(variants.flatMap((withCa) => [
-      { name: `bin ${label(withCa)}`, argv: [process.execPath, CLI, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt') },
+      { name: `bin ${label(withCa)}`, argv: [CLI, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt') },
       ...('argv' in zc ? [{ name: `zeek-client ${label(withCa)}`, argv: [...zc.argv, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-client') }] : []),
+      { name: `node bin ${label(withCa)}`, argv: [process.execPath, CLI, ...args], withExtraCaCerts: withCa, check: checkInstances('node dist/cli/zeek-mgmt.js') },
       { name: `unbundled ${label(withCa)}`, argv: [process.execPath, UNBUNDLED, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt (unbundled)') },
     ]), o);
   } finally {
@@ -220,6 +223,7 @@ async function main(): Promise<void> {
       node_empty_ms: offline.get(`empty ${l}`)!,
       version_ms: v,
       get_instances_ms: gi,
+      get_instances_through_node_ms: online.get(`node bin ${l}`)!,
       get_instances_unbundled_ms: online.get(`unbundled ${l}`)!,
       zeek_client_get_instances_ms: zcT,
       ratio_to_zeek_client: ratio,
@@ -256,12 +260,16 @@ async function main(): Promise<void> {
     lines.push(row('node <empty file>', r.node_empty_ms));
     lines.push(row('zeek-mgmt --version', r.version_ms, TARGETS.version));
     lines.push(row('zeek-mgmt get-instances', r.get_instances_ms, TARGETS.getInstances));
+    lines.push(row('zeek-mgmt get-instances, via node', r.get_instances_through_node_ms));
     lines.push(row('zeek-mgmt get-instances, unbundled', r.get_instances_unbundled_ms));
     if (r.zeek_client_get_instances_ms) lines.push(row('zeek-client get-instances', r.zeek_client_get_instances_ms));
     lines.push(r.ratio_to_zeek_client === null
       ? `  ratio to zeek-client: skipped (${result.zeek_client_skipped})`
       : `  ratio to zeek-client (medians): ${r.ratio_to_zeek_client.toFixed(2)}  target <= ${TARGETS.ratioToZeekClient}: ${r.ratio_within_target ? 'met' : 'MISSED'}`);
-    lines.push(`  over an empty node process: --version +${(r.version_ms.median - r.node_empty_ms.median).toFixed(1)} ms, get-instances +${(r.get_instances_ms.median - r.node_empty_ms.median).toFixed(1)} ms`);
+    // The bin's launcher starts node without NODE_EXTRA_CA_CERTS: its floor is an empty node process without it.
+    const floor = (r.node_extra_ca_certs ? results.find((x) => !x.node_extra_ca_certs)?.node_empty_ms : undefined) ?? r.node_empty_ms;
+    const floorName = floor === r.node_empty_ms ? 'an empty node process' : 'an empty node process without NODE_EXTRA_CA_CERTS (the launcher starts node without it)';
+    lines.push(`  over ${floorName}: --version +${(r.version_ms.median - floor.median).toFixed(1)} ms, get-instances +${(r.get_instances_ms.median - floor.median).toFixed(1)} ms`);
   }
   lines.push(`packages loaded: --version: ${versionPackages.join(', ') || 'none'}; get-instances: ${getInstancesPackages.join(', ') || 'none'}`, '');
   process.stdout.write(lines.join('\n'));

@@ -1,6 +1,7 @@
 // Bundles the compiled CLI (dist/sdk/cli/main.js and every module of ours it requires)
 // into one file, dist/cli/main.js, and its loader (dist/sdk/cli/start.js, which runs it
-// with V8's code cache) into dist/cli/zeek-mgmt.js, the package's "bin". Run by
+// with V8's code cache) into dist/cli/zeek-mgmt.js, the package's "bin", behind a
+// two-line sh launcher (LAUNCHER below). Run by
 // `npm run build` after tsc. One file saves node's CommonJS loader from resolving, reading and wrapping the ~35
 // modules of a command's path on every start (see bench/README.md, "CLI start-up").
 //
@@ -15,6 +16,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEFERRED_EXTRA_CA_CERTS_ENV } from '../sdk/transport/extra-ca-certs';
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -22,6 +24,22 @@ const entry = path.join(dist, 'sdk/cli/main.js');
 const outfile = path.join(dist, 'cli/main.js');
 const loaderEntry = path.join(dist, 'sdk/cli/start.js');
 const loaderOutfile = path.join(dist, 'cli/zeek-mgmt.js');
+
+/**
+ * The bin's first two lines, read by /bin/sh when the bin is run as a program and by node
+ * as a hashbang line and a string statement with a comment: sh starts node on the same
+ * file, and, where NODE_EXTRA_CA_CERTS is set, without it (Node.js 20 would load that file
+ * at start-up, whether or not the command ever makes a TLS connection), its value handed
+ * over in DEFERRED_EXTRA_CA_CERTS_ENV and put back by the bin's first statement (see
+ * sdk/transport/extra-ca-certs.ts, which also stands in for node where the CLI needs the
+ * CAs). It is left alone for `zeek-mgmt run` (which starts the controller, agent and nodes
+ * and lives long) and where NODE_OPTIONS picks another CA store than node's bundled one.
+ * `node dist/cli/zeek-mgmt.js` skips all this and runs as before.
+ */
+const LAUNCHER = [
+  '#!/bin/sh',
+  `":" //; case " $* $NODE_OPTIONS " in *" run "*|*--use-openssl-ca*|*--use-system-ca*) ;; *) if [ -n "$NODE_EXTRA_CA_CERTS" ]; then ${DEFERRED_EXTRA_CA_CERTS_ENV}=$NODE_EXTRA_CA_CERTS; export ${DEFERRED_EXTRA_CA_CERTS_ENV}; unset NODE_EXTRA_CA_CERTS; fi ;; esac; exec node "$0" "$@"`,
+].join('\n');
 
 /** Our modules outside the CLI stay in dist/, required by their path from the bundle. */
 const keepOutside: esbuild.Plugin = {
@@ -57,13 +75,28 @@ async function bundle(from: string, to: string, plugins: esbuild.Plugin[]): Prom
   const inputs = Object.keys(result.metafile.inputs);
   const outside = inputs.filter((f) => !f.startsWith('dist/sdk/'));
   if (outside.length > 0) throw new Error(`${path.relative(root, to)} took in modules from outside dist/sdk: ${outside.join(', ')}`);
+  fs.writeFileSync(to, builtinsUncopied(fs.readFileSync(to, 'utf8')));
   return inputs;
+}
+
+/**
+ * tsc compiles `import * as fs from 'node:fs'` (esModuleInterop) to
+ * `__importStar(require("node:fs"))`, which copies the module into a new object, a getter
+ * per export (~100 for node:fs), at each import: 0.4-0.7 ms apiece here, and the CLI's
+ * path has ~20 such imports (bench/README.md). Node's built-in modules are plain CommonJS
+ * objects that a namespace import reads the same way, so the bundle takes them as they are.
+ */
+function builtinsUncopied(code: string): string {
+  return code.replace(/\b__importStar\d*\(require\("(node:[a-z_/]+)"\)\)/g, 'require("$1")');
 }
 
 async function main(): Promise<void> {
   await bundle(entry, outfile, [keepOutside]);
   const loaderInputs = await bundle(loaderEntry, loaderOutfile, []);
-  if (loaderInputs.length > 3) throw new Error(`the CLI's loader took in more than start.js, command-names.js and version.js: ${loaderInputs.join(', ')}`);
+  if (loaderInputs.length > 5) throw new Error(`the CLI's loader took in more than start.js, command-names.js, compile-cache.js, version.js and extra-ca-certs.js: ${loaderInputs.join(', ')}`);
+  // The launcher's lines in place of the loader's `#!/usr/bin/env node`.
+  const loader = fs.readFileSync(loaderOutfile, 'utf8');
+  fs.writeFileSync(loaderOutfile, `${LAUNCHER}\n${loader.startsWith('#!') ? loader.slice(loader.indexOf('\n') + 1) : loader}`);
   fs.chmodSync(loaderOutfile, 0o755);
 }
 

@@ -144,16 +144,18 @@ describe('zeek-mgmt command line', () => {
     assert.match(rich.stderr, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d error    please provide a command to execute\.\n$/);
   });
 
-  it('--version, help and show-settings load none of ws, zod and lossless-json', async () => {
+  it('--version, help and show-settings load none of ws, zod and lossless-json, get-instances none of them nor node:crypto', async () => {
     const probe = path.join(dir, 'probe.js');
-    fs.writeFileSync(probe, "process.on('exit', () => { const m = new Set(); for (const k of Object.keys(require.cache)) { const i = k.lastIndexOf('node_modules/'); if (i >= 0) m.add(k.slice(i + 13).split('/')[0]); } process.stderr.write('PACKAGES ' + [...m].sort().join(',') + '\\n'); });\n");
-    const packages = async (args: string[]): Promise<string> => {
+    // The packages from node_modules, and which of node's crypto and tls modules, a run loaded.
+    fs.writeFileSync(probe, "process.on('exit', () => { const m = new Set(); for (const k of Object.keys(require.cache)) { const i = k.lastIndexOf('node_modules/'); if (i >= 0) m.add(k.slice(i + 13).split('/')[0]); } const b = process.moduleLoadList.filter((x) => x === 'NativeModule crypto' || x === 'NativeModule tls').map((x) => x.split(' ')[1]); process.stderr.write('PACKAGES ' + [...m].sort().join(',') + '\\nBUILTINS ' + b.sort().join(',') + '\\n'); });\n");
+    const loaded = async (args: string[]): Promise<{ packages: string; builtins: string }> => {
       const r = await new Promise<string>((resolve, reject) => {
         // Exit codes do not matter here (get-instances below fails to connect); the package list does.
         execFile(process.execPath, ['-r', probe, CLI_MAIN, ...args], (err, _out, stderr) => (err && typeof err.code !== 'number' ? reject(err) : resolve(stderr)));
       });
-      return (/^PACKAGES (.*)$/m.exec(r) as RegExpExecArray)[1];
+      return { packages: (/^PACKAGES (.*)$/m.exec(r) as RegExpExecArray)[1], builtins: (/^BUILTINS (.*)$/m.exec(r) as RegExpExecArray)[1] };
     };
+    const packages = async (args: string[]): Promise<string> => (await loaded(args)).packages;
     assert.equal(await packages(['--version']), '');
     assert.equal(await packages(['-q', '--version']), '');
     assert.equal(await packages(['--help']), '');
@@ -161,7 +163,12 @@ describe('zeek-mgmt command line', () => {
     // Commands that talk to the controller load none of them either since the client has
     // its own WebSocket (sdk/transport/websocket-socket.ts) and checks envelopes without
     // zod; reading a JSON configuration does load zod, which shows that the probe works.
-    assert.equal(await packages(['--controller', ':1', '--set', 'client.peering_attempts=1', '-q', 'get-instances']), '');
+    const getInstances = await loaded(['--controller', ':1', '--set', 'client.peering_attempts=1', '-q', 'get-instances']);
+    assert.equal(getInstances.packages, '');
+    // Nor node:crypto (random bytes come from sdk/transport/random.ts) or node:tls (ws:// only).
+    assert.equal(getInstances.builtins, '', 'get-instances over ws:// loads node:crypto or node:tls');
+    // The probe sees them where they load: wss:// loads node:tls.
+    assert.match((await loaded(['--controller', '127.0.0.1:1', '--set', 'client.peering_attempts=1', '--set', 'ssl.enable=true', '-q', 'get-instances'])).builtins, /(^|,)tls(,|$)/);
     const json = path.join(dir, 'config.json');
     fs.writeFileSync(json, '{"id": "x", "instances": [], "nodes": []}');
     assert.match(await packages(['--controller', ':1', '--set', 'client.peering_attempts=1', '-q', 'stage-config', json]), /(^|,)zod(,|$)/, 'the JSON configuration reader does load zod');

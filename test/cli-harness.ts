@@ -1,7 +1,7 @@
 // Test harness for the zeek-mgmt CLI: runs the built CLI (package.json's bin, the bundle) as a
-// real process, and starts a live Management deployment with `zeek-mgmt run` (Supervisor,
-// controller, agent and emulated cluster nodes) on free ports in a temporary state dir,
-// stopping it again by pid.
+// real process, started as a program the way an installed bin is, and starts a live
+// Management deployment with `zeek-mgmt run` (Supervisor, controller, agent and emulated
+// cluster nodes) on free ports in a temporary state dir, stopping it again by pid.
 
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,8 +24,10 @@ export interface CliOptions {
   input?: string;
   env?: Record<string, string | undefined>;
   cwd?: string;
-  /** argv[1] as the program sees it (e.g. a link named zeek-client). */
+  /** argv[1] as the program sees it (e.g. a link named zeek-client); run with node. */
   script?: string;
+  /** Run the bin with node (`node dist/cli/zeek-mgmt.js`), not as a program: no sh launcher. */
+  throughNode?: boolean;
   timeoutMs?: number;
 }
 
@@ -43,7 +45,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   if (!fs.existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: build first (npx tsc -p tsconfig.json)`);
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [opts.script ?? CLI_MAIN, ...args], {
+    // The bin runs as a program, as a user runs it (its sh launcher starts node); other scripts with node.
+    const [file, argv] = opts.script === undefined && !opts.throughNode ? [CLI_MAIN, args] : [process.execPath, [opts.script ?? CLI_MAIN, ...args]];
+    const proc = spawn(file, argv, {
       cwd: opts.cwd, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

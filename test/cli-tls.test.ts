@@ -43,8 +43,8 @@ describe('zeek-mgmt over wss:// against a controller that requires client certif
   let remote: string;
   let ssl: string[];
   // Few, quick retries: a failure that is (wrongly) retried still ends within the test's time.
-  const z = (args: string[], env?: Record<string, string>): Promise<CliResult> =>
-    cli(['--controller', remote, '--set', 'client.peering_retry_delay_secs=0.2', ...args], { env });
+  const z = (args: string[], env?: Record<string, string>, throughNode = false): Promise<CliResult> =>
+    cli(['--controller', remote, '--set', 'client.peering_retry_delay_secs=0.2', ...args], { env, throughNode });
 
   before(async () => {
     certs = makeTestCerts();
@@ -147,6 +147,21 @@ describe('zeek-mgmt over wss:// against a controller that requires client certif
   it('a client certificate without cafile: the controller is checked against the default CAs, and refused', async () => {
     const msg = failure(await z(['--set', 'ssl.enable=true', '--set', `ssl.certificate=${certs.clientCert}`, '--set', `ssl.keyfile=${certs.clientKey}`, 'get-instances']));
     assert.match(msg, /^socket TLS error in connect\(\) with controller [^:]+:\d+: \[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: /);
+  });
+
+  it('a client certificate without cafile: NODE_EXTRA_CA_CERTS\'s CAs are trusted, the bin run as a program (its launcher) as with node', async () => {
+    // A bundle as a system's CA file is: several certificates, the one that signed the controller's among them.
+    const bundle = path.join(dir, 'extra-cas.pem');
+    fs.writeFileSync(bundle, `${fs.readFileSync(otherCa, 'utf8')}${fs.readFileSync(certs.caCert, 'utf8')}`);
+    const args = ['--set', 'ssl.enable=true', '--set', `ssl.certificate=${certs.clientCert}`, '--set', `ssl.keyfile=${certs.clientKey}`, 'get-instances'];
+    for (const throughNode of [false, true]) {
+      const trusted = await z(args, { NODE_EXTRA_CA_CERTS: bundle }, throughNode);
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.deepEqual(json(trusted), { [AGENT]: { host: '127.0.0.1' } });
+      assert.equal(trusted.stderr, '');
+      // Only a CA that did not sign it: refused, as without the variable.
+      assert.match(failure(await z(args, { NODE_EXTRA_CA_CERTS: otherCa }, throughNode)), /\[SSL: CERTIFICATE_VERIFY_FAILED\] certificate verify failed: /);
+    }
   });
 
   it('no client certificate: the controller demands one (tlsv13 alert certificate required)', async () => {

@@ -338,9 +338,9 @@ describe('ClientWebSocket over TLS', function () {
 
 interface RawConn { sock: net.Socket; key: string; request: string; received: Buffer[] }
 
-async function rawServer(onUpgrade: (c: RawConn) => void): Promise<{ port: number; conns: RawConn[]; close(): Promise<void> }> {
+async function rawServer(onUpgrade: (c: RawConn) => void, opts: { allowHalfOpen?: boolean } = {}): Promise<{ port: number; conns: RawConn[]; close(): Promise<void> }> {
   const conns: RawConn[] = [];
-  const server = net.createServer((sock) => {
+  const server = net.createServer({ allowHalfOpen: opts.allowHalfOpen ?? false }, (sock) => {
     let head = Buffer.alloc(0);
     const onData = (d: Buffer): void => {
       head = Buffer.concat([head, d]);
@@ -551,6 +551,23 @@ describe('ClientWebSocket against a raw server', function () {
     assert.deepEqual(r.messages, []);
     const frames = clientFrames(Buffer.concat(server.conns[0].received));
     assert.deepEqual(frames.map((f) => [f.opcode, f.payload.readUInt16BE(0), f.payload.subarray(2).toString()]), [[8, 4001, 'bye']]);
+  });
+
+  it('the client closes and the server answers but keeps its TCP end open: the client closes the connection itself', async () => {
+    server = await rawServer((c) => {
+      c.sock.write(upgrade(c.key));
+      // Answer the client's close frame, then leave the TCP connection open (no end(), not even when the client's end arrives).
+      c.sock.on('data', () => {
+        if (clientFrames(Buffer.concat(c.received)).some((f) => f.opcode === 8)) c.sock.write(frame(8, Buffer.from([0x03, 0xe8])));
+      });
+    }, { allowHalfOpen: true });
+    const r = client();
+    await r.opened;
+    const serverSawEnd = new Promise<void>((resolve) => server!.conns[0].sock.once('end', () => resolve()));
+    r.ws.close(1000);
+    // Well before the 30 s a close frame waits for the server (the test's timeout is 20 s).
+    assert.deepEqual(await r.closed, { code: 1000, reason: '' });
+    await serverSawEnd;
   });
 
   it('close() before the connection is open aborts it with an error; sendText then throws', async () => {

@@ -3,8 +3,8 @@
 // before anything else loads; everything else goes to cli.ts, which loads each command's
 // modules only when that command runs.
 
-import * as nodeModule from 'node:module';
 import type { MainIo } from './cli';
+import { nodeEnableCompileCache } from './compile-cache';
 import { packageVersion } from './version';
 
 function start(): void {
@@ -15,7 +15,7 @@ function start(): void {
   }
   // Node >= 22.1 keeps the compiled code of what a command loads (ws, zod, the codec)
   // between runs; on older Node this is a no-op.
-  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  nodeEnableCompileCache()?.();
   // A reader that goes away (`zeek-mgmt get-nodes | head -1`) ends the command quietly.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -1,30 +1,43 @@
 #!/usr/bin/env node
 // The zeek-mgmt executable of the package (its "bin", built as dist/cli/zeek-mgmt.js by
-// scripts/bundle-cli.ts): loads the bundled CLI (dist/cli/main.js, all of sdk/cli's
-// modules in one file) with V8's code cache, so that a start does not compile again what
-// the previous start compiled.
+// scripts/bundle-cli.ts, behind a few lines of POSIX sh that start node without
+// NODE_EXTRA_CA_CERTS, put back first thing here: see sdk/transport/extra-ca-certs.ts):
+// loads the bundled CLI (dist/cli/main.js, all of sdk/cli's modules in one file) with V8's
+// code cache, so that a start does not compile again what the previous start compiled.
 //
 // On Node >= 22.1 that is Node's own compile cache (module.enableCompileCache). On Node 20
 // the bundle is compiled through vm.Script with the cached data of an earlier run, kept per
 // user in $XDG_CACHE_HOME/zeek-mgmt (else ~/.cache/zeek-mgmt), one file per command (what
-// V8 keeps is what the run compiled, which differs by command) whose name also holds the
-// node version and the bundle's size and modification time. V8 itself turns down
+// V8 keeps is what the run compiled, which differs by command) and installation (the
+// bundle's path) whose name also holds the node version and the bundle's size and
+// modification time. V8 itself turns down
 // cached data made by another V8 version or for another source length; then, and where
 // there is no cache yet, the bundle is compiled as usual and the cache written when the
 // command ends. Any trouble with the cache (unwritable, unreadable) only means no cache.
 // NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns it off.
 
 import * as fs from 'node:fs';
-import * as nodeModule from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { rerun, takeDeferredExtraCaCerts } from '../transport/extra-ca-certs';
 import { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS } from './command-names';
+import { nodeEnableCompileCache } from './compile-cache';
 import { packageVersion } from './version';
 
 type Entry = (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
 
 const COMMANDS: readonly string[] = [...ZEEK_CLIENT_COMMANDS, ...EXTRA_COMMANDS];
+
+/**
+ * Which installation the bundle is (8 hex digits of FNV-1a over its path): two of them used
+ * by one user (a global and a project's, say) keep a cache each instead of removing each
+ * other's at every run.
+ */
+function installation(bundle: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bundle.length; i++) h = Math.imul(h ^ bundle.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
 
 function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string[]): string | null {
   // The first argument that names a command (an option's value rarely does, and then
@@ -33,9 +46,11 @@ function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string
   if (command === undefined || command === 'run') return null;
   try {
     const st = fs.statSync(bundle);
-    const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+    // os.homedir() is $HOME where that is set; node:os is loaded only where it is not.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const base = env.XDG_CACHE_HOME || path.join(env.HOME || (require('node:os') as typeof import('node:os')).homedir(), '.cache');
     const tag = `${process.version}-${process.arch}-${st.size}-${Math.trunc(st.mtimeMs)}`;
-    return path.join(base, 'zeek-mgmt', `cli-${command}.${tag}.v8cache`);
+    return path.join(base, 'zeek-mgmt', `cli-${command}.${installation(bundle)}.${tag}.v8cache`);
   } catch {
     return null;
   }
@@ -47,9 +62,9 @@ function writeCache(file: string, script: vm.Script): void {
     const tmp = `${file}.${process.pid}`;
     fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(tmp, file);
-    // Caches of this command for other node versions or earlier builds are spent.
+    // Caches of this command and installation for other node versions or earlier builds are spent.
     const dir = path.dirname(file);
-    const prefix = `${path.basename(file).split('.')[0]}.`;
+    const prefix = `${path.basename(file).split('.').slice(0, 2).join('.')}.`;
     for (const f of fs.readdirSync(dir)) {
       if (f.startsWith(prefix) && f.endsWith('.v8cache') && f !== path.basename(file)) fs.rmSync(path.join(dir, f), { force: true });
     }
@@ -59,11 +74,16 @@ function writeCache(file: string, script: vm.Script): void {
 }
 
 function load(bundle: string): void {
-  const require = nodeModule.createRequire(bundle);
-  const enableCompileCache = (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache;
+  // The bundle's require: this file's own where the bundle sits next to it (as
+  // scripts/bundle-cli.ts puts it), which resolves what the bundle requires alike.
+  const bundleRequire: NodeJS.Require = path.dirname(bundle) === __dirname
+    ? require
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    : (require('node:module') as typeof import('node:module')).createRequire(bundle);
+  const enableCompileCache = nodeEnableCompileCache();
   if (enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) {
     enableCompileCache?.();
-    require(bundle);
+    bundleRequire(bundle);
     return;
   }
   const source = fs.readFileSync(bundle, 'utf8');
@@ -87,9 +107,11 @@ function load(bundle: string): void {
   }
   const entry = script.runInThisContext() as Entry;
   const module = { exports: {}, filename: bundle, id: bundle };
-  entry.call(module.exports, module.exports, require, module, bundle, path.dirname(bundle));
+  entry.call(module.exports, module.exports, bundleRequire, module, bundle, path.dirname(bundle));
 }
 
+// First of all, NODE_EXTRA_CA_CERTS back where the launcher kept it from node's start-up.
+if (takeDeferredExtraCaCerts() === 'rerun') rerun();
 // `zeek-mgmt --version` is answered here, as main.ts does, without compiling the bundle.
-if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(`${packageVersion()}\n`);
+else if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(`${packageVersion()}\n`);
 else load(path.join(__dirname, 'main.js'));

@@ -8,7 +8,6 @@
 // we refuse at once (Zeek 8.0.9 stages a Node whose name is none as no node at all);
 // Instance's host is the exception (see instanceFromData). Checked against Zeek 8.0.9.
 
-import { randomUUID } from 'node:crypto';
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
 import { CLUSTER_ROLES, MANAGEMENT_ROLES, STATES } from './enums';
@@ -266,7 +265,10 @@ export function configurationFromData(d: BrokerData, path = '$', opts: DecodeRec
   const inst = at(f, 1);
   const nodes = at(f, 2);
   // id has &default=unique_id(""): none gets a fresh one, as Zeek's controller stages it.
-  const id = f[0].type === 'none' ? randomUUID() : readString(f[0], 'configuration id', `${path}[0]`);
+  // node:crypto is required only then: clients that read records (the CLI's get-instances,
+  // say) would otherwise load it, ~15 of node's modules, at every start.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const id = f[0].type === 'none' ? (require('node:crypto') as typeof import('node:crypto')).randomUUID() : readString(f[0], 'configuration id', `${path}[0]`);
   const instances: Instance[] = [];
   if (inst.type !== 'none') {
     const xs = elements(inst, 'instances', `${path}[1]`);

@@ -1,13 +1,14 @@
 // TLS settings for wss:// connections, with zeek-client's meaning: without a client
 // certificate the server is not verified (Broker's default); with one, the server must
 // present a certificate that the cafile or capath (when neither is given: Node's default
-// CAs, as zeek-client falls back to the system's) vouches for, issued to the host name
-// or address connected to.
+// CAs, as zeek-client falls back to the system's; with NODE_EXTRA_CA_CERTS's too) vouches
+// for, issued to the host name or address connected to.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { SecureContextOptions } from 'node:tls';
+import { deferredDefaultCas } from './extra-ca-certs';
 
 export interface ClientTlsSettings {
   certificate?: string;
@@ -67,7 +68,10 @@ export function clientTlsOptions(s: ClientTlsSettings): ConnectionOptions {
   if (s.cafile) ca.push(mustBeFile(s.cafile, 'trusted CAs'));
   if (s.capath) ca.push(...caFromPath(s.capath));
   if (s.certificate) {
-    if (ca.length > 0) opts.ca = ca;
+    // Node's default CAs otherwise; where the CLI's launcher kept NODE_EXTRA_CA_CERTS from
+    // node's start-up, what node would have made of it (extra-ca-certs.ts).
+    const cas = ca.length > 0 ? ca : deferredDefaultCas();
+    if (cas) opts.ca = cas;
     opts.rejectUnauthorized = true;
   } else {
     opts.rejectUnauthorized = false;

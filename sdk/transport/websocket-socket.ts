@@ -473,8 +473,16 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
     this.closeFrameReceived = true;
     this.closeCode = code;
     this.closeReason = reason;
-    if (!this.closeFrameSent) this.sendClose(code === 1005 ? undefined : code, reason);
-    this.socket.end();
+    if (!this.closeFrameSent) {
+      // The server began: our close frame answers it, and goes out before our end of the TCP connection.
+      this.sendClose(code === 1005 ? undefined : code, reason);
+      this.socket.end();
+      return;
+    }
+    // We began and the server answered: the closing handshake is done, and RFC 6455 (7.1.1)
+    // lets the client close the TCP connection now rather than wait for the server to close
+    // its end (a round of the server's scheduling on every CLI command's way out).
+    this.socket.destroy();
   }
 
   /** Fails the connection (RFC 6455 7.1.7): an 'error', a close frame with `code`, the socket ended. */
@@ -557,7 +565,7 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
 
   /**
    * Starts the closing handshake: a close frame (with `code` and `reason` when a code is
-   * given), then the socket ends once the server's close frame arrives (or after 30 s).
+   * given), then the socket is closed once the server's close frame arrives (or after 30 s).
    * Before the connection is open, it is aborted with an 'error'.
    */
   close(code?: number, reason = ''): void {
