@@ -8,6 +8,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as zlib from 'node:zlib';
 import * as path from 'node:path';
 import { cli, CliResult, LiveCluster, REFERENCE_DIR, startCluster, tempDir } from './cli-harness';
 import { findZeek } from './helpers/real-zeek';
@@ -186,3 +187,63 @@ type NodeRow = { state: string; pid?: number; cluster_role?: string | null; mgmt
     for (const f of fs.readdirSync(queue)) assert.match(f, name);
   });
 });
+
+/** Files below `root`, as paths relative to it. */
+function filesBelow(root: string): string[] {
+  if (!fs.existsSync(root)) return [];
+  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort();
+}
+
+// The agent archives what real nodes rotated: with the built-in archiver, and with Zeek's own
+// zeek-archiver (installed beside zeek) as Management::Agent::archive_cmd. Each archive is a
+// gzip of a real Zeek log, under zeek-archiver's layout <date>/<stream>.<open>-<close>.log.gz.
+for (const archiver of ['built-in', 'zeek-archiver'] as const) {
+  const zeekArchiver = zeek ? path.join(path.dirname(zeek), 'zeek-archiver') : '';
+  const have = !!zeek && (archiver === 'built-in' || fs.existsSync(zeekArchiver));
+  const why = !zeek ? ' (skipped: no zeek binary)' : have ? '' : ` (skipped: no ${zeekArchiver})`;
+  (have ? describe : describe.skip)(`real Zeek nodes' logs archived by the agent (${archiver})${why}`, function () {
+    this.timeout(180000);
+    let c: LiveCluster;
+    let dir: string;
+
+    before(async () => {
+      dir = tempDir('zeek-mgmt-real-archive-');
+      fs.writeFileSync(path.join(dir, 'mini.ini'), fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config.ini'), 'utf8').replace('interface = eth0', 'interface = lo'));
+      c = await startCluster({
+        settings: [
+          'Management::Agent::node_runtime=Management::Agent::ZEEK', `Management::Agent::zeek_binary=${zeek}`,
+          'Log::default_rotation_interval=3 secs', 'Management::Agent::archive_interval=2 secs',
+          `Management::Agent::archive_dir=${path.join(dir, 'archive')}`,
+          ...(archiver === 'zeek-archiver' ? [`Management::Agent::archive_cmd=${zeekArchiver}`] : []),
+        ],
+      });
+    });
+
+    after(async () => {
+      if (c) {
+        await cli(['--controller', c.controller, 'deploy-config', '/dev/null'], { timeoutMs: 30000 }).catch(() => undefined);
+        await c.stop();
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('moves rotated logs from log-queue into the archive as gzip, under zeek-archiver\'s names', async () => {
+      const r = await cli(['--controller', c.controller, 'deploy-config', path.join(dir, 'mini.ini')], { timeoutMs: 60000 });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const archive = path.join(dir, 'archive');
+      const name = /^\d{4}-\d\d-\d\d\/[a-z_]+\.\d\d:\d\d:\d\d-\d\d:\d\d:\d\d\.log\.gz$/;
+      await until('an archived log', () => filesBelow(archive).some((f) => name.test(f)), 60000);
+      const archived = filesBelow(archive).filter((f) => !path.basename(f).startsWith('.'));
+      for (const f of archived) assert.match(f, name);
+      // A real Zeek log: the ASCII writer's header, then its close line.
+      const text = zlib.gunzipSync(fs.readFileSync(path.join(archive, archived[0]))).toString('utf8');
+      assert.match(text, /^#separator \\x09\n#set_separator\t,\n/);
+      assert.match(text, /\n#close\t\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\n$/);
+      // What was archived has left the queue.
+      const queued = new Set(filesBelow(path.join(c.dir, 'spool', 'log-queue')).map((f) => f.split('__')[0] + '.' + f.split('__')[1]));
+      const first = archived[0];
+      const m = /^(\d{4}-\d\d-\d\d)\/([a-z_]+)\.(\d\d):(\d\d):(\d\d)-/.exec(first)!;
+      assert.ok(!queued.has(`${m[2]}.${m[1]}-${m[3]}-${m[4]}-${m[5]}`), `${first} is still queued`);
+    });
+  });
+}
