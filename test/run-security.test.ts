@@ -255,6 +255,9 @@ describe('zeek-mgmt run: the client port warning', function () {
     runs.push(run);
     const ctlDir = path.join(run.stateDir, 'nodes', `controller-${os.hostname()}`);
     await waitFor('the controller to be live', () => /controller is live/.test(readOr(path.join(ctlDir, 'stdout'))), 20000);
+    // The log file is written apart from stdout. The controller logs its warning in the same
+    // turn as its INFO "controller is live", so once that entry is in the file the warning is too.
+    await waitFor('the controller\'s log to say it is live', () => /controller is live/.test(readOr(path.join(ctlDir, 'management.log'))), 20000);
     const warnings = readOr(path.join(ctlDir, 'management.log')).split('\n').filter(Boolean)
       .map((l) => JSON.parse(l) as { level: string; message: string }).filter((e) => e.level === 'WARNING').map((e) => e.message);
     return { run, warnings };

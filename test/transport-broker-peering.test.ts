@@ -58,6 +58,8 @@ describe('BrokerPeering (Broker::peer, native) against an EndpointServer', funct
       p.start();
       await until('the peering', () => p.isOpen);
       assert.equal(ups, 1);
+      // The server has the peer once our last handshake message reaches it, maybe after we are open.
+      await until('the server to log the peer', () => logs.some((l) => l.includes('native Broker peer ')));
       assert.ok(logs.some((l) => l.includes(`native Broker peer ${p.endpointId} over ${tls ? 'TLS' : 'TCP'}`)), logs.join('\n'));
       // Our filter is what the server sees as the peer's subscriptions; theirs is what we may publish to.
       const sp = [...s.peers].find((x) => x.wire === 'native')!;
@@ -99,12 +101,17 @@ describe('BrokerPeering (Broker::peer, native) against an EndpointServer', funct
     p.on('lost', (_peer, reason) => lost.push(reason));
     p.start();
     await until('the first peering', () => p.isOpen);
+    // Our side is open once the server's ack arrives; the server counts the peer once our last
+    // handshake message reaches it. Closing before that would be a refused handshake, not a loss.
+    const peerLogged = (): number => logs.filter((l) => l.includes(`native Broker peer ${p.endpointId} over TLS`)).length;
+    await until('the server to log the first peer', () => peerLogged() === 1);
     await first.close();
     servers.splice(servers.indexOf(first), 1);
     await until('the loss', () => lost.length === 1 && !p.isOpen);
     await server(port);
     await until('the second peering', () => p.isOpen);
-    assert.equal(logs.filter((l) => l.includes(`native Broker peer ${p.endpointId} over TLS`)).length, 2, logs.join('\n'));
+    await until('the server to log the second peer', () => peerLogged() === 2);
+    assert.equal(peerLogged(), 2, logs.join('\n'));
   });
 
   it('a TLS peering against a plain-TCP-only Broker port fails and keeps retrying (as Broker does)', async () => {
@@ -147,6 +154,8 @@ describe('BrokerPeering (Broker::peer, native) against an EndpointServer', funct
     await until('the peering', () => p.isOpen);
     assert.equal(p.endpointId, id);
     assert.equal(p.peer!.native.localId.toString(), id);
+    // The server logs the peer once its side of the handshake is done, which may come after ours.
+    await until('the server to log the peer', () => logs.some((l) => l.includes('native Broker peer ')));
     assert.ok(logs.some((l) => l.includes(`native Broker peer ${id} over TLS`)), logs.join('\n'));
     assert.throws(() => new BrokerPeering({ host: '127.0.0.1', port: 1, topics: [], tls: true, retryMs: 1, endpointId: 'controller-x' }), /"controller-x" is not a UUID/);
   });
