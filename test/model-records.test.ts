@@ -20,6 +20,7 @@ import {
 import {
   ClusterRoleSchema, Configuration, ConfigurationSchema, Instance, ManagementRoleSchema, Node, NodeOutputs, NodeSchema, NodeStatus, Option, StateSchema,
 } from '../sdk/model/schemas';
+import { findZeek } from './helpers/real-zeek';
 import { python3Available, runPython } from './python3-oracle';
 
 /** toData -> JSON text -> (both decoding paths) -> fromData; checks the value survives and returns the text. */
@@ -261,14 +262,20 @@ describe('Management records: the vectors zeek-client produces', () => {
   });
 });
 
-// Runs zeek-client's own types.py (read from the reference tree, never copied) to
-// produce and consume the vectors. Skipped where python3 or the reference is missing.
+// Runs zeek-client's own types.py (read from a zeek-client checkout beside this one, or
+// from the python directory of the Zeek install that findZeek() finds; never copied) to
+// produce and consume the vectors. Skipped where python3 or zeek-client is missing.
 describe('Management records: agreement with zeek-client itself (python3 oracle)', function () {
-  const zc = path.resolve(__dirname, '../../ref/zc');
+  const zeek = findZeek();
+  const candidates = [path.resolve(__dirname, '../../ref/zc'), ...(zeek ? [path.resolve(path.dirname(zeek), '../lib/zeek/python')] : [])];
+  const zc = candidates.find((d) => fs.existsSync(path.join(d, 'zeekclient', 'types.py'))) ?? candidates[0];
   const usable = python3Available() && fs.existsSync(path.join(zc, 'zeekclient', 'types.py'));
 
   before(function () {
-    if (!usable) this.skip();
+    if (!usable) {
+      console.log('      (skipped: no python3, or no zeekclient package in ../ref/zc or beside zeek)');
+      this.skip();
+    }
   });
 
   // zeek-client's package __init__ pulls in its CLI, which needs the websocket-client

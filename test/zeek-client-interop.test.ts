@@ -3,7 +3,8 @@
 // zeek-client is Python and cannot be installed from the registries CI reaches, so this
 // suite runs only where one is available: set ZEEK_CLIENT to the command that runs it
 // (e.g. ZEEK_CLIENT="python3 /path/to/zeek-client/zeek-client", with its websocket module
-// installed), or have `zeek-client` on the PATH. Otherwise it is skipped, and says so.
+// installed), or have `zeek-client` on the PATH or beside the zeek that findZeek() finds
+// (Zeek's own install). Otherwise it is skipped, and says so.
 
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -12,13 +13,13 @@ import * as path from 'node:path';
 import { LocalCluster, startLocalCluster } from '../provider/local-cluster';
 import { makeCa, makeTestCerts, TestCerts } from './helpers/certs';
 import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
-import { findZeekClient } from './helpers/real-zeek';
+import { findZeek, findZeekClient } from './helpers/real-zeek';
 
 const REFERENCE = path.resolve(__dirname, '../../shared/reference/zeek-docs/frameworks/management');
 
 describe('the real zeek-client against zeek-mgmt', function () {
   this.timeout(60000);
-  const zc = findZeekClient();
+  const zc = findZeekClient(findZeek());
   let cluster: LocalCluster;
   let dir: string;
 
@@ -101,7 +102,7 @@ describe('the real zeek-client against zeek-mgmt', function () {
 
 describe('the real zeek-client against zeek-mgmt over wss://', function () {
   this.timeout(60000);
-  const zc = findZeekClient();
+  const zc = findZeekClient(findZeek());
   let certs: TestCerts;
   let ctl: ControllerProcess | undefined;
 
