@@ -268,8 +268,8 @@ describe('Management records: the vectors zeek-client produces', () => {
 describe('Management records: agreement with zeek-client itself (python3 oracle)', function () {
   const zeek = findZeek();
   const candidates = [path.resolve(__dirname, '../../ref/zc'), ...(zeek ? [path.resolve(path.dirname(zeek), '../lib/zeek/python')] : [])];
-  const zc = candidates.find((d) => fs.existsSync(path.join(d, 'zeekclient', 'types.py'))) ?? candidates[0];
-  const usable = python3Available() && fs.existsSync(path.join(zc, 'zeekclient', 'types.py'));
+  const zc = candidates.find((d) => fs.existsSync(path.join(d, 'zeekclient', 'types.py')));
+  const usable = python3Available() && zc !== undefined;
 
   before(function () {
     if (!usable) {
