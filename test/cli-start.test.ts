@@ -1,6 +1,6 @@
 // The package's executable (dist/cli/zeek-mgmt.js): the bundled CLI prints what the
 // unbundled tsc output prints, and on Node 20 keeps V8's code cache per user and command
-// (written when there is none or V8 turned it down, left alone otherwise, never trusted
+// (written by a run that succeeded when there is none or V8 turned it down, left alone otherwise, never trusted
 // blindly: a damaged file only means compiling again), and keeps none when
 // NODE_DISABLE_COMPILE_CACHE is set. Run as a program, its sh launcher starts node without
 // NODE_EXTRA_CA_CERTS, which the CLI puts back (sdk/transport/extra-ca-certs.ts; that wss://
@@ -72,6 +72,29 @@ describe('the zeek-mgmt executable (bundled CLI)', function () {
     fs.rmSync(file);
     assert.deepEqual(await cli(['show-settings'], { env }), first);
     assert.deepEqual(fs.readdirSync(cacheDir).sort(), [files[0], path.basename(other), path.basename(elsewhere)].sort());
+  });
+
+  it('writes the cache only from a run that succeeded, and not from a help text', async function () {
+    if (nodeHasCompileCache) this.skip();
+    const cacheDir = path.join(dir, 'zeek-mgmt');
+    const env = { XDG_CACHE_HOME: dir };
+    // A failed run (a bad setting: exit 1) compiles only its way to the error; a cache of
+    // that, once accepted, would never be replaced by one of a whole run.
+    const failed = await cli(['--set', 'client.verbosity=x', 'show-settings'], { env });
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.equal(fs.existsSync(cacheDir), false, 'no cache from a failed run');
+    const help = await cli(['show-settings', '--help'], { env });
+    assert.equal(help.code, 0, help.stderr);
+    assert.equal(fs.existsSync(cacheDir), false, 'no cache from a help text');
+    const ok = await cli(['show-settings'], { env });
+    assert.equal(ok.code, 0, ok.stderr);
+    const files = fs.readdirSync(cacheDir);
+    assert.equal(files.length, 1, files.join(' '));
+    // The failed run again: it uses the cache and leaves it as it is.
+    const file = path.join(cacheDir, files[0]);
+    const before = fs.statSync(file);
+    assert.deepEqual(await cli(['--set', 'client.verbosity=x', 'show-settings'], { env }), failed);
+    assert.equal(fs.statSync(file).ino, before.ino);
   });
 
   it('keeps no cache without a command, for run, or with NODE_DISABLE_COMPILE_CACHE=1', async () => {

@@ -13,7 +13,8 @@
 // modification time. V8 itself turns down
 // cached data made by another V8 version or for another source length; then, and where
 // there is no cache yet, the bundle is compiled as usual and the cache written when the
-// command ends. Any trouble with the cache (unwritable, unreadable) only means no cache.
+// command ends, if it succeeded. Any trouble with the cache (unwritable, unreadable)
+// only means no cache.
 // NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns it off.
 
 import * as fs from 'node:fs';
@@ -41,9 +42,10 @@ function installation(bundle: string): string {
 
 function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string[]): string | null {
   // The first argument that names a command (an option's value rarely does, and then
-  // that only picks another cache file); runs without a command are not worth a cache.
+  // that only picks another cache file); runs without a command, and runs that only print
+  // a command's help, are not worth a cache.
   const command = argv.find((a) => COMMANDS.includes(a));
-  if (command === undefined || command === 'run') return null;
+  if (command === undefined || command === 'run' || argv.includes('-h') || argv.includes('--help')) return null;
   try {
     const st = fs.statSync(bundle);
     // os.homedir() is $HOME where that is set; node:os is loaded only where it is not.
@@ -102,8 +104,14 @@ function load(bundle: string): void {
     `(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!/, '//')}\n})`,
     { filename: bundle, cachedData },
   );
+  // Written by a run that succeeded (exit code 0), when there is no cache or V8 turned it
+  // down. Once accepted, a cache is never rewritten, and it holds only what the run that
+  // made it compiled: one made by a failed run (the controller not up yet, say) would leave
+  // every later successful run compiling its connection and output code anew.
   if (file !== null && (cachedData === undefined || script.cachedDataRejected)) {
-    process.once('exit', () => writeCache(file, script));
+    process.once('exit', (code) => {
+      if (code === 0) writeCache(file, script);
+    });
   }
   const entry = script.runInThisContext() as Entry;
   const module = { exports: {}, filename: bundle, id: bundle };
