@@ -9,15 +9,12 @@
 // one-line reason otherwise.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePorts } from '../provider/free-ports';
-import { cli, CliResult, REFERENCE_DIR } from './cli-harness';
 import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
 import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
-
-const maskPids = (t: string): string => t.replace(/"pid": \d+/g, '"pid": <pid>');
+import { miniConfigOnLo, restartGivesManagerNewPid, sideBySide, skipUnlessZeek, waitForInstance } from './helpers/side-by-side';
 
 describe('Zeek\'s agent peering natively with our controller', function () {
   this.timeout(180_000);
@@ -27,29 +24,12 @@ describe('Zeek\'s agent peering natively with our controller', function () {
   let z: RealZeekManagement;
   let mini: string;
 
-  const ours = (...args: string[]): Promise<CliResult> => cli(['--controller', `127.0.0.1:${ctl.wsPort}`, ...args], { timeoutMs: 60_000 });
-  function zeekClient(...args: string[]): CliResult {
-    const [cmd, ...pre] = zc as string[];
-    const r = spawnSync(cmd, [...pre, '--controller', `127.0.0.1:${ctl.wsPort}`, ...args], { encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-  /** Runs a command with both clients against our controller: the same output (pids masked) and exit code. */
-  async function same(...args: string[]): Promise<CliResult> {
-    const theirs = zeekClient(...args);
-    const mine = await ours(...args);
-    assert.equal(mine.code, theirs.code, `${args.join(' ')}: exit ${mine.code} vs zeek-client's ${theirs.code}\n${mine.stdout}${mine.stderr}\n${theirs.stdout}${theirs.stderr}`);
-    assert.equal(maskPids(mine.stdout), maskPids(theirs.stdout), `${args.join(' ')}: stdout differs`);
-    assert.equal(mine.stderr, theirs.stderr, `${args.join(' ')}: stderr differs`);
-    return mine;
-  }
-  const nodes = async (): Promise<Record<string, { state: string; pid?: number; cluster_role?: string }>> =>
-    (JSON.parse((await ours('get-nodes')).stdout) as { results: Record<string, Record<string, { state: string; pid?: number }>> }).results[z.agentName] ?? {};
+  // Both clients against our controller: the same output (pids masked) and exit code.
+  const s = sideBySide(zc ?? [], () => ctl.wsPort);
+  const { ours, zeekClient, same } = s;
 
   before(async function () {
-    if (zeek === null || zc === null) {
-      console.log(`      (skipped: ${zeek === null ? 'no zeek binary; set ZEEK or run ../shared/tools/build-zeek.sh' : 'no zeek-client; set ZEEK_CLIENT'})`);
-      this.skip();
-    }
+    skipUnlessZeek(this, zeek, zc);
     const brokerStart = await freePorts(8);
     const metricsStart = await freePorts(8);
     ctl = await startControllerProcess({ settings: { autoAssignBrokerStartPort: brokerStart, autoAssignMetricsStartPort: metricsStart } });
@@ -57,14 +37,8 @@ describe('Zeek\'s agent peering natively with our controller', function () {
     // controller port its config reads from ZEEK_CONTROLLER_PORT: ours.
     z = await startRealZeek(zeek!, { components: ['agent'], env: { ZEEK_CONTROLLER_PORT: `${ctl.agentPort}/tcp` } });
     mini = path.join(z.dir, 'mini-config.ini');
-    fs.writeFileSync(mini, fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config.ini'), 'utf8').replace(/eth0/g, 'lo'));
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const r = await ours('get-instances');
-      if (r.code === 0 && z.agentName in JSON.parse(r.stdout)) break;
-      if (Date.now() > until) throw new Error(`Zeek's agent never checked in with our controller: ${r.stdout}${r.stderr}\n${fs.readFileSync(path.join(z.dir, 'zeek.out'), 'utf8')}`);
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    fs.writeFileSync(mini, miniConfigOnLo());
+    await waitForInstance(s, z.agentName, () => `Zeek's agent, under our controller:\n${fs.readFileSync(path.join(z.dir, 'zeek.out'), 'utf8')}`);
   });
 
   after(async () => {
@@ -105,20 +79,7 @@ describe('Zeek\'s agent peering natively with our controller', function () {
     assert.equal(bad.code, 1);
   });
 
-  it('restart manager gives the manager a new pid', async () => {
-    const before = (await nodes()).manager.pid;
-    const r = await ours('restart', 'manager');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { errors: [], results: { manager: true } });
-    const until = Date.now() + 30_000;
-    while ((await nodes()).manager?.pid === before) {
-      assert.ok(Date.now() < until, 'the manager kept its pid');
-      await new Promise((res) => setTimeout(res, 250));
-    }
-    const theirs = zeekClient('restart', 'manager');
-    assert.equal(theirs.code, 0, theirs.stdout + theirs.stderr);
-    assert.deepEqual(JSON.parse(theirs.stdout), { errors: [], results: { manager: true } });
-  });
+  it('restart manager gives the manager a new pid', () => restartGivesManagerNewPid(s, z.agentName));
 
   it('get-config --deployed, in both forms, the same through both clients', async () => {
     const ini = (await same('get-config', '--deployed')).stdout;

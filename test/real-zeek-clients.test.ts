@@ -9,19 +9,13 @@
 // and zeek-client ($ZEEK_CLIENT or next to zeek); skipped with a one-line reason otherwise.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkInputs, zeekClusterProvider as provider } from '../provider/dynamic-provider';
 import { CheckedInputs, ClusterOutputs } from '../provider/inputs';
-import { cli, CliResult, REFERENCE_DIR } from './cli-harness';
+import { REFERENCE_DIR } from './cli-harness';
 import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
-
-const MASKS: Array<[RegExp, string]> = [
-  [/"pid": \d+/g, '"pid": <pid>'],
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<id>'],
-];
-const mask = (t: string): string => MASKS.reduce((s, [re, to]) => s.replace(re, to), t);
+import { maskPidsAndIds, miniConfigOnLo, restartGivesManagerNewPid, sideBySide, skipUnlessZeek, waitForInstance } from './helpers/side-by-side';
 
 describe('zeek-mgmt against Zeek\'s own controller and agent', function () {
   this.timeout(120000);
@@ -29,14 +23,14 @@ describe('zeek-mgmt against Zeek\'s own controller and agent', function () {
   const zc = findZeekClient(zeek);
   let z: RealZeekManagement;
   let files: Record<string, string>;
+  // Both clients against Zeek's controller: the same output (pids and ids masked) and exit code.
+  const s = sideBySide(zc ?? [], () => z.wsPort, { mask: maskPidsAndIds });
+  const { ours, zeekClient, same } = s;
 
   before(async function () {
-    if (zeek === null || zc === null) {
-      console.log(`      (skipped: ${zeek === null ? 'no zeek binary; set ZEEK or run ../shared/tools/build-zeek.sh' : 'no zeek-client; set ZEEK_CLIENT'})`);
-      this.skip();
-    }
-    z = await startRealZeek(zeek);
-    const mini = fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config.ini'), 'utf8').replace(/eth0/g, 'lo');
+    skipUnlessZeek(this, zeek, zc);
+    z = await startRealZeek(zeek!);
+    const mini = miniConfigOnLo();
     const withError = fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config-with-error.ini'), 'utf8').replace(/eth0/g, 'lo');
     files = {
       mini: path.join(z.dir, 'mini-config.ini'),
@@ -49,45 +43,12 @@ describe('zeek-mgmt against Zeek\'s own controller and agent', function () {
     fs.writeFileSync(files.bad, '[manager]\nrole = manager\nport = 2300\n\n[proxy]\nrole = proxy\nport = 2300\n');
     fs.writeFileSync(files.small, '[manager]\nrole = manager\n\n[logger]\nrole = logger\n\n[worker-01]\nrole = worker\ninterface = lo\n');
     // The agent peers with the controller a moment after start.
-    const until = Date.now() + 60000;
-    for (;;) {
-      const r = await ours('get-instances');
-      if (r.code === 0 && z.agentName in JSON.parse(r.stdout)) break;
-      if (Date.now() > until) throw new Error(`Zeek's agent never reached its controller: ${r.stdout}${r.stderr}`);
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    await waitForInstance(s, z.agentName, () => `Zeek's agent, under its controller:\n${fs.readFileSync(path.join(z.dir, 'zeek.out'), 'utf8')}`);
   });
 
   after(async () => {
     await z?.stop();
   });
-
-  const controllerArgs = (): string[] => ['--controller', `127.0.0.1:${z.wsPort}`];
-
-  function zeekClient(...args: string[]): CliResult {
-    const [cmd, ...pre] = zc as string[];
-    const r = spawnSync(cmd, [...pre, ...controllerArgs(), ...args], { encoding: 'utf8', timeout: 60000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-
-  function ours(...args: string[]): Promise<CliResult> {
-    return cli([...controllerArgs(), ...args], { timeoutMs: 60000 });
-  }
-
-  /** Runs a command with both clients and requires the same output and exit code. */
-  async function same(...args: string[]): Promise<CliResult> {
-    const theirs = zeekClient(...args);
-    const mine = await ours(...args);
-    assert.equal(mine.code, theirs.code, `${args.join(' ')}: exit ${mine.code} vs zeek-client's ${theirs.code}\n${mine.stderr}`);
-    assert.equal(mask(mine.stdout), mask(theirs.stdout), `${args.join(' ')}: stdout differs`);
-    assert.equal(mine.stderr, theirs.stderr, `${args.join(' ')}: stderr differs`);
-    return mine;
-  }
-
-  const pidOf = async (node: string): Promise<number> => {
-    const r = await ours('get-nodes');
-    return JSON.parse(r.stdout).results[z.agentName][node].pid;
-  };
 
   it('deploy-config of the mini configuration (workers on lo), then get-nodes: the same as zeek-client', async () => {
     const r = await ours('deploy-config', files.mini);
@@ -112,19 +73,7 @@ describe('zeek-mgmt against Zeek\'s own controller and agent', function () {
     await same('get-id-value', 'No::such_id');
   });
 
-  it('restart manager gives the manager a new pid', async () => {
-    const before = await pidOf('manager');
-    const r = await ours('restart', 'manager');
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { errors: [], results: { manager: true } });
-    // Zeek's Supervisor answers once the restart is under way; the new process shows up shortly.
-    const until = Date.now() + 20000;
-    while ((await pidOf('manager')) === before) {
-      assert.ok(Date.now() < until, 'the manager kept its pid');
-      await new Promise((res) => setTimeout(res, 250));
-    }
-    await same('restart', 'manager');
-  });
+  it('restart manager gives the manager a new pid', () => restartGivesManagerNewPid(s, z.agentName));
 
   it('stage-config with errors, and the failing-node deploy of mini-config-with-error.ini', async () => {
     await same('stage-config', files.bad);

@@ -10,14 +10,11 @@
 // one-line reason otherwise.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, CliResult } from './cli-harness';
 import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
+import { restartGivesManagerNewPid, sideBySide, skipUnlessZeek } from './helpers/side-by-side';
 import { RunHandle, startRun } from './run-support';
-
-const maskPids = (t: string): string => t.replace(/"pid": \d+/g, '"pid": <pid>');
 const NODES = ['logger', 'manager', 'worker-01', 'worker-02'];
 
 describe('Zeek\'s controller connecting natively to our agent', function () {
@@ -28,23 +25,9 @@ describe('Zeek\'s controller connecting natively to our agent', function () {
   let z: RealZeekManagement;
   let config: string;
 
-  const mgmt = (...args: string[]): Promise<CliResult> => cli(['--controller', `127.0.0.1:${z.wsPort}`, ...args], { timeoutMs: 60_000 });
-  function zeekClient(...args: string[]): CliResult {
-    const [cmd, ...pre] = zc as string[];
-    const r = spawnSync(cmd, [...pre, '--controller', `127.0.0.1:${z.wsPort}`, ...args], { encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-  /** Runs a command with both clients against Zeek's controller: the same output (pids masked) and exit code. */
-  async function same(...args: string[]): Promise<CliResult> {
-    const theirs = zeekClient(...args);
-    const mine = await mgmt(...args);
-    assert.equal(mine.code, theirs.code, `${args.join(' ')}: exit ${mine.code} vs zeek-client's ${theirs.code}\n${mine.stdout}${mine.stderr}\n${theirs.stdout}${theirs.stderr}`);
-    assert.equal(maskPids(mine.stdout), maskPids(theirs.stdout), `${args.join(' ')}: stdout differs`);
-    assert.equal(mine.stderr, theirs.stderr, `${args.join(' ')}: stderr differs`);
-    return mine;
-  }
-  const nodes = async (): Promise<Record<string, { state: string; pid?: number }>> =>
-    (JSON.parse((await mgmt('get-nodes')).stdout) as { results: Record<string, Record<string, { state: string; pid?: number }>> }).results[ours.agentName] ?? {};
+  // Both clients against Zeek's controller: the same output (pids masked) and exit code.
+  const s = sideBySide(zc ?? [], () => z.wsPort);
+  const { ours: mgmt, zeekClient, same } = s;
   /** What our run (Supervisor, agent) wrote to its stdout/stderr and its state dir's output files. */
   const ourOutput = (): string => {
     let text = ours.stdout() + ours.stderr();
@@ -60,10 +43,7 @@ describe('Zeek\'s controller connecting natively to our agent', function () {
   };
 
   before(async function () {
-    if (zeek === null || zc === null) {
-      console.log(`      (skipped: ${zeek === null ? 'no zeek binary; set ZEEK or run ../shared/tools/build-zeek.sh' : 'no zeek-client; set ZEEK_CLIENT'})`);
-      this.skip();
-    }
+    skipUnlessZeek(this, zeek, zc);
     // Our agent listens and connects nowhere (Management::Agent::controller at 0.0.0.0).
     ours = await startRun({ roles: ['agent'], extra: ['Management::Agent::controller=[$address="0.0.0.0", $bound_port=0/unknown]'] });
     z = await startRealZeek(zeek!, { components: ['controller'] });
@@ -116,20 +96,7 @@ describe('Zeek\'s controller connecting natively to our agent', function () {
     assert.equal((await same('get-id-value', 'No::such_id', 'manager')).code, 1);
   });
 
-  it('restart manager gives the manager a new pid', async () => {
-    const before = (await nodes()).manager.pid;
-    const r = await mgmt('restart', 'manager');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { errors: [], results: { manager: true } });
-    const until = Date.now() + 30_000;
-    while ((await nodes()).manager?.pid === before) {
-      assert.ok(Date.now() < until, 'the manager kept its pid');
-      await new Promise((res) => setTimeout(res, 250));
-    }
-    const theirs = zeekClient('restart', 'manager');
-    assert.equal(theirs.code, 0, theirs.stdout + theirs.stderr);
-    assert.deepEqual(JSON.parse(theirs.stdout), { errors: [], results: { manager: true } });
-  });
+  it('restart manager gives the manager a new pid', () => restartGivesManagerNewPid(s, ours.agentName));
 
   it('get-config --deployed, in both forms, the same through both clients', async () => {
     const ini = (await same('get-config', '--deployed')).stdout;

@@ -11,18 +11,12 @@
 // Needs zeek ($ZEEK, PATH or /opt/zeek/bin/zeek) and zeek-client; skipped otherwise.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, CliResult, REFERENCE_DIR } from './cli-harness';
 import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
+import { maskPidsAndIds, NodeRow, miniConfigOnLo, restartGivesManagerNewPid, sideBySide, skipUnlessZeek, waitForInstance } from './helpers/side-by-side';
 import { RunHandle, startRun, tempDir } from './run-support';
 
-const MASKS: Array<[RegExp, string]> = [
-  [/"pid": \d+/g, '"pid": <pid>'],
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<id>'],
-];
-const mask = (t: string): string => MASKS.reduce((s, [re, to]) => s.replace(re, to), t);
 const AGENT = 'agent-ours';
 
 describe('our agent under Zeek\'s own controller (native Broker, the agent connects)', function () {
@@ -33,26 +27,17 @@ describe('our agent under Zeek\'s own controller (native Broker, the agent conne
   let agent: RunHandle | undefined;
   let dir: string;
   let ini: string;
+  const s = sideBySide(zc ?? [], () => z!.wsPort, { timeoutMs: 90_000, mask: maskPidsAndIds });
+  const { ours, same } = s;
 
   before(async function () {
-    if (zeek === null || zc === null) {
-      console.log(`      (skipped: ${zeek === null ? 'no zeek binary; set ZEEK or run ../shared/tools/build-zeek.sh' : 'no zeek-client; set ZEEK_CLIENT'})`);
-      this.skip();
-    }
-    z = await startRealZeek(zeek, { components: ['controller'] });
+    skipUnlessZeek(this, zeek, zc);
+    z = await startRealZeek(zeek!, { components: ['controller'] });
     dir = tempDir('zeek-mgmt-to-zeek-controller-');
     agent = await startRun({ roles: ['agent'], agentName: AGENT, stateDir: dir, env: { ZEEK_CONTROLLER_PORT: `${z.controllerPort}/tcp` } });
-    const mini = fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config.ini'), 'utf8').replace(/eth0/g, 'lo')
-      .replace(/^(\[[^\]]+\])$/gm, `$1\ninstance = ${AGENT}`);
     ini = path.join(dir, 'mini-on-our-agent.ini');
-    fs.writeFileSync(ini, `[instances]\n${AGENT}\n\n${mini}`);
-    const until = Date.now() + 60000;
-    for (;;) {
-      const r = await ours('get-instances');
-      if (r.code === 0 && AGENT in JSON.parse(r.stdout)) break;
-      if (Date.now() > until) throw new Error(`our agent never checked in with Zeek's controller: ${r.stdout}${r.stderr}\n${agent.stdout()}${agent.stderr()}`);
-      await new Promise((res) => setTimeout(res, 500));
-    }
+    fs.writeFileSync(ini, miniConfigOnLo({ name: AGENT }));
+    await waitForInstance(s, AGENT, () => `our agent, under Zeek's controller:\n${agent!.stdout()}${agent!.stderr()}`);
   });
 
   after(async () => {
@@ -61,34 +46,6 @@ describe('our agent under Zeek\'s own controller (native Broker, the agent conne
     await z?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-
-  const controllerArgs = (): string[] => ['--controller', `127.0.0.1:${z!.wsPort}`];
-
-  function zeekClient(...args: string[]): CliResult {
-    const [cmd, ...pre] = zc as string[];
-    const r = spawnSync(cmd, [...pre, ...controllerArgs(), ...args], { encoding: 'utf8', timeout: 90000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-
-  function ours(...args: string[]): Promise<CliResult> {
-    return cli([...controllerArgs(), ...args], { timeoutMs: 90000 });
-  }
-
-  async function same(...args: string[]): Promise<CliResult> {
-    const theirs = zeekClient(...args);
-    const mine = await ours(...args);
-    assert.equal(mine.code, theirs.code, `${args.join(' ')}: exit ${mine.code} vs zeek-client's ${theirs.code}\n${mine.stdout}${mine.stderr}\n${theirs.stdout}${theirs.stderr}`);
-    assert.equal(mask(mine.stdout), mask(theirs.stdout), `${args.join(' ')}: stdout differs`);
-    assert.equal(mine.stderr, theirs.stderr, `${args.join(' ')}: stderr differs`);
-    return mine;
-  }
-
-  type NodeRow = { state: string; pid: number; cluster_role: string | null; mgmt_role: string | null };
-  const nodes = async (): Promise<Record<string, NodeRow>> => {
-    const r = await ours('get-nodes');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    return (JSON.parse(r.stdout) as { results: Record<string, Record<string, NodeRow>> }).results[AGENT] ?? {};
-  };
 
   it('Zeek\'s controller lists our agent as connected to it (host, no port)', async () => {
     assert.deepEqual(JSON.parse((await same('get-instances')).stdout), { [AGENT]: { host: '127.0.0.1' } });
@@ -118,20 +75,7 @@ describe('our agent under Zeek\'s own controller (native Broker, the agent conne
     await same('get-id-value', 'No::such_id');
   });
 
-  it('restart manager gives the manager a new pid', async () => {
-    const before = (await nodes()).manager.pid;
-    const r = await ours('restart', 'manager');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { errors: [], results: { manager: true } });
-    const until = Date.now() + 30000;
-    for (;;) {
-      const m = (await nodes()).manager;
-      if (m && m.pid !== before && m.state === 'RUNNING') break;
-      assert.ok(Date.now() < until, 'the manager kept its pid');
-      await new Promise((res) => setTimeout(res, 500));
-    }
-    await same('restart', 'manager');
-  });
+  it('restart manager gives the manager a new pid', () => restartGivesManagerNewPid(s, AGENT));
 
   it('get-config --deployed, plain and as JSON', async () => {
     const deployed = JSON.parse((await same('get-config', '--deployed', '--as-json')).stdout) as { instances: unknown[]; nodes: Array<{ name: string; instance: string }> };

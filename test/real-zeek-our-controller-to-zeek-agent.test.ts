@@ -10,18 +10,12 @@
 // Needs zeek ($ZEEK, PATH or /opt/zeek/bin/zeek) and zeek-client; skipped otherwise.
 
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, CliResult, REFERENCE_DIR } from './cli-harness';
 import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
+import { maskPidsAndIds, miniConfigOnLo, NodeRow, restartGivesManagerNewPid, sideBySide, skipUnlessZeek } from './helpers/side-by-side';
 import { RunHandle, startRun, tempDir } from './run-support';
 
-const MASKS: Array<[RegExp, string]> = [
-  [/"pid": \d+/g, '"pid": <pid>'],
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<id>'],
-];
-const mask = (t: string): string => MASKS.reduce((s, [re, to]) => s.replace(re, to), t);
 const AGENT = 'agent-zeek';
 
 describe('our controller deploys through Zeek\'s own agent (native Broker, the controller connects)', function () {
@@ -32,23 +26,20 @@ describe('our controller deploys through Zeek\'s own agent (native Broker, the c
   let ctl: RunHandle | undefined;
   let dir: string;
   let ini: string;
+  const s = sideBySide(zc ?? [], () => ctl!.ports.websocket, { timeoutMs: 90_000, mask: maskPidsAndIds });
+  const { ours, same } = s;
 
   before(async function () {
-    if (zeek === null || zc === null) {
-      console.log(`      (skipped: ${zeek === null ? 'no zeek binary; set ZEEK or run ../shared/tools/build-zeek.sh' : 'no zeek-client; set ZEEK_CLIENT'})`);
-      this.skip();
-    }
-    z = await startRealZeek(zeek, {
+    skipUnlessZeek(this, zeek, zc);
+    z = await startRealZeek(zeek!, {
       components: ['agent'], agentName: AGENT,
       redefs: ['Management::Agent::controller=[$address="0.0.0.0", $bound_port=0/unknown]'],
     });
     dir = tempDir('zeek-mgmt-to-zeek-agent-');
     ctl = await startRun({ roles: ['controller'], stateDir: dir, extra: ['Management::Request::timeout_interval=30 secs'] });
     // The documentation's mini configuration, all on Zeek's agent, which the controller dials.
-    const mini = fs.readFileSync(path.join(REFERENCE_DIR, 'mini-config.ini'), 'utf8').replace(/eth0/g, 'lo')
-      .replace(/^(\[[^\]]+\])$/gm, `$1\ninstance = ${AGENT}`);
     ini = path.join(dir, 'mini-on-zeek-agent.ini');
-    fs.writeFileSync(ini, `[instances]\n${AGENT} = 127.0.0.1:${z.agentPort}\n\n${mini}`);
+    fs.writeFileSync(ini, miniConfigOnLo({ name: AGENT, instanceLine: `${AGENT} = 127.0.0.1:${z.agentPort}` }));
   });
 
   after(async () => {
@@ -59,34 +50,6 @@ describe('our controller deploys through Zeek\'s own agent (native Broker, the c
     await z?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-
-  const controllerArgs = (): string[] => ['--controller', `127.0.0.1:${ctl!.ports.websocket}`];
-
-  function zeekClient(...args: string[]): CliResult {
-    const [cmd, ...pre] = zc as string[];
-    const r = spawnSync(cmd, [...pre, ...controllerArgs(), ...args], { encoding: 'utf8', timeout: 90000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-
-  function ours(...args: string[]): Promise<CliResult> {
-    return cli([...controllerArgs(), ...args], { timeoutMs: 90000 });
-  }
-
-  async function same(...args: string[]): Promise<CliResult> {
-    const theirs = zeekClient(...args);
-    const mine = await ours(...args);
-    assert.equal(mine.code, theirs.code, `${args.join(' ')}: exit ${mine.code} vs zeek-client's ${theirs.code}\n${mine.stdout}${mine.stderr}\n${theirs.stdout}${theirs.stderr}`);
-    assert.equal(mask(mine.stdout), mask(theirs.stdout), `${args.join(' ')}: stdout differs`);
-    assert.equal(mine.stderr, theirs.stderr, `${args.join(' ')}: stderr differs`);
-    return mine;
-  }
-
-  type NodeRow = { state: string; pid: number; cluster_role: string | null };
-  const nodes = async (): Promise<Record<string, NodeRow>> => {
-    const r = await ours('get-nodes');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    return (JSON.parse(r.stdout) as { results: Record<string, Record<string, NodeRow>> }).results[AGENT] ?? {};
-  };
 
   it('deploy-config: the controller connects to Zeek\'s agent and its real nodes come up', async () => {
     const r = await ours('deploy-config', ini);
@@ -108,7 +71,7 @@ describe('our controller deploys through Zeek\'s own agent (native Broker, the c
       assert.match(fs.readFileSync(`/proc/${ns[n].pid}/cmdline`, 'utf8'), /zeek/, n);
     }
     // Zeek's agent lists itself too.
-    assert.equal((ns[AGENT] as unknown as { mgmt_role: string }).mgmt_role, 'AGENT');
+    assert.equal(ns[AGENT]?.mgmt_role, 'AGENT');
   });
 
   it('get-id-value, answered by the real nodes through Zeek\'s agent', async () => {
@@ -118,20 +81,7 @@ describe('our controller deploys through Zeek\'s own agent (native Broker, the c
     await same('get-id-value', 'No::such_id');
   });
 
-  it('restart manager gives the manager a new pid', async () => {
-    const before = (await nodes()).manager.pid;
-    const r = await ours('restart', 'manager');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { errors: [], results: { manager: true } });
-    const until = Date.now() + 30000;
-    for (;;) {
-      const m = (await nodes()).manager;
-      if (m && m.pid !== before && m.state === 'RUNNING') break;
-      assert.ok(Date.now() < until, 'the manager kept its pid');
-      await new Promise((res) => setTimeout(res, 500));
-    }
-    await same('restart', 'manager');
-  });
+  it('restart manager gives the manager a new pid', () => restartGivesManagerNewPid(s, AGENT));
 
   it('get-config --deployed, plain and as JSON', async () => {
     const deployed = JSON.parse((await same('get-config', '--deployed', '--as-json')).stdout) as { instances: unknown[]; nodes: Array<{ name: string; instance: string }> };
