@@ -21,6 +21,8 @@ import { frame, FrameReader } from '../sdk/broker/native/framing';
 import { dataEnvelope, decodeEnvelope, encodeEnvelope } from '../sdk/broker/native/messages';
 import { configurationFromData, configurationToData, readString } from '../sdk/model/records';
 import { Configuration } from '../sdk/model/schemas';
+import { deployMessages, deployMessageTemplate } from '../framework/controller/runtime';
+import { DEFAULT_LIMITS } from '../sdk/broker/json-codec';
 import { buildConfiguration } from './codec';
 import { readOptions } from './options';
 
@@ -65,6 +67,34 @@ function ms(fn: () => unknown): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/**
+ * The controller's deploy_request to `agents` native Broker agents: as it sends it
+ * (framework/controller/runtime.ts deployMessages: the configuration's Broker data made
+ * once, each agent's event encoded natively) and as it did before 2026-12-03 (the JSON
+ * text made once from a template, then parsed back into Broker data for each native link).
+ * Checks that both put the same bytes on the wire; medians in ms.
+ */
+function deployFanOut(config: Configuration, agents: number, iterations: number): { agents: number; preparedMs: number; throughJsonMs: number } {
+  const topics = Array.from({ length: agents }, (_, i) => `zeek/management/agent/agent-${i}`);
+  const wire = (topic: string, data: ReturnType<typeof requestData>): Buffer => frame(encodeEnvelope(dataEnvelope(SENDER, topic, data)));
+  const prepared = (reqid: string): Buffer[] => {
+    const make = deployMessages(config);
+    return topics.map((t) => { const m = make(t, reqid); return wire(m.topic, m.data()); });
+  };
+  const throughJson = (reqid: string): Buffer[] => {
+    const make = deployMessageTemplate(config);
+    return topics.map((t) => { const m = parseDataMessage(make(t, reqid), DEFAULT_LIMITS); return wire(m.topic, m.data); });
+  };
+  deepStrictEqual(prepared('r'), throughJson('r'));
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    a.push(ms(() => prepared(`r${i}`)));
+    b.push(ms(() => throughJson(`r${i}`)));
+  }
+  return { agents, preparedMs: median(a), throughJsonMs: median(b) };
+}
+
 function main(): void {
   const o = readOptions({ iterations: 'count', warmup: 'count', nodes: 'count', json: 'flag' }, { iterations: 100, warmup: 20, nodes: 1000 });
   const config = buildConfiguration(o.nodes);
@@ -89,6 +119,7 @@ function main(): void {
     // Each iteration times both back to back, so their ratio is the figure least moved by
     // the load of a shared machine.
     nativeToJsonRatioMedian: median(sum(r.nativeEnc, r.nativeDec).map((x, i) => x / (r.jsonEnc[i] + r.jsonDec[i]))),
+    deployToNativeAgents: deployFanOut(config, 8, Math.max(5, Math.round(o.iterations / 5))),
   };
   if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
   const f = (x: number): string => x.toFixed(3);
@@ -97,6 +128,8 @@ function main(): void {
     console.log(`  ${name}  ${String(v.bytes).padStart(8)} bytes   round trip median ${f(v.roundTripMedianMs)} ms  p95 ${f(v.roundTripP95Ms)} ms   encode ${f(v.encodeMedianMs)}  decode ${f(v.decodeMedianMs)}`);
   }
   console.log(`  native / JSON round trip, median of the per-iteration ratios: ${result.nativeToJsonRatioMedian.toFixed(2)}`);
+  const d = result.deployToNativeAgents;
+  console.log(`  deploy_request to ${d.agents} native agents: ${f(d.preparedMs)} ms (Broker data made once) vs ${f(d.throughJsonMs)} ms (JSON text parsed back per agent, as before)`);
 }
 
 if (require.main === module) main();

@@ -361,4 +361,22 @@ describe('deploy_request encoding', () => {
       assert.equal(make(topic, reqid), encodeDataMessage(topic, eventToData({ name: AgentApi.deploy_request, args: [B.str(reqid), configurationToData(config), B.bool(false)] })));
     }
   });
+
+  it('prepares each agent\'s deploy_request as Broker data (native links) and as JSON text (WebSocket peers), each once', async () => {
+    const { deployMessages } = await import('../framework/controller/runtime');
+    const { encodeDataMessage } = await import('../sdk/broker/messages');
+    const { eventToData } = await import('../sdk/broker/event');
+    const { configurationToData } = await import('../sdk/model/records');
+    const { B } = await import('../sdk/broker/data');
+    const config = miniConfig('agent-x');
+    const make = deployMessages(config);
+    for (const [topic, reqid] of [['zeek/management/agent/agent-x', randomUUID()], ['zeek/management/agent/b', 'r"e\\q']]) {
+      const expected = eventToData({ name: AgentApi.deploy_request, args: [B.str(reqid), configurationToData(config), B.bool(false)] });
+      const m = make(topic, reqid);
+      assert.equal(m.topic, topic);
+      assert.deepEqual(m.data(), expected);
+      assert.equal(m.data(), m.data(), 'the data is made once');
+      assert.equal(m.text(), encodeDataMessage(topic, expected));
+    }
+  });
 });

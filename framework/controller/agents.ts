@@ -1,7 +1,7 @@
 // The controller's connections to agents, both directions, behind one interface:
 //
 // - inbound: agents that connect to the controller's agent port (2150), as WebSocket
-//   peers of an EndpointServer, subscribed to zeek/management/agent/<name>;
+//   or native Broker peers of an EndpointServer, subscribed to zeek/management/agent/<name>;
 // - outbound: agents the controller connects to (instances given as host:port), in
 //   native Broker as Zeek's controller does (Broker::peer; anonymous TLS unless
 //   Broker::disable_ssl=T), kept up by a BrokerPeering that retries every
@@ -13,12 +13,24 @@
 
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { encodeError } from '../../sdk/broker/messages';
 import { BrokerPeering } from '../../sdk/transport/broker-peering';
 import { EndpointServer, NativeBrokerPeer, Peer } from '../../sdk/transport/endpoint-server';
 import { topicMatches } from '../../sdk/transport/topics';
 import { ManagementLog } from './log';
+
+/**
+ * A data message for one agent in the two forms a link may need: the Broker data of the
+ * event (native Broker links encode it in the binary format) and the WebSocket API's JSON
+ * text (WebSocket peers). Each is made only when a link asks for it, at most once.
+ */
+export interface PreparedMessage {
+  readonly topic: string;
+  data(): BrokerData;
+  text(): string;
+}
 
 export interface AgentLink {
   readonly id: string;
@@ -36,8 +48,8 @@ export interface AgentLink {
   /** Whether a message published on `topic` reaches this agent. */
   receives(topic: string): boolean;
   send(topic: string, ev: ZeekEvent): void;
-  /** Sends an already encoded data message. */
-  sendText(text: string): void;
+  /** Sends a prepared data message in this link's wire format. */
+  sendPrepared(m: PreparedMessage): void;
   /** Reports a rejected message to the agent where the protocol allows it (inbound only). */
   reject(code: string, context: string): void;
   describe(): string;
@@ -64,8 +76,10 @@ class InboundLink implements AgentLink {
   send(topic: string, ev: ZeekEvent): void {
     this.peer.sendEvent(topic, ev);
   }
-  sendText(text: string): void {
-    this.peer.sendText(text);
+  sendPrepared(m: PreparedMessage): void {
+    // An inbound agent peers either over the WebSocket API or in native Broker.
+    if (this.peer.wire === 'native') this.peer.send(m.topic, m.data());
+    else this.peer.sendText(m.text());
   }
   reject(code: string, context: string): void {
     this.peer.sendText(encodeError(code, context));
@@ -93,8 +107,8 @@ class OutboundLink implements AgentLink {
   send(topic: string, ev: ZeekEvent): void {
     this.peer.sendEvent(topic, ev);
   }
-  sendText(text: string): void {
-    this.peer.sendText(text);
+  sendPrepared(m: PreparedMessage): void {
+    this.peer.send(m.topic, m.data());
   }
   reject(): void {
     // Broker has no error message to send to a peer; the rejection is logged.
@@ -188,21 +202,21 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
   }
 
   /**
-   * Like publish, for a message already encoded for the agent's topic (`text` must be a
-   * data message on topicFor(name)); lets a large event be encoded once for many agents.
+   * Like publish, for a message prepared for agent `name` (its topic must be
+   * topicFor(name)): lets a large event be converted once for many agents and links.
    */
-  publishText(name: string, text: string): number {
-    const topic = this.topicFor(name);
+  publishPrepared(name: string, m: PreparedMessage): number {
+    const topic = m.topic;
     let n = 0;
     for (const link of this.inbound.values()) {
       if (link.receives(topic)) {
-        link.sendText(text);
+        link.sendPrepared(m);
         n++;
       }
     }
     for (const c of this.connectors.values()) {
       if (c.link && c.name === name && c.link.open && c.link.receives(topic)) {
-        c.link.sendText(text);
+        c.link.sendPrepared(m);
         n++;
       }
     }

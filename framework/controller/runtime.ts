@@ -14,7 +14,7 @@ import { AgentApi, ControllerApi } from '../../sdk/model/events';
 import { configurationToData, makeResult, resultToData, resultVecToData } from '../../sdk/model/records';
 import { Configuration, Instance } from '../../sdk/model/schemas';
 import { strcmp } from '../../sdk/validation/configuration';
-import { AgentLink, AgentLinks } from './agents';
+import { AgentLink, AgentLinks, PreparedMessage } from './agents';
 import { ControllerConfig } from './config';
 import { ManagementLog } from './log';
 import { Request, requestToString, RequestTable } from './requests';
@@ -30,22 +30,47 @@ export interface KnownInstance {
 
 const sorted = (names: Iterable<string>): string[] => [...names].sort(strcmp);
 
+/** deploy_request(reqid, config, F) as Broker data, around the configuration's data. */
+const deployRequestData = (reqid: string, configData: BrokerData): BrokerData =>
+  eventToData({ name: AgentApi.deploy_request, args: [B.str(reqid), configData, B.bool(false)] });
+
 /**
  * The data message of deploy_request(reqid, config, F) on a topic, as a function of topic
  * and reqid, with the configuration encoded once. Placeholders mark where the two go.
  */
-export function deployMessageTemplate(config: Configuration): (topic: string, reqid: string) => string {
+export function deployMessageTemplate(config: Configuration | BrokerData): (topic: string, reqid: string) => string {
+  const configData = 'type' in config ? config : configurationToData(config);
   const topicMark = `@@topic-${randomUUID()}@@`;
   const reqidMark = `@@reqid-${randomUUID()}@@`;
-  const text = encodeDataMessage(topicMark, eventToData({ name: AgentApi.deploy_request, args: [B.str(reqidMark), configurationToData(config), B.bool(false)] }));
+  const text = encodeDataMessage(topicMark, deployRequestData(reqidMark, configData));
   const [head, rest, extra] = text.split(topicMark);
   const parts = rest?.split(reqidMark);
   if (extra !== undefined || parts?.length !== 2) {
     // Cannot happen with fresh random marks; encode per agent if it ever does.
-    return (topic, reqid) => encodeDataMessage(topic, eventToData({ name: AgentApi.deploy_request, args: [B.str(reqid), configurationToData(config), B.bool(false)] }));
+    return (topic, reqid) => encodeDataMessage(topic, deployRequestData(reqid, configData));
   }
   const inJson = (s: string): string => JSON.stringify(s).slice(1, -1);
   return (topic, reqid) => head + inJson(topic) + parts[0] + inJson(reqid) + parts[1];
+}
+
+/**
+ * deploy_request messages for the agents of one deployment, as a function of topic and
+ * reqid. The configuration becomes Broker data once; native Broker links take that data
+ * (wrapped per agent in its event, which shares the configuration's data), and the JSON
+ * text for WebSocket peers is encoded once, from the same data, when the first one needs it.
+ */
+export function deployMessages(config: Configuration): (topic: string, reqid: string) => PreparedMessage {
+  const configData = configurationToData(config);
+  let template: ((topic: string, reqid: string) => string) | undefined;
+  return (topic, reqid) => {
+    let data: BrokerData | undefined;
+    let text: string | undefined;
+    return {
+      topic,
+      data: () => (data ??= deployRequestData(reqid, configData)),
+      text: () => (text ??= (template ??= deployMessageTemplate(configData))(topic, reqid)),
+    };
+  };
 }
 
 export class ControllerRuntime {
@@ -258,18 +283,19 @@ export class ControllerRuntime {
   }
 
   /**
-   * config_deploy_to_agents. The configuration (possibly thousands of nodes) is encoded
-   * once; only the topic and the request id differ between the agents' messages.
+   * config_deploy_to_agents. The configuration (possibly thousands of nodes) is converted
+   * once (deployMessages); only the topic and the request id differ between the agents'
+   * messages.
    */
   private deployToAgents(config: Configuration, req: Request): void {
     if (req.state?.kind !== 'deploy') return;
-    const message = deployMessageTemplate(config);
+    const message = deployMessages(config);
     for (const name of sorted(this.instances.keys())) {
       if (!this.ready.has(name)) continue;
       const areq = this.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.deploy_request }, req.key);
       req.state.requests.add(areq.key);
       this.log.info(`tx Management::Agent::API::deploy_request ${areq.id} to ${name}`);
-      const n = this.agents.publishText(name, message(this.agents.topicFor(name), areq.id));
+      const n = this.agents.publishPrepared(name, message(this.agents.topicFor(name), areq.id));
       if (n === 0) this.log.debug(`no connection to agent ${name}, deploy_request not delivered`);
     }
   }
