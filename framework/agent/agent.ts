@@ -15,6 +15,7 @@ import {
 } from '../../sdk/model/records';
 import { Configuration, Instance, Node, NodeOutputs, NodeStatus } from '../../sdk/model/schemas';
 import { BrokerPeering } from '../../sdk/transport/broker-peering';
+import { peerRetryMs } from '../../sdk/transport/connect-retry';
 import { EndpointServer, Peer } from '../../sdk/transport/endpoint-server';
 import { topicMatches } from '../../sdk/transport/topics';
 import { Settings } from '../settings/settings';
@@ -255,7 +256,8 @@ export class Agent {
     const peering = new BrokerPeering({
       host: target.address, port: target.port, topics: [this.topic],
       tls: !this.settings.bool('Broker::disable_ssl'),
-      retryMs: this.settings.num('Management::connect_retry') * 1000,
+      // Broker::peer(..., Management::connect_retry): ZEEK_DEFAULT_CONNECT_RETRY overrides it.
+      retryMs: peerRetryMs(this.settings.num('Management::connect_retry')),
       endpointId: this.endpointId,
     });
     this.controller = peering;

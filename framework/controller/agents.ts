@@ -17,6 +17,7 @@ import { BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { encodeError } from '../../sdk/broker/messages';
 import { BrokerPeering } from '../../sdk/transport/broker-peering';
+import { peerRetryMs } from '../../sdk/transport/connect-retry';
 import { EndpointServer, NativeBrokerPeer, Peer } from '../../sdk/transport/endpoint-server';
 import { topicMatches } from '../../sdk/transport/topics';
 import { ManagementLog } from './log';
@@ -233,7 +234,8 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
       host, port,
       topics: [this.topicFor(name)],
       tls: !this.opts.disableSsl,
-      retryMs: this.opts.connectRetryMs,
+      // Broker::peer(..., Management::connect_retry): ZEEK_DEFAULT_CONNECT_RETRY overrides it.
+      retryMs: peerRetryMs(this.opts.connectRetryMs / 1000),
       maxMessageBytes: this.opts.maxMessageBytes,
       endpointId: this.endpointId,
     });

@@ -88,9 +88,11 @@ const DEFS: SettingDef[] = [
   // Broker, Cluster, Log, Telemetry: globals of every node.
   { name: 'Broker::default_port', type: 'port', default: tcp(9999), node: true, doc: 'Broker listen port; the Supervisor listens here (on 127.0.0.1) for its agent.' },
   { name: 'Broker::default_listen_address', type: 'string', default: '127.0.0.1', env: 'ZEEK_DEFAULT_LISTEN_ADDRESS', node: true, doc: 'Broker listen address (the management boot scripts set 127.0.0.1).' },
-  { name: 'Broker::default_listen_retry', type: 'interval', default: 30, env: 'ZEEK_DEFAULT_LISTEN_RETRY', node: true, doc: 'Retry interval after a failed listen.' },
+  { name: 'Broker::default_listen_retry', type: 'interval', default: 1, env: 'ZEEK_DEFAULT_LISTEN_RETRY', node: true, doc: 'Retry interval after a failed listen.' },
   { name: 'Broker::disable_ssl', type: 'bool', default: false, node: true, doc: 'Native Broker peerings without TLS; by default they use TLS, anonymous (ECDH) when no certificates are set.' },
-  { name: 'Broker::default_connect_retry', type: 'interval', default: 1, env: 'ZEEK_DEFAULT_CONNECT_RETRY', node: true, doc: 'Retry interval of peerings.' },
+  // ZEEK_DEFAULT_CONNECT_RETRY is no source of this setting: as in Zeek, it overrides the
+  // interval of every Broker::peer at the time of the call (sdk/transport/connect-retry.ts).
+  { name: 'Broker::default_connect_retry', type: 'interval', default: 1, node: true, doc: 'Retry interval of peerings (ZEEK_DEFAULT_CONNECT_RETRY, in whole seconds, overrides the interval of every peering).' },
   { name: 'Cluster::retry_interval', type: 'interval', default: 1, node: true, doc: 'Retry interval of connections between cluster nodes.' },
   { name: 'Cluster::default_store_dir', type: 'string', default: '', node: true, doc: 'Directory of persistent cluster stores.' },
   { name: 'Log::default_rotation_interval', type: 'interval', default: 0, node: true, doc: 'Log rotation interval (loggers default to 1 hr in a cluster).' },

@@ -26,8 +26,12 @@ export interface BrokerPeeringOptions {
   topics: string[];
   /** Anonymous TLS (true: Broker::disable_ssl=F, Broker's default), TLS with certificates, or plain TCP (false). */
   tls: boolean | BrokerTlsFiles;
-  /** Pause after a failed attempt or a lost peering (Management::connect_retry), in ms. */
-  retryMs: number;
+  /**
+   * Pause after a failed attempt or a lost peering, in ms; null: one attempt, and no new
+   * one once the peering is lost (Broker::peer with a retry of 0). Callers give
+   * peerRetryMs(Management::connect_retry), which ZEEK_DEFAULT_CONNECT_RETRY overrides.
+   */
+  retryMs: number | null;
   /** Our endpoint id, as text (a UUID); random when not given. The id is the same across reconnections. */
   endpointId?: string;
   /** Largest frame accepted, in bytes (Broker's default 16 MiB otherwise). */
@@ -128,6 +132,7 @@ export class BrokerPeering extends EventEmitter<BrokerPeeringEvents> {
       } catch (err) {
         attempt++;
         if (!this.closed) this.emit('failed', err instanceof Error ? err : new Error(String(err)), attempt);
+        if (o.retryMs === null) return;
         await sleep(o.retryMs, this.stop.signal);
         continue;
       }
@@ -157,6 +162,7 @@ export class BrokerPeering extends EventEmitter<BrokerPeeringEvents> {
       if (this.current === peer) this.current = null;
       if (this.closed) return;
       this.emit('lost', peer, reason);
+      if (o.retryMs === null) return;
       await sleep(o.retryMs, this.stop.signal);
     }
   }

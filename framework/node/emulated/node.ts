@@ -15,6 +15,7 @@ import type { NodeLaunchSpec } from '../launch-spec';
 import { lookupIdValue, nodeListenAddress } from '../id-values';
 import { LogFormat, LogStream, LogWriter } from '../log-writer';
 import { NodeLogRotation, startNodeRotation } from '../../logs/node-rotation';
+import { peerRetryMs } from '../../../sdk/transport/connect-retry';
 import { BrokerPeer } from './broker-peer';
 import { findScript, interfaceProblem, isDistributionScript, pcapProblem, scriptProblem } from './checks';
 import { metricsServer } from './metrics';
@@ -142,10 +143,16 @@ export class EmulatedNode {
     });
   }
 
-  /** Listens like Broker::listen: a failure is an error on stderr, retried every Broker::default_listen_retry. */
+  /**
+   * Listens like Broker::listen: a failure is an error on stderr, retried every
+   * Broker::default_listen_retry, or as the node's ZEEK_DEFAULT_LISTEN_RETRY (seconds, as
+   * the script's to_double reads it) says where set and not empty; 0 means no retry.
+   */
   private listenBroker(port: number): void {
     const addr = this.listenAddress();
-    const retry = ((this.spec.globals['Broker::default_listen_retry'] as number) ?? 30) * 1000;
+    const fromEnv = process.env.ZEEK_DEFAULT_LISTEN_RETRY;
+    const secs = fromEnv !== undefined && fromEnv !== '' ? Number.parseFloat(fromEnv) || 0 : ((this.spec.globals['Broker::default_listen_retry'] as number) ?? 1);
+    const retry = secs * 1000;
     const attempt = (): void => {
       if (this.stopped) return;
       const server = net.createServer((sock) => sock.on('error', () => undefined));
@@ -182,7 +189,8 @@ export class EmulatedNode {
   /** Peers with the agent (Management::Agent::endpoint_info()), retrying every Management::connect_retry. */
   private connectAgent(): void {
     const host = this.spec.agent.host === '0.0.0.0' || this.spec.agent.host === '' ? '127.0.0.1' : this.spec.agent.host === '::' ? '::1' : this.spec.agent.host;
-    const retry = ((this.spec.globals['Management::connect_retry'] as number) ?? 1) * 1000;
+    // Broker::peer(..., Management::connect_retry), which the node's ZEEK_DEFAULT_CONNECT_RETRY overrides.
+    const retry = peerRetryMs((this.spec.globals['Management::connect_retry'] as number) ?? 1);
     const peer = new BrokerPeer(host, this.spec.agent.port, [this.nodeTopic]);
     this.peer = peer;
     peer.on('ready', () => {
@@ -190,7 +198,7 @@ export class EmulatedNode {
     });
     peer.on('event', (ev) => this.onEvent(ev));
     peer.on('close', () => {
-      if (!this.stopped) this.timers.push(setTimeout(() => peer.connect(), retry));
+      if (!this.stopped && retry !== null) this.timers.push(setTimeout(() => peer.connect(), retry));
     });
     peer.connect();
   }
