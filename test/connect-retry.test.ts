@@ -5,8 +5,6 @@
 // `zeek-mgmt run agent` waiting for a controller that starts late.
 
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { EndpointId } from '../sdk/broker/native/endpoint-id';
 import { NativeListener } from '../sdk/broker/native/peer';
 import { ControllerClient } from '../sdk/client/controller-client';
@@ -14,21 +12,7 @@ import { instancesOf } from '../sdk/client/result-data';
 import { freePorts } from '../provider/free-ports';
 import { BrokerPeering } from '../sdk/transport/broker-peering';
 import { cAtoi, CONNECT_RETRY_ENV, peerRetryMs } from '../sdk/transport/connect-retry';
-import { allocatePorts, RunHandle, startRun, tempDir, waitFor } from './run-support';
-
-/** What a run printed and wrote below its state directory. */
-function everything(dir: string, run: RunHandle): string {
-  let text = run.stdout() + run.stderr();
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && fs.statSync(p).size < 1 << 20) text += fs.readFileSync(p, 'utf8');
-    }
-  };
-  walk(dir);
-  return text;
-}
+import { allocatePorts, RunHandle, runText, startRun, stopRuns, tempDir, waitFor } from './run-support';
 
 describe('ZEEK_DEFAULT_CONNECT_RETRY', function () {
   this.timeout(60000);
@@ -88,16 +72,14 @@ describe('ZEEK_DEFAULT_CONNECT_RETRY', function () {
         env: { [CONNECT_RETRY_ENV]: '1' },
       }));
       // Its first attempt finds no controller; only then does the controller start.
-      await waitFor('the agent\'s first attempt to fail', () => everything(dir, runs[0]).includes('cannot connect to the controller at 127.0.0.1:'), 20000, 100);
+      await waitFor('the agent\'s first attempt to fail', () => runText(runs[0]).includes('cannot connect to the controller at 127.0.0.1:'), 20000, 100);
       runs.push(await startRun({ roles: ['controller'], ports, stateDir: dir }));
       client = await ControllerClient.connect({ port: ports.websocket, peeringAttempts: 40, peeringRetryDelaySecs: 0.3 });
       // Well before the 120 s the agent was given.
       await waitFor('the agent at the controller', async () => instancesOf(await client!.getInstances()).some((i) => i.name === 'agent-late-controller'), 20000, 200);
     } finally {
       await client?.close().catch(() => undefined);
-      const left = (await Promise.all(runs.reverse().map((r) => r.stop()))).flat();
-      fs.rmSync(dir, { recursive: true, force: true });
-      assert.deepEqual(left, []);
+      await stopRuns(runs, [dir]);
     }
   });
 });

@@ -159,3 +159,24 @@ export async function startRun(opts: { roles?: string[]; extra?: string[]; env?:
   };
   return handle;
 }
+
+/** What a run printed, and every file of under 1 MiB below its state directory (logs, node output), as one text. */
+export function runText(run: RunHandle): string {
+  let text = run.stdout() + run.stderr();
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && fs.statSync(p).size < 1 << 20) text += fs.readFileSync(p, 'utf8');
+    }
+  };
+  if (fs.existsSync(run.stateDir)) walk(run.stateDir);
+  return text;
+}
+
+/** Stops the runs (last started first) and removes the directories; fails if a process outlived its run. */
+export async function stopRuns(runs: RunHandle[], dirs: string[] = []): Promise<void> {
+  const left = (await Promise.all(runs.splice(0).reverse().map((r) => r.stop()))).flat();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  if (left.length > 0) throw new Error(`processes outlived their run: ${left.join(', ')}`);
+}

@@ -14,6 +14,7 @@ import {
   resultToData, resultVecToData,
 } from '../../sdk/model/records';
 import { Configuration, Instance, Node, NodeOutputs, NodeStatus } from '../../sdk/model/schemas';
+import { BrokerTlsFiles, brokerTls } from '../../sdk/broker/native/tls';
 import { BrokerPeering } from '../../sdk/transport/broker-peering';
 import { peerRetryMs } from '../../sdk/transport/connect-retry';
 import { EndpointServer, Peer } from '../../sdk/transport/endpoint-server';
@@ -158,7 +159,7 @@ export class Agent {
     // management/node, unchanged) peer natively and check in on the node topic.
     this.server = new EndpointServer({
       host: listen.address, port: listen.port, relay: false, log: (lvl, msg) => this.log(lvl, msg),
-      native: { filter: [this.topic, this.nodeTopic] },
+      native: { filter: [this.topic, this.nodeTopic], tls: this.brokerTls() },
     });
     this.server.on('event', (ev, topic, peer) => this.onEvent(ev, { kind: 'peer', peer }, topic));
     this.server.on('peer', (peer) => this.onPeer(peer));
@@ -255,7 +256,7 @@ export class Agent {
     const where = `${target.address}:${target.port}`;
     const peering = new BrokerPeering({
       host: target.address, port: target.port, topics: [this.topic],
-      tls: !this.settings.bool('Broker::disable_ssl'),
+      tls: this.brokerTls(),
       // Broker::peer(..., Management::connect_retry): ZEEK_DEFAULT_CONNECT_RETRY overrides it.
       retryMs: peerRetryMs(this.settings.num('Management::connect_retry')),
       endpointId: this.endpointId,
@@ -274,6 +275,12 @@ export class Agent {
       if (!this.stopped) this.log('warning', `lost the connection to the controller (${reason}), reconnecting`);
     });
     peering.start();
+  }
+
+  /** Broker's TLS for native links: anonymous, with certificates (Broker::ssl_*), or none (Broker::disable_ssl). */
+  private brokerTls(): boolean | BrokerTlsFiles {
+    const s = (k: string): string => this.settings.str(`Broker::ssl_${k}`);
+    return brokerTls(this.settings.bool('Broker::disable_ssl'), { cafile: s('cafile'), capath: s('capath'), certificate: s('certificate'), keyfile: s('keyfile'), passphrase: s('passphrase') });
   }
 
   private hello(connecting: boolean): ZeekEvent {

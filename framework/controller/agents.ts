@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { BrokerData } from '../../sdk/broker/data';
+import { BrokerTlsFiles } from '../../sdk/broker/native/tls';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { encodeError } from '../../sdk/broker/messages';
 import { BrokerPeering } from '../../sdk/transport/broker-peering';
@@ -143,6 +144,8 @@ export interface AgentLinksOptions {
   maxMessageBytes: number;
   /** Broker::disable_ssl: connect to agents over plain TCP rather than anonymous TLS. */
   disableSsl?: boolean;
+  /** What the connections we make use (brokerTls()); by default anonymous TLS unless disableSsl. */
+  tls?: boolean | BrokerTlsFiles;
   /** Our Broker endpoint id (a UUID) on the connections we make; one random id for all of them by default, as Broker has one per endpoint. */
   endpointId?: string;
   log: ManagementLog;
@@ -233,7 +236,7 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
     const peering = new BrokerPeering({
       host, port,
       topics: [this.topicFor(name)],
-      tls: !this.opts.disableSsl,
+      tls: this.opts.tls ?? !this.opts.disableSsl,
       // Broker::peer(..., Management::connect_retry): ZEEK_DEFAULT_CONNECT_RETRY overrides it.
       retryMs: peerRetryMs(this.opts.connectRetryMs / 1000),
       maxMessageBytes: this.opts.maxMessageBytes,

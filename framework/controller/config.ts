@@ -93,6 +93,15 @@ export interface ControllerConfig {
   connectRetryMs: number;
   /** Broker::disable_ssl (F): connect to agents over plain TCP instead of Broker's anonymous TLS. */
   disableSsl: boolean;
+  /**
+   * Broker::ssl_cafile, ssl_capath, ssl_certificate, ssl_keyfile and ssl_passphrase ("" each):
+   * with any of them set, native agent links use TLS with certificates, verified on both sides.
+   */
+  sslCafile: string;
+  sslCapath: string;
+  sslCertificate: string;
+  sslKeyfile: string;
+  sslPassphrase: string;
   /** Management::Log::level (INFO). */
   logLevel: LogLevel;
   /** Name of the management log (JSON lines) in `directory`. Not a Zeek setting. */
@@ -125,6 +134,11 @@ export const ZEEK_SETTING_NAMES: Readonly<Record<string, keyof ControllerConfig>
   'Management::Request::timeout_interval': 'requestTimeoutMs',
   'Management::connect_retry': 'connectRetryMs',
   'Broker::disable_ssl': 'disableSsl',
+  'Broker::ssl_cafile': 'sslCafile',
+  'Broker::ssl_capath': 'sslCapath',
+  'Broker::ssl_certificate': 'sslCertificate',
+  'Broker::ssl_keyfile': 'sslKeyfile',
+  'Broker::ssl_passphrase': 'sslPassphrase',
   'Management::Log::level': 'logLevel',
 };
 
@@ -274,6 +288,11 @@ const PARSERS: { [K in keyof ControllerConfig]-?: (v: unknown, what: string) => 
   requestTimeoutMs: parseIntervalMs,
   connectRetryMs: parseIntervalMs,
   disableSsl: parseBool,
+  sslCafile: parseString,
+  sslCapath: parseString,
+  sslCertificate: parseString,
+  sslKeyfile: parseString,
+  sslPassphrase: parseString,
   logLevel: parseLevel,
   logFile: parseString,
   maxMessageBytes: parsePositiveInt,
@@ -337,6 +356,11 @@ export function controllerConfigFromEnv(
     requestTimeoutMs: o.requestTimeoutMs ?? CONTROLLER_DEFAULTS.requestTimeoutMs,
     connectRetryMs: o.connectRetryMs ?? CONTROLLER_DEFAULTS.connectRetryMs,
     disableSsl: o.disableSsl ?? false,
+    sslCafile: o.sslCafile ?? '',
+    sslCapath: o.sslCapath ?? '',
+    sslCertificate: o.sslCertificate ?? '',
+    sslKeyfile: o.sslKeyfile ?? '',
+    sslPassphrase: o.sslPassphrase ?? '',
     logLevel: o.logLevel ?? CONTROLLER_DEFAULTS.logLevel,
     logFile: o.logFile || CONTROLLER_DEFAULTS.logFile,
     maxMessageBytes: o.maxMessageBytes ?? CONTROLLER_DEFAULTS.maxMessageBytes,

@@ -11,6 +11,7 @@
 
 import { eventToData, ZeekEvent } from '../../sdk/broker/event';
 import { encodeError } from '../../sdk/broker/messages';
+import { brokerTls } from '../../sdk/broker/native/tls';
 import { AgentApi, CONTROLLER_REQUESTS } from '../../sdk/model/events';
 import { EndpointServer, LogFn, Peer } from '../../sdk/transport/endpoint-server';
 import { ServerTlsSettings } from '../../sdk/transport/tls';
@@ -73,6 +74,8 @@ export class Controller {
       const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       this.log.write(level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : level === 'warning' ? 'WARNING' : 'ERROR', `${message}${extra}`);
     };
+    // Broker's TLS for native agent links: anonymous, with certificates (Broker::ssl_*), or none.
+    const brokerTlsMode = brokerTls(cfg.disableSsl, { cafile: cfg.sslCafile, capath: cfg.sslCapath, certificate: cfg.sslCertificate, keyfile: cfg.sslKeyfile, passphrase: cfg.sslPassphrase });
     try {
       if (cfg.listenPort !== null) {
         this.agentServer = new EndpointServer({
@@ -86,7 +89,7 @@ export class Controller {
           // Native Broker beside WebSocket JSON, as Zeek's controller listens with
           // Broker::listen: Zeek's own agents peer natively. The filter is what Zeek's
           // controller subscribes to: Management::Agent::topic_prefix and Management::Controller::topic.
-          native: { filter: [cfg.agentTopicPrefix, cfg.topic] },
+          native: { filter: [cfg.agentTopicPrefix, cfg.topic], tls: brokerTlsMode },
         });
         this.agentPort = (await this.agentServer.listen()).port;
       }
@@ -119,6 +122,7 @@ export class Controller {
       connectRetryMs: cfg.connectRetryMs,
       maxMessageBytes: cfg.maxMessageBytes,
       disableSsl: cfg.disableSsl,
+      tls: brokerTlsMode,
       log: this.log,
     });
     const ws = this.wsServer;

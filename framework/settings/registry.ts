@@ -89,6 +89,11 @@ const DEFS: SettingDef[] = [
   { name: 'Broker::default_port', type: 'port', default: tcp(9999), node: true, doc: 'Broker listen port; the Supervisor listens here (on 127.0.0.1) for its agent.' },
   { name: 'Broker::default_listen_address', type: 'string', default: '127.0.0.1', env: 'ZEEK_DEFAULT_LISTEN_ADDRESS', node: true, doc: 'Broker listen address (the management boot scripts set 127.0.0.1).' },
   { name: 'Broker::default_listen_retry', type: 'interval', default: 1, env: 'ZEEK_DEFAULT_LISTEN_RETRY', node: true, doc: 'Retry interval after a failed listen.' },
+  { name: 'Broker::ssl_cafile', type: 'string', default: '', node: true, doc: 'Trusted CA certificates (PEM) for native Broker peerings; with any Broker::ssl_* set, peers must present certificates these CAs signed.' },
+  { name: 'Broker::ssl_capath', type: 'string', default: '', node: true, doc: 'A directory of trusted CA certificates for native Broker peerings.' },
+  { name: 'Broker::ssl_certificate', type: 'string', default: '', node: true, doc: 'This process\'s certificate (PEM) for native Broker peerings.' },
+  { name: 'Broker::ssl_keyfile', type: 'string', default: '', node: true, doc: 'The private key of Broker::ssl_certificate.' },
+  { name: 'Broker::ssl_passphrase', type: 'string', default: '', node: true, doc: 'Passphrase of Broker::ssl_keyfile.' },
   { name: 'Broker::disable_ssl', type: 'bool', default: false, node: true, doc: 'Native Broker peerings without TLS; by default they use TLS, anonymous (ECDH) when no certificates are set.' },
   // ZEEK_DEFAULT_CONNECT_RETRY is no source of this setting: as in Zeek, it overrides the
   // interval of every Broker::peer at the time of the call (sdk/transport/connect-retry.ts).

@@ -55,6 +55,11 @@ export function controllerOverrides(s: Settings): Record<string, unknown> {
     requestTimeoutMs: s.num('Management::Request::timeout_interval') * 1000,
     connectRetryMs: s.num('Management::connect_retry') * 1000,
     disableSsl: s.bool('Broker::disable_ssl'),
+    sslCafile: s.str('Broker::ssl_cafile'),
+    sslCapath: s.str('Broker::ssl_capath'),
+    sslCertificate: s.str('Broker::ssl_certificate'),
+    sslKeyfile: s.str('Broker::ssl_keyfile'),
+    sslPassphrase: s.str('Broker::ssl_passphrase'),
   };
 }
 

@@ -38,7 +38,7 @@ import {
 import { serverTlsOptions, ServerTlsSettings } from './tls';
 import { EndpointId } from '../broker/native/endpoint-id';
 import { NativePeer } from '../broker/native/peer';
-import { serverTlsOptions as brokerServerTlsOptions } from '../broker/native/tls';
+import { BrokerTlsFiles, serverTlsOptions as brokerServerTlsOptions } from '../broker/native/tls';
 import { topicMatches } from './topics';
 
 export type LogFn = (level: 'debug' | 'info' | 'warning' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -71,9 +71,11 @@ export interface EndpointServerOptions {
   log?: LogFn;
   /**
    * Also accept native Broker peerings on this port; `filter` is the topic prefixes we
-   * announce to native peers (what Broker calls our subscriptions).
+   * announce to native peers (what Broker calls our subscriptions). With `tls` certificate
+   * files (Broker::ssl_*), a native peer must come over TLS and present a certificate the
+   * files' CAs signed, as Broker requires then; plain-TCP native peerings are refused.
    */
-  native?: { filter: string[] };
+  native?: { filter: string[]; tls?: boolean | BrokerTlsFiles };
 }
 
 export const BROKER_VERSION = '2.8.0-zeek-mgmt';
@@ -485,8 +487,9 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
 
   /** The TCP server for `native`: each connection goes to WebSocket, native TLS or native TCP by its first byte. */
   private sniffingFront(web: http.Server | https.Server): net.Server {
-    const tlsServer = nodeTls.createServer({ ...brokerServerTlsOptions(), handshakeTimeout: this.options.handshakeTimeoutMs ?? 10000 });
-    tlsServer.on('secureConnection', (sock: nodeTls.TLSSocket) => this.acceptNative(sock, 'TLS'));
+    const files = typeof this.options.native?.tls === 'object' ? this.options.native.tls : undefined;
+    const tlsServer = nodeTls.createServer({ ...brokerServerTlsOptions(files), handshakeTimeout: this.options.handshakeTimeoutMs ?? 10000 });
+    tlsServer.on('secureConnection', (sock: nodeTls.TLSSocket) => this.acceptNative(sock, files ? 'TLS with a verified certificate' : 'TLS'));
     tlsServer.on('tlsClientError', (err: Error, sock: nodeTls.TLSSocket) => {
       this.log('warning', `native Broker TLS handshake failed: ${err.message}`, { remote: sock.remoteAddress, port: sock.remotePort });
       sock.destroy();
@@ -518,7 +521,11 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
           return;
         }
         if (first === 0x47 /* 'G' */) web.emit('connection', sock);
-        else this.acceptNative(sock, 'TCP');
+        else if (files) {
+          this.log('warning', 'refused native Broker peering over plain TCP: Broker::ssl_* certificates are set, so peers must use TLS', remote);
+          sock.destroy();
+          return;
+        } else this.acceptNative(sock, 'TCP');
         sock.resume();
       });
     });
@@ -527,7 +534,7 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
     return front;
   }
 
-  private acceptNative(sock: net.Socket, how: 'TLS' | 'TCP'): void {
+  private acceptNative(sock: net.Socket, how: string): void {
     const remoteAddress = sock.remoteAddress ?? '';
     const remotePort = sock.remotePort ?? 0;
     sock.on('error', () => undefined); // NativePeer reports errors itself; never crash on one

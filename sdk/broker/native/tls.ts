@@ -7,16 +7,66 @@
 // of a certificate. With certificates, Broker wants "HIGH:!aNULL:!MD5" and verifies the
 // peer on both sides.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as tls from 'node:tls';
 
 export interface BrokerTlsFiles {
   /** PEM certificate chain (Broker::ssl_certificate). */
-  cert: string | Buffer;
+  cert?: string | Buffer;
   /** PEM private key (Broker::ssl_keyfile). */
-  key: string | Buffer;
-  /** Trusted CAs (Broker::ssl_cafile). */
-  ca: string | Buffer;
+  key?: string | Buffer;
+  /** Trusted CAs (Broker::ssl_cafile, and the certificates in Broker::ssl_capath); only these, never node's bundled roots. */
+  ca: string | Buffer | Array<string | Buffer>;
   passphrase?: string;
+}
+
+/** Zeek's Broker::ssl_* settings (an empty string is unset). */
+export interface BrokerSslSettings {
+  cafile: string;
+  capath: string;
+  certificate: string;
+  keyfile: string;
+  passphrase: string;
+}
+
+/**
+ * What a native Broker link uses, as Broker decides it: plain TCP with Broker::disable_ssl,
+ * else TLS with certificates, verified on both sides, as soon as any Broker::ssl_* setting
+ * is set, else anonymous TLS (true). Unreadable files are an error naming the setting.
+ */
+export function brokerTls(disableSsl: boolean, s: BrokerSslSettings): boolean | BrokerTlsFiles {
+  if (disableSsl) return false;
+  if (!s.cafile && !s.capath && !s.certificate && !s.keyfile && !s.passphrase) return true;
+  const read = (setting: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`Broker::${setting}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const ca: Buffer[] = [];
+  if (s.cafile) ca.push(read('ssl_cafile', s.cafile));
+  if (s.capath) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(s.capath).sort();
+    } catch (err) {
+      throw new Error(`Broker::ssl_capath: cannot read ${s.capath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    for (const n of names) {
+      const f = path.join(s.capath, n);
+      if (!fs.statSync(f, { throwIfNoEntry: false })?.isFile()) continue;
+      const pem = fs.readFileSync(f);
+      if (pem.includes('-----BEGIN CERTIFICATE-----')) ca.push(pem);
+    }
+  }
+  return {
+    ca,
+    ...(s.certificate ? { cert: read('ssl_certificate', s.certificate) } : {}),
+    ...(s.keyfile ? { key: read('ssl_keyfile', s.keyfile) } : {}),
+    ...(s.passphrase ? { passphrase: s.passphrase } : {}),
+  };
 }
 
 const ANONYMOUS: tls.SecureContextOptions = {
