@@ -4,7 +4,8 @@
 // natively with our controller, which has the same CA and its own certificate; both verify
 // the other. Then the mini configuration deploys on real Zeek nodes, and get-nodes is the
 // same through zeek-client and zeek-mgmt. An agent whose certificate another CA signed is
-// refused by our controller, as Broker refuses it.
+// refused by our controller, as Broker refuses it. And the other direction: Zeek's
+// controller, with its own certificate, connects to our agent's port and deploys.
 //
 // Needs a zeek binary ($ZEEK, PATH or /opt/zeek/bin/zeek) and zeek-client; skipped with a
 // one-line reason otherwise.
@@ -17,6 +18,7 @@ import { makeTestCerts, TestCerts } from './helpers/certs';
 import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
 import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
 import { miniConfigOnLo, sideBySide, skipUnlessZeek, waitForInstance } from './helpers/side-by-side';
+import { RunHandle, runText, startRun, stopRuns } from './run-support';
 
 const zeekSsl = (c: TestCerts): string[] => [
   `Broker::ssl_cafile=${c.caCert}`, `Broker::ssl_certificate=${c.clientCert}`, `Broker::ssl_keyfile=${c.clientKey}`,
@@ -83,5 +85,49 @@ describe('Zeek\'s agent peering with our controller over TLS with certificates (
     await new Promise((res) => setTimeout(res, 2000));
     const names = Object.keys(JSON.parse((await s.ours('get-instances')).stdout) as object);
     assert.deepEqual(names, [z!.agentName]);
+  });
+});
+
+describe('Zeek\'s controller connecting to our agent over TLS with certificates (Broker::ssl_*)', function () {
+  this.timeout(180_000);
+  const zeek = findZeek();
+  const zc = findZeekClient(zeek);
+  let certs: TestCerts;
+  let agent: RunHandle | undefined;
+  let z: RealZeekManagement | undefined;
+  const s = sideBySide(zc ?? [], () => z!.wsPort);
+
+  before(async function () {
+    skipUnlessZeek(this, zeek, zc);
+    certs = makeTestCerts();
+    // Our agent listens only (Management::Agent::controller at 0.0.0.0), with the CA and its certificate.
+    agent = await startRun({
+      roles: ['agent'],
+      extra: [
+        'Management::Agent::controller=[$address="0.0.0.0", $bound_port=0/unknown]',
+        `Broker::ssl_cafile=${certs.caCert}`, `Broker::ssl_certificate=${certs.clientCert}`, `Broker::ssl_keyfile=${certs.clientKey}`,
+      ],
+    });
+    z = await startRealZeek(zeek!, {
+      components: ['controller'],
+      redefs: [`Broker::ssl_cafile=${certs.caCert}`, `Broker::ssl_certificate=${certs.serverCert}`, `Broker::ssl_keyfile=${certs.serverKey}`],
+    });
+  });
+
+  after(async () => {
+    await z?.stop();
+    if (agent) await stopRuns([agent], [agent.stateDir]);
+    if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  it('deploy-config through Zeek\'s controller: it peers with our agent over verified TLS, and the nodes run', async () => {
+    const config = path.join(z!.dir, 'ours.ini');
+    fs.writeFileSync(config, miniConfigOnLo({ name: agent!.agentName, instanceLine: `${agent!.agentName} = 127.0.0.1:${agent!.ports.agent}` }));
+    const r = s.zeekClient('deploy-config', config);
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${fs.readFileSync(path.join(z!.dir, 'zeek.out'), 'utf8')}\n${runText(agent!)}`);
+    assert.deepEqual(JSON.parse(r.stdout).errors, []);
+    assert.match(runText(agent!), /native Broker peer \S+ over TLS with a verified certificate/);
+    const all = JSON.parse((await s.same('get-nodes')).stdout).results[agent!.agentName] as Record<string, { state: string }>;
+    for (const n of ['logger', 'manager', 'worker-01', 'worker-02']) assert.equal(all[n].state, 'RUNNING', n);
   });
 });
