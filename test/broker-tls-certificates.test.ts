@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { instancesOf } from '../sdk/client/result-data';
+import { brokerTls } from '../sdk/broker/native/tls';
 import { makeTestCerts, TestCerts } from './helpers/certs';
 import { allocatePorts, RunHandle, RunPorts, runText, startRun, stopRuns, tempDir, waitFor } from './run-support';
 
@@ -96,5 +97,30 @@ describe('native Broker links with certificates (Broker::ssl_*)', function () {
     const run = await startRun({ roles: ['controller'], ports, stateDir: dir, extra: [`Broker::ssl_cafile=${certs.caCert}`, `Broker::ssl_certificate=${missing}`, `Broker::ssl_keyfile=${certs.serverKey}`] });
     runs.push(run);
     await waitFor('the error', () => runText(run).includes(`Broker::ssl_certificate: cannot read ${missing}: ENOENT`) || undefined, 20000, 200);
+  });
+});
+
+describe('brokerTls(): what Broker::disable_ssl and Broker::ssl_* make of a native link', () => {
+  let certs: TestCerts;
+  before(() => {
+    certs = makeTestCerts();
+  });
+  after(() => fs.rmSync(certs.dir, { recursive: true, force: true }));
+  const none = { cafile: '', capath: '', certificate: '', keyfile: '', passphrase: '' };
+
+  it('plain TCP, anonymous TLS, or certificate files', () => {
+    assert.equal(brokerTls(true, { ...none, cafile: certs.caCert }), false);
+    assert.equal(brokerTls(false, none), true);
+    const files = brokerTls(false, { ...none, cafile: certs.caCert, certificate: certs.serverCert, keyfile: certs.serverKey });
+    assert.ok(typeof files === 'object');
+    assert.deepEqual(files.ca, [fs.readFileSync(certs.caCert)]);
+    assert.deepEqual(files.cert, fs.readFileSync(certs.serverCert));
+  });
+
+  it('a key that is not the certificate\'s, or a file that is no certificate, is an error naming the settings', () => {
+    assert.throws(() => brokerTls(false, { ...none, cafile: certs.caCert, certificate: certs.serverCert, keyfile: certs.clientKey }), /^Error: Broker::ssl_certificate, ssl_keyfile, ssl_passphrase, ssl_cafile: .*key values mismatch/);
+    assert.throws(() => brokerTls(false, { ...none, cafile: certs.serverKey, certificate: certs.serverCert, keyfile: certs.serverKey }), new RegExp(`^Error: Broker::ssl_cafile: no PEM certificate in ${certs.serverKey}$`));
+    assert.throws(() => brokerTls(false, { ...none, cafile: certs.caCert, certificate: certs.caCert, keyfile: certs.serverKey }), /^Error: Broker::ssl_certificate, ssl_keyfile, ssl_passphrase, ssl_cafile: /);
+    assert.throws(() => brokerTls(false, { ...none, capath: '/nonexistent-dir' }), /^Error: Broker::ssl_capath: cannot read \/nonexistent-dir: ENOENT/);
   });
 });

@@ -9,7 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type * as tls from 'node:tls';
+import * as tls from 'node:tls';
 
 export interface BrokerTlsFiles {
   /** PEM certificate chain (Broker::ssl_certificate). */
@@ -46,7 +46,11 @@ export function brokerTls(disableSsl: boolean, s: BrokerSslSettings): boolean | 
     }
   };
   const ca: Buffer[] = [];
-  if (s.cafile) ca.push(read('ssl_cafile', s.cafile));
+  if (s.cafile) {
+    const pem = read('ssl_cafile', s.cafile);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`Broker::ssl_cafile: no PEM certificate in ${s.cafile}`);
+    ca.push(pem);
+  }
   if (s.capath) {
     let names: string[];
     try {
@@ -61,12 +65,20 @@ export function brokerTls(disableSsl: boolean, s: BrokerSslSettings): boolean | 
       if (pem.includes('-----BEGIN CERTIFICATE-----')) ca.push(pem);
     }
   }
-  return {
+  const files: BrokerTlsFiles = {
     ca,
     ...(s.certificate ? { cert: read('ssl_certificate', s.certificate) } : {}),
     ...(s.keyfile ? { key: read('ssl_keyfile', s.keyfile) } : {}),
     ...(s.passphrase ? { passphrase: s.passphrase } : {}),
   };
+  // OpenSSL's own words for a key that does not decrypt or match, a file that is no PEM:
+  // said here, at start-up, with the settings they concern.
+  try {
+    tls.createSecureContext({ ...files });
+  } catch (err) {
+    throw new Error(`Broker::ssl_certificate, ssl_keyfile, ssl_passphrase, ssl_cafile: ${(err as Error).message}`);
+  }
+  return files;
 }
 
 const ANONYMOUS: tls.SecureContextOptions = {
