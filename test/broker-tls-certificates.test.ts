@@ -8,6 +8,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { WebSocket } from 'ws';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { instancesOf } from '../sdk/client/result-data';
 import { brokerTls } from '../sdk/broker/native/tls';
@@ -122,5 +123,33 @@ describe('brokerTls(): what Broker::disable_ssl and Broker::ssl_* make of a nati
     assert.throws(() => brokerTls(false, { ...none, cafile: certs.serverKey, certificate: certs.serverCert, keyfile: certs.serverKey }), new RegExp(`^Error: Broker::ssl_cafile: no PEM certificate in ${certs.serverKey}$`));
     assert.throws(() => brokerTls(false, { ...none, cafile: certs.caCert, certificate: certs.caCert, keyfile: certs.serverKey }), /^Error: Broker::ssl_certificate, ssl_keyfile, ssl_passphrase, ssl_cafile: /);
     assert.throws(() => brokerTls(false, { ...none, capath: '/nonexistent-dir' }), /^Error: Broker::ssl_capath: cannot read \/nonexistent-dir: ENOENT/);
+  });
+});
+
+describe('the controller\'s agent port with certificates set', function () {
+  this.timeout(60000);
+  it('lets no WebSocket JSON peer in (HTTP 401), since it could not present a certificate', async () => {
+    const certs = makeTestCerts();
+    const ports = await allocatePorts();
+    const dir = tempDir('zeek-mgmt-broker-tls-ws-');
+    const runs: RunHandle[] = [];
+    try {
+      runs.push(await startRun({ roles: ['controller'], ports, stateDir: dir, extra: ssl(certs, 'server') }));
+      const client = await ControllerClient.connect({ port: ports.websocket, peeringAttempts: 40, peeringRetryDelaySecs: 0.3 });
+      await client.close();
+      const status = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${ports.controller}/v1/messages/json`);
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.on('open', () => reject(new Error('a WebSocket peer got in')));
+        ws.on('error', () => undefined);
+      });
+      assert.equal(status, 401);
+      await waitFor('the refusal in the log', () => /refused connection from 127\.0\.0\.1:\d+: Broker::ssl_\* certificates are set/.test(runText(runs[0])) || undefined, 10000, 100);
+    } finally {
+      await stopRuns(runs, [dir, certs.dir]);
+    }
   });
 });

@@ -90,6 +90,11 @@ export class Controller {
           // Broker::listen: Zeek's own agents peer natively. The filter is what Zeek's
           // controller subscribes to: Management::Agent::topic_prefix and Management::Controller::topic.
           native: { filter: [cfg.agentTopicPrefix, cfg.topic], tls: brokerTlsMode },
+          // With certificates, an agent must prove itself in native Broker over TLS; a
+          // WebSocket JSON peer could not, so none is let in on this port then.
+          ...(typeof brokerTlsMode === 'object'
+            ? { authorize: () => 'Broker::ssl_* certificates are set: agents must peer in native Broker over TLS' }
+            : {}),
         });
         this.agentPort = (await this.agentServer.listen()).port;
       }
