@@ -15,7 +15,7 @@
 // zeek-mgmt is the package's bin (the bundled CLI) run as a program, as a user runs it
 // (its sh launcher starts node without NODE_EXTRA_CA_CERTS); the same bin run by node
 // (`node dist/cli/zeek-mgmt.js`, no launcher) and the unbundled tsc output
-// (dist/sdk/cli/main.js) are timed alongside for comparison. Where the environment sets
+// (dist/cli/main.js) are timed alongside for comparison. Where the environment sets
 // NODE_EXTRA_CA_CERTS, which Node 20 loads at every start, everything is timed both with
 // it and without it. For scale it also times a node process that runs an empty file (the
 // floor no CLI on this machine can go below). It checks that --version loads none of ws,
@@ -34,7 +34,7 @@ import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['zeek-mgmt']);
-const UNBUNDLED = path.resolve(__dirname, '../sdk/cli/main.js');
+const UNBUNDLED = path.resolve(__dirname, '../cli/main.js');
 const TARGETS = { version: 80, getInstances: 150, ratioToZeekClient: 0.5 };
 const HEAVY = ['ws', 'zod', 'lossless-json'];
 

@@ -1,5 +1,5 @@
-// Bundles the compiled CLI (dist/sdk/cli/main.js and every module of ours it requires)
-// into one file, dist/cli/main.js, and its loader (dist/sdk/cli/start.js, which runs it
+// Bundles the compiled CLI (dist/cli/main.js and every module of ours it requires)
+// into one file, dist/cli/bundle.js, and its loader (dist/cli/start.js, which runs it
 // with V8's code cache) into dist/cli/zeek-mgmt.js, the package's "bin", behind a
 // two-line sh launcher (LAUNCHER below). Run by
 // `npm run build` after tsc. One file saves node's CommonJS loader from resolving, reading and wrapping the ~35
@@ -20,9 +20,9 @@ import { DEFERRED_EXTRA_CA_CERTS_ENV } from '../sdk/transport/extra-ca-certs';
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
-const entry = path.join(dist, 'sdk/cli/main.js');
-const outfile = path.join(dist, 'cli/main.js');
-const loaderEntry = path.join(dist, 'sdk/cli/start.js');
+const entry = path.join(dist, 'cli/main.js');
+const outfile = path.join(dist, 'cli/bundle.js');
+const loaderEntry = path.join(dist, 'cli/start.js');
 const loaderOutfile = path.join(dist, 'cli/zeek-mgmt.js');
 
 /**
@@ -73,8 +73,8 @@ async function bundle(from: string, to: string, plugins: esbuild.Plugin[]): Prom
     metafile: true,
   });
   const inputs = Object.keys(result.metafile.inputs);
-  const outside = inputs.filter((f) => !f.startsWith('dist/sdk/'));
-  if (outside.length > 0) throw new Error(`${path.relative(root, to)} took in modules from outside dist/sdk: ${outside.join(', ')}`);
+  const outside = inputs.filter((f) => !f.startsWith('dist/cli/') && !f.startsWith('dist/sdk/'));
+  if (outside.length > 0) throw new Error(`${path.relative(root, to)} took in modules from outside dist/cli and dist/sdk: ${outside.join(', ')}`);
   fs.writeFileSync(to, builtinsUncopied(fs.readFileSync(to, 'utf8')));
   return inputs;
 }

@@ -5,8 +5,8 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArgumentError, ArgumentParser, HelpRequested, wrapText } from '../sdk/cli/argparse';
-import { createParser } from '../sdk/cli/parser';
+import { ArgumentError, ArgumentParser, HelpRequested, wrapText } from '../cli/argparse';
+import { createParser } from '../cli/parser';
 import { CLI_MAIN, cli, tempDir, transcriptOutput } from './cli-harness';
 
 const CONFIG_FILE = '/usr/local/zeek/etc/zeek-client.cfg';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { B, BrokerData } from '../sdk/broker/data';
 import { ZeekEvent } from '../sdk/broker/event';
-import { main, MainIo } from '../sdk/cli/cli';
+import { main, MainIo } from '../cli/cli';
 import { ControllerApi } from '../sdk/model/events';
 import {
   configurationFromData, configurationToData, instanceToData, makeResult, nodeOutputsToData, nodeStatusToData, Result, resultToData, resultVecToData,

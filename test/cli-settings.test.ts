@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseControllerArg, Settings, SettingsError } from '../sdk/cli/settings';
+import { parseControllerArg, Settings, SettingsError } from '../cli/settings';
 import { cli, tempDir } from './cli-harness';
 
 const DEFAULT_SETTINGS = `[client]

@@ -11,11 +11,11 @@ import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { nodeEnableCompileCache } from '../sdk/cli/compile-cache';
+import { nodeEnableCompileCache } from '../cli/compile-cache';
 import { nodeDefaultCasAreBundled } from '../sdk/transport/extra-ca-certs';
 import { CLI_MAIN, cli, tempDir } from './cli-harness';
 
-const UNBUNDLED = path.resolve(__dirname, '../dist/sdk/cli/main.js');
+const UNBUNDLED = path.resolve(__dirname, '../dist/cli/main.js');
 const nodeHasCompileCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 
 describe('the zeek-mgmt executable (bundled CLI)', function () {

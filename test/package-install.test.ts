@@ -183,7 +183,7 @@ describe('the packed package in a fresh Pulumi project', function () {
   it('the tarball holds the compiled runtime, its types, the schema, README and LICENSE, and nothing else', () => {
     const files = packed.map((f) => f.path);
     for (const f of ['package.json', 'README.md', 'LICENSE', 'schema/cluster-configuration.schema.json', 'dist/sdk/index.js', 'dist/sdk/index.d.ts',
-      'dist/provider/index.js', 'dist/provider/index.d.ts', 'dist/provider/dynamic-provider.js', 'dist/sdk/cli/main.js', 'dist/framework/run.js',
+      'dist/provider/index.js', 'dist/provider/index.d.ts', 'dist/provider/dynamic-provider.js', 'dist/cli/main.js', 'dist/framework/run.js',
       'dist/framework/node/emulated/snapshot-entry.js', 'dist/framework/supervisor/parent-watch.js']) {
       assert.ok(files.includes(f), `${f} is missing from the tarball`);
     }

@@ -14,7 +14,7 @@ import { DIFF_CHANGES as DIFF, DynamicProviderPlugin, initFailureOf, Props } fro
 import { PROVIDER_MODULES, serializableProvider } from '../provider/serializable-provider';
 import { BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
 
-const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
+const CLI_MAIN = path.resolve(__dirname, '../dist/cli/main.js');
 const URN = 'urn:pulumi:ci::zeek-mgmt::pulumi-nodejs:dynamic/zeek-mgmt:ZeekCluster::sensors';
 
 /** The compiled provider (what the plugin loads) must be at least as new as its sources. */

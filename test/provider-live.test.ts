@@ -15,7 +15,7 @@ import { ControllerClient } from '../sdk/client/controller-client';
 import { configurationOf } from '../sdk/client/result-data';
 import { BAD_INTERFACE, LiveCluster, startLiveCluster } from './helpers/provider-cluster';
 
-const CLI_MAIN = path.resolve(__dirname, '../dist/sdk/cli/main.js');
+const CLI_MAIN = path.resolve(__dirname, '../dist/cli/main.js');
 
 function checked(news: Record<string, unknown>): CheckedInputs {
   const r = checkInputs(news);

@@ -6,10 +6,10 @@
 // show-settings prints them as configparser.write() does.
 
 import * as fs from 'node:fs';
-import { parseIni, DEFAULT_SECTION } from '../config/ini-parse';
-import { writeIni, IniWriteSection } from '../config/ini-write';
-import { shlexSplit } from '../config/shlex-split';
-import { parsePyInt, pyStrip } from '../config/python-string';
+import { parseIni, DEFAULT_SECTION } from '../sdk/config/ini-parse';
+import { writeIni, IniWriteSection } from '../sdk/config/ini-write';
+import { shlexSplit } from '../sdk/config/shlex-split';
+import { parsePyInt, pyStrip } from '../sdk/config/python-string';
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/zeek/etc/zeek-client.cfg';
 

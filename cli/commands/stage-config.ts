@@ -1,6 +1,6 @@
 // stage-config FILE: upload a cluster configuration for later deployment.
 
-import type { Configuration } from '../../model/schemas';
+import type { Configuration } from '../../sdk/model/schemas';
 import type { CommandContext } from '../command';
 import { loadConfiguration } from '../config-input';
 import { warnAboutUnconnected } from '../instances-check';

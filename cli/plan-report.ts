@@ -1,9 +1,9 @@
 // Rendering a configuration diff (sdk/plan) for people and for programs: a readable,
 // optionally coloured diff in the style of `terraform plan`, and a JSON document.
 
-import { pythonJsonDumps } from '../config/python-json';
-import type { Change, ConfigurationDiff, FieldChange } from '../plan/diff';
-import type { NormalInstance, NormalNode } from '../plan/normalize';
+import { pythonJsonDumps } from '../sdk/config/python-json';
+import type { Change, ConfigurationDiff, FieldChange } from '../sdk/plan/diff';
+import type { NormalInstance, NormalNode } from '../sdk/plan/normalize';
 import type { Palette } from './color';
 
 function value(v: unknown): string {

@@ -2,8 +2,8 @@
 // zeek-client's words: received "Name(arg: <class '...'>, ...)". Runs until Ctrl-C
 // (exit 0); after client.request_timeout_secs without events it says so and goes on.
 
-import type { BrokerData } from '../../broker/data';
-import type { ZeekEvent } from '../../broker/event';
+import type { BrokerData } from '../../sdk/broker/data';
+import type { ZeekEvent } from '../../sdk/broker/event';
 import type { CommandContext } from '../command';
 import { withController } from '../session';
 

@@ -3,7 +3,7 @@
 // nothing is sent to the controller for a file that cannot be used.
 
 import * as fs from 'node:fs';
-import type { Configuration } from '../model/schemas';
+import type { Configuration } from '../sdk/model/schemas';
 import type { CommandContext } from './command';
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -59,7 +59,7 @@ export async function loadConfiguration(ctx: CommandContext, file: string | null
   const input = await readConfigText(ctx, file);
   if (input === null) return null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseConfigurationText } = require('../config/read-configuration-file') as typeof import('../config/read-configuration-file');
+  const { parseConfigurationText } = require('../sdk/config/read-configuration-file') as typeof import('../sdk/config/read-configuration-file');
   try {
     return parseConfigurationText(input.text, {
       fileName: input.fileName,

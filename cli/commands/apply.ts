@@ -3,8 +3,8 @@
 // progress line on a terminal). Prints deploy-config's JSON; with nothing to change, the
 // same shape for the deployment in place (nodes' success: whether they run).
 
-import { diffConfigurations } from '../../plan/diff';
-import type { Configuration } from '../../model/schemas';
+import { diffConfigurations } from '../../sdk/plan/diff';
+import type { Configuration } from '../../sdk/model/schemas';
 import type { CommandContext } from '../command';
 import { loadValidConfiguration } from '../desired';
 import { fetchConfiguration, fetchRunning } from '../fetch-state';

@@ -2,8 +2,8 @@
 // get_nodes and rewrites one stderr line ("deploying <id>: 2/4 nodes running, waiting
 // for worker-01, worker-02"), then clears it before the result is printed.
 
-import { nodeStatusesOf } from '../client/result-data';
-import type { Configuration } from '../model/schemas';
+import { nodeStatusesOf } from '../sdk/client/result-data';
+import type { Configuration } from '../sdk/model/schemas';
 import type { CommandContext } from './command';
 import type { Session } from './session';
 

@@ -1,7 +1,7 @@
 // drift [FILE] [--format json|markdown]: desired (FILE), staged, deployed and running
 // state side by side. Exit 0: in sync, 2: drifted, 1: error.
 
-import type { Configuration } from '../../model/schemas';
+import type { Configuration } from '../../sdk/model/schemas';
 import type { CommandContext } from '../command';
 import { loadValidConfiguration } from '../desired';
 import { buildDriftReport, renderDriftMarkdown } from '../drift-report';

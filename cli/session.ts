@@ -2,7 +2,7 @@
 // line), run the requests, always close. A request that gets no answer logs
 // zeek-client's "no response received: ..." and makes the command exit 1.
 
-import type { ControllerClient } from '../client/controller-client';
+import type { ControllerClient } from '../sdk/client/controller-client';
 import type { CommandContext } from './command';
 import { connectController, controllerTarget, noResponseReason } from './connection';
 

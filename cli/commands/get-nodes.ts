@@ -1,6 +1,6 @@
 // get-nodes: per instance, the state of every node (agent, controller, cluster nodes).
 
-import { nodeStatusesOf } from '../../client/result-data';
+import { nodeStatusesOf } from '../../sdk/client/result-data';
 import type { CommandContext } from '../command';
 import { printJson } from '../output';
 import { nodesReport } from '../results';

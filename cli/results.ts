@@ -3,13 +3,13 @@
 // and sorted. Pure functions of the decoded Result records, so that the same responses
 // always print the same text as zeek-client.
 
-import { BrokerData } from '../broker/data';
-import { formatTimespan, formatTimestamp } from '../broker/json-codec';
-import { PythonFloat, pythonJsonDumps } from '../config/python-json';
-import { Result } from '../model/records';
-import { instanceToJsonData } from '../config/configuration-to-json';
-import { pySortedBy } from '../config/python-string';
-import { Instance, NodeOutputs, NodeStatus } from '../model/schemas';
+import { BrokerData } from '../sdk/broker/data';
+import { formatTimespan, formatTimestamp } from '../sdk/broker/json-codec';
+import { PythonFloat, pythonJsonDumps } from '../sdk/config/python-json';
+import { Result } from '../sdk/model/records';
+import { instanceToJsonData } from '../sdk/config/configuration-to-json';
+import { pySortedBy } from '../sdk/config/python-string';
+import { Instance, NodeOutputs, NodeStatus } from '../sdk/model/schemas';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;

@@ -2,9 +2,9 @@
 // deployed cluster configuration, as .ini text or JSON, on stdout or into FILE.
 
 import * as fs from 'node:fs';
-import { configurationOf } from '../../client/result-data';
-import { configurationToIni } from '../../config/configuration-to-ini';
-import { configurationToJson } from '../../config/configuration-to-json';
+import { configurationOf } from '../../sdk/client/result-data';
+import { configurationToIni } from '../../sdk/config/configuration-to-ini';
+import { configurationToJson } from '../../sdk/config/configuration-to-json';
 import type { CommandContext } from '../command';
 import { prettyJson } from '../output';
 import { withController } from '../session';

@@ -1,7 +1,7 @@
 // plan FILE [--json] [--no-color]: what deploying FILE would change against the
 // deployed configuration. Exit 0: no change, 2: changes, 1: error.
 
-import { diffConfigurations } from '../../plan/diff';
+import { diffConfigurations } from '../../sdk/plan/diff';
 import { paletteFor } from '../color';
 import type { CommandContext } from '../command';
 import { loadValidConfiguration } from '../desired';

@@ -1,7 +1,7 @@
 // Writing command results: JSON exactly as zeek-client's json_dumps() (Python's
 // json.dumps with sort_keys, indent 2, or single-line when client.pretty_json is off).
 
-import { pythonJsonDumps } from '../config/python-json';
+import { pythonJsonDumps } from '../sdk/config/python-json';
 import type { CommandContext } from './command';
 
 /** client.pretty_json (true unless set otherwise). */

@@ -2,7 +2,7 @@
 // The zeek-mgmt executable of the package (its "bin", built as dist/cli/zeek-mgmt.js by
 // scripts/bundle-cli.ts, behind a few lines of POSIX sh that start node without
 // NODE_EXTRA_CA_CERTS, put back first thing here: see sdk/transport/extra-ca-certs.ts):
-// loads the bundled CLI (dist/cli/main.js, all of sdk/cli's modules in one file) with V8's
+// loads the bundled CLI (dist/cli/bundle.js, all of cli/'s modules in one file) with V8's
 // code cache, so that a start does not compile again what the previous start compiled.
 //
 // On Node >= 22.1 that is Node's own compile cache (module.enableCompileCache). On Node 20
@@ -20,7 +20,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { rerun, takeDeferredExtraCaCerts } from '../transport/extra-ca-certs';
+import { rerun, takeDeferredExtraCaCerts } from '../sdk/transport/extra-ca-certs';
 import { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS } from './command-names';
 import { nodeEnableCompileCache } from './compile-cache';
 import { packageVersion } from './version';
@@ -122,4 +122,4 @@ function load(bundle: string): void {
 if (takeDeferredExtraCaCerts() === 'rerun') rerun();
 // `zeek-mgmt --version` is answered here, as main.ts does, without compiling the bundle.
 else if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(`${packageVersion()}\n`);
-else load(path.join(__dirname, 'main.js'));
+else load(path.join(__dirname, 'bundle.js'));

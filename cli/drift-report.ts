@@ -10,10 +10,10 @@
 //     instance of the deployed configuration whose agent is not connected or reports
 //     an error.
 
-import { pythonJsonDumps } from '../config/python-json';
-import type { Configuration, Instance, Node, NodeStatus } from '../model/schemas';
-import { diffConfigurations, ConfigurationDiff } from '../plan/diff';
-import { compareNames } from '../plan/normalize';
+import { pythonJsonDumps } from '../sdk/config/python-json';
+import type { Configuration, Instance, Node, NodeStatus } from '../sdk/model/schemas';
+import { diffConfigurations, ConfigurationDiff } from '../sdk/plan/diff';
+import { compareNames } from '../sdk/plan/normalize';
 import type { RunningState } from './fetch-state';
 
 export interface DriftInput {

@@ -2,7 +2,7 @@
 // it, then checked with the controller's own validation (sdk/validation), so problems
 // show before anything is sent.
 
-import type { Configuration } from '../model/schemas';
+import type { Configuration } from '../sdk/model/schemas';
 import type { CommandContext } from './command';
 import { loadConfiguration } from './config-input';
 
@@ -10,7 +10,7 @@ export async function loadValidConfiguration(ctx: CommandContext, file: string |
   const config = await loadConfiguration(ctx, file);
   if (config === null) return null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { validateConfiguration } = require('../validation/configuration') as typeof import('../validation/configuration');
+  const { validateConfiguration } = require('../sdk/validation/configuration') as typeof import('../sdk/validation/configuration');
   const errors = validateConfiguration(config);
   if (errors.length === 0) return config;
   for (const e of errors) ctx.log.error(`configuration is invalid, not sending: ${e}`);

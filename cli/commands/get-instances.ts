@@ -1,7 +1,7 @@
 // get-instances: the instances (agents) connected to the controller, keyed by name.
 
-import { instancesOf } from '../../client/result-data';
-import type { Instance } from '../../model/schemas';
+import { instancesOf } from '../../sdk/client/result-data';
+import type { Instance } from '../../sdk/model/schemas';
 import type { CommandContext } from '../command';
 import { printJson } from '../output';
 import { instancesReport } from '../results';

@@ -9,10 +9,10 @@
 // -q, whatever the verbosity. Instances given as host:port are not checked: the controller
 // connects to those only once it deploys.
 
-import { ControllerApi } from '../model/events';
-import { resultFromData } from '../model/records';
-import type { Configuration } from '../model/schemas';
-import { instancesOf } from '../client/result-data';
+import { ControllerApi } from '../sdk/model/events';
+import { resultFromData } from '../sdk/model/records';
+import type { Configuration } from '../sdk/model/schemas';
+import { instancesOf } from '../sdk/client/result-data';
 import type { CommandContext } from './command';
 import type { Session } from './session';
 

@@ -90,7 +90,7 @@ export async function main(argv: readonly string[], prog: string, io: MainIo): P
   if (args.command === 'run') {
     // The daemons parse their own arguments; loaded only when asked for.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const run = require('../../framework/run') as { runMain: (argv: string[]) => Promise<number> | number };
+    const run = require('../framework/run') as { runMain: (argv: string[]) => Promise<number> | number };
     return run.runMain(args.args as string[]);
   }
 

@@ -1,8 +1,8 @@
 // Reading the controller's state for plan, apply and drift: the staged or deployed
 // configuration (null when there is none) and the nodes running per instance.
 
-import { configurationOf, instancesOf, nodeStatusesOf } from '../client/result-data';
-import type { Configuration, Instance, NodeStatus } from '../model/schemas';
+import { configurationOf, instancesOf, nodeStatusesOf } from '../sdk/client/result-data';
+import type { Configuration, Instance, NodeStatus } from '../sdk/model/schemas';
 import type { CommandContext } from './command';
 import { CommandFailed, Session } from './session';
 

@@ -1,6 +1,6 @@
 // deploy: deploy the staged configuration; per-node results, failed nodes' output.
 
-import { nodeOutputsOf } from '../../client/result-data';
+import { nodeOutputsOf } from '../../sdk/client/result-data';
 import type { CommandContext } from '../command';
 import { printJson } from '../output';
 import { deployReport } from '../results';

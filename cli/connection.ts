@@ -3,8 +3,8 @@
 // capath/passphrase, [client] peering_attempts, peering_retry_delay_secs and
 // request_timeout_secs. Failures are logged as one error line and yield null.
 
-import type { ControllerClient } from '../client/controller-client';
-import type { ClientTlsSettings } from '../transport/tls';
+import type { ControllerClient } from '../sdk/client/controller-client';
+import type { ClientTlsSettings } from '../sdk/transport/tls';
 import type { CommandContext } from './command';
 import { SettingsError } from './settings';
 
@@ -71,7 +71,7 @@ export async function connectController(ctx: CommandContext): Promise<Controller
       };
       // Checks that the files exist, with zeek-client's messages.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require('../transport/tls') as typeof import('../transport/tls')).clientTlsOptions(tls);
+      (require('../sdk/transport/tls') as typeof import('../sdk/transport/tls')).clientTlsOptions(tls);
     }
     attempts = settings.getInt('client', 'peering_attempts');
     retryDelay = settings.getFloat('client', 'peering_retry_delay_secs');
@@ -88,7 +88,7 @@ export async function connectController(ctx: CommandContext): Promise<Controller
 
   log.info(`connecting to controller ${remote}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ControllerClient: Client, retriesLikeZeekClient } = require('../client/controller-client') as typeof import('../client/controller-client');
+  const { ControllerClient: Client, retriesLikeZeekClient } = require('../sdk/client/controller-client') as typeof import('../sdk/client/controller-client');
   try {
     const client = await Client.connect({
       host,
