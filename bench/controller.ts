@@ -25,27 +25,14 @@ import * as path from 'node:path';
 import { B } from '../sdk/broker/data';
 import { ControllerClient } from '../sdk/client/controller-client';
 import { AgentApi } from '../sdk/model/events';
-import { ClusterRole, Configuration, Node } from '../sdk/model/schemas';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
 import { agentTopic } from '../sdk/transport/topics';
 import { stageConfiguration } from '../framework/controller/staging';
+import { bigConfig } from './big-config';
 import { readOptions } from './options';
 
 function options(): { duration: number; clients: number[]; json: boolean } {
   return readOptions({ duration: 'seconds', clients: 'counts', json: 'flag' }, { duration: 4, clients: [1, 16, 64] });
-}
-
-function bigConfig(n: number, instances: number, id: string): Configuration {
-  const insts = Array.from({ length: instances }, (_, i) => ({ name: `agent-${String(i).padStart(3, '0')}`, host: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`, listen_port: null }));
-  const nodes: Node[] = [];
-  for (let i = 0; i < n; i++) {
-    const role: ClusterRole = i < instances ? 'MANAGER' : i < instances * 3 ? 'LOGGER' : i < instances * 6 ? 'PROXY' : 'WORKER';
-    nodes.push({
-      name: `node-${String(i).padStart(6, '0')}`, instance: insts[i % instances].name, role, state: 'RUNNING', port: null,
-      scripts: null, options: null, interface: role === 'WORKER' ? `eth${i % 4}` : null, cpu_affinity: null, env: {}, metrics_port: null,
-    });
-  }
-  return { id, instances: insts, nodes };
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
