@@ -90,6 +90,23 @@ function cpuMs(pid: number): number {
   }
 }
 
+/** A process's own CPU time (user + system), in ms; 0 when gone. */
+function ownCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1000 / CLK_TCK);
+  } catch {
+    return 0;
+  }
+}
+
+/** This (the client's) process's CPU time, in ms. */
+function clientCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** CPU time used so far by a process tree: every live process's own and its reaped children's (an exited node counts in its reaper). */
 function treeCpuMs(root: number): number {
   return [root, ...descendants(root)].reduce((sum, p) => sum + cpuMs(p), 0);
@@ -179,7 +196,17 @@ const connect = (port: number): Promise<ControllerClient> =>
   ControllerClient.connect({ host: '127.0.0.1', port, peeringAttempts: 20, peeringRetryDelaySecs: 0.5, requestTimeoutSecs: TIMEOUT_SECS });
 
 /** Median of `n` stage_configuration round trips of a generated configuration (a new id each time), or the refusal. */
-async function stageMany(c: ControllerClient, nodes: number, n: number, tag: string): Promise<{ ms: number[]; error?: string }> {
+interface Timed { ms: number[]; error?: string; controllerCpuMs?: number; clientCpuMs?: number }
+
+/** Runs `op` and records the controller's and this process's CPU time per completed call. */
+async function withCpu(pid: number, run: () => Promise<Timed>): Promise<Timed> {
+  const [c0, k0] = [ownCpuMs(pid), clientCpuMs()];
+  const r = await run();
+  const n = Math.max(1, r.ms.length);
+  return { ...r, controllerCpuMs: (ownCpuMs(pid) - c0) / n, clientCpuMs: (clientCpuMs() - k0) / n };
+}
+
+async function stageMany(c: ControllerClient, nodes: number, n: number, tag: string): Promise<Timed> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const config = bigConfig(nodes, Math.max(1, Math.floor(nodes / 100)), `${tag}-${nodes}-${i}`);
@@ -197,7 +224,7 @@ async function stageMany(c: ControllerClient, nodes: number, n: number, tag: str
   return { ms: times };
 }
 
-async function getConfigMany(c: ControllerClient, n: number, expectNodes: number): Promise<{ ms: number[]; error?: string }> {
+async function getConfigMany(c: ControllerClient, n: number, expectNodes: number): Promise<Timed> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = process.hrtime.bigint();
@@ -214,9 +241,9 @@ async function getConfigMany(c: ControllerClient, n: number, expectNodes: number
   return { ms: times };
 }
 
-interface LoadFigures { reqPerSec: number; p99Ms: number; p50Ms: number; requests: number }
+interface LoadFigures { reqPerSec: number; p99Ms: number; p50Ms: number; requests: number; controllerCpuUs: number; clientCpuUs: number }
 
-async function getInstancesLoad(port: number, clients: number, seconds: number): Promise<LoadFigures> {
+async function getInstancesLoad(port: number, pid: number, clients: number, seconds: number): Promise<LoadFigures> {
   const cs = await Promise.all(Array.from({ length: clients }, () => connect(port)));
   const lat: number[] = [];
   let measuring = false;
@@ -233,14 +260,19 @@ async function getInstancesLoad(port: number, clients: number, seconds: number):
   await new Promise((r) => setTimeout(r, 1000));
   measuring = true;
   const t0 = process.hrtime.bigint();
+  const [c0, k0] = [ownCpuMs(pid), clientCpuMs()];
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = ms(t0) / 1000;
+  const [c1, k1] = [ownCpuMs(pid), clientCpuMs()];
   stop = true;
   await Promise.all(running);
   await Promise.all(cs.map((c) => c.close()));
   lat.sort((a, b) => a - b);
-  return { reqPerSec: lat.length / elapsed, p99Ms: percentile(lat, 99), p50Ms: percentile(lat, 50), requests: lat.length };
+  return {
+    reqPerSec: lat.length / elapsed, p99Ms: percentile(lat, 99), p50Ms: percentile(lat, 50), requests: lat.length,
+    controllerCpuUs: ((c1 - c0) * 1000) / lat.length, clientCpuUs: ((k1 - k0) * 1000) / lat.length,
+  };
 }
 
 interface DeployFigures { responseMs: number; runningMs: number; ok: boolean; nodeMB: Record<string, number>; nodeCpuMs: number; treeCpuMs: number }
@@ -323,28 +355,34 @@ async function main(): Promise<void> {
             if (only.has('stage') || only.has('get-config')) {
               for (const [n, k] of [[1000, 5], [10000, 3]] as const) {
                 if (errors[`stage${n}`]?.[s]) continue;
-                const r = await stageMany(c, n, k, `r${round}${s}`);
+                const r = await withCpu(ctl[s]!.controllerPid, () => stageMany(c, n, k, `r${round}${s}`));
                 for (const t of r.ms) put(`stage${n}`, s, t);
+                put(`stage${n}-ctlcpu`, s, r.controllerCpuMs!);
+                put(`stage${n}-clientcpu`, s, r.clientCpuMs!);
                 if (r.error) (errors[`stage${n}`] ??= {})[s] = r.error;
-                log(`round ${round} ${s.padEnd(4)} stage ${n} nodes: ${r.ms.map((t) => t.toFixed(1)).join(', ')} ms${r.error ? ` (refused: ${r.error})` : ''}`);
+                log(`round ${round} ${s.padEnd(4)} stage ${n} nodes: ${r.ms.map((t) => t.toFixed(1)).join(', ')} ms; CPU per stage: controller ${r.controllerCpuMs!.toFixed(0)} ms, client ${r.clientCpuMs!.toFixed(0)} ms${r.error ? ` (refused: ${r.error})` : ''}`);
               }
               put('rss-staged', s, statusKB(ctl[s]!.controllerPid, 'VmRSS') / 1024);
               put('hwm-staged', s, statusKB(ctl[s]!.controllerPid, 'VmHWM') / 1024);
             }
             if (only.has('get-config') && !errors.stage10000?.[s]) {
-              const r = await getConfigMany(c, 3, 10000);
+              const r = await withCpu(ctl[s]!.controllerPid, () => getConfigMany(c, 3, 10000));
               for (const t of r.ms) put('getconfig10000', s, t);
+              put('getconfig10000-ctlcpu', s, r.controllerCpuMs!);
+              put('getconfig10000-clientcpu', s, r.clientCpuMs!);
               if (r.error) (errors.getconfig10000 ??= {})[s] = r.error;
-              log(`round ${round} ${s.padEnd(4)} get_configuration 10000 nodes: ${r.ms.map((t) => t.toFixed(1)).join(', ')} ms${r.error ? ` (${r.error})` : ''}`);
+              log(`round ${round} ${s.padEnd(4)} get_configuration 10000 nodes: ${r.ms.map((t) => t.toFixed(1)).join(', ')} ms; CPU per request: controller ${r.controllerCpuMs!.toFixed(0)} ms, client ${r.clientCpuMs!.toFixed(0)} ms${r.error ? ` (${r.error})` : ''}`);
             }
           } finally {
             await c.close();
           }
           if (only.has('get-instances')) {
-            const l = await getInstancesLoad(ctl[s]!.wsPort, 16, o.seconds);
+            const l = await getInstancesLoad(ctl[s]!.wsPort, ctl[s]!.controllerPid, 16, o.seconds);
             put('gi-rps', s, l.reqPerSec);
+            put('gi-ctlcpu', s, l.controllerCpuUs);
+            put('gi-clientcpu', s, l.clientCpuUs);
             put('gi-p99', s, l.p99Ms);
-            log(`round ${round} ${s.padEnd(4)} get_instances x16: ${l.reqPerSec.toFixed(0)} req/s, p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms (${l.requests} requests)`);
+            log(`round ${round} ${s.padEnd(4)} get_instances x16: ${l.reqPerSec.toFixed(0)} req/s, p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms (${l.requests} requests); CPU per request: controller ${l.controllerCpuUs.toFixed(0)} µs, client ${l.clientCpuUs.toFixed(0)} µs`);
           }
         }
         loads.push(os.loadavg()[0]);
@@ -410,13 +448,21 @@ async function main(): Promise<void> {
     const e = errors[k];
     return e ? Object.entries(e).map(([s, v]) => `${s === 'zeek' ? "Zeek's" : 'ours'} refused: ${v}`).join('; ') : undefined;
   };
+  const cpuRows = (k: string, what: string, unit: string): void => {
+    if (m(`${k}-ctlcpu`, 'ours') === null) return;
+    rows.push(ratioRow(`${what}: controller CPU`, '(context)', m(`${k}-ctlcpu`, 'zeek'), m(`${k}-ctlcpu`, 'ours')!, unit, 0.1));
+    rows.push(ratioRow(`${what}: client CPU (same code both sides)`, '(context)', m(`${k}-clientcpu`, 'zeek'), m(`${k}-clientcpu`, 'ours')!, unit, 0.1));
+  };
   for (const n of [1000, 10000]) {
     if (m(`stage${n}`, 'ours') !== null) rows.push(ratioRow(`stage_configuration ${n.toLocaleString('en')} nodes, median`, '≤ 0.1×', m(`stage${n}`, 'zeek'), m(`stage${n}`, 'ours')!, 'ms', 0.1, false, refused(`stage${n}`)));
+    cpuRows(`stage${n}`, `stage ${n.toLocaleString('en')}`, 'ms');
   }
   if (m('getconfig10000', 'ours') !== null) rows.push(ratioRow('get_configuration, 10,000 nodes staged, median', '≤ 0.1×', m('getconfig10000', 'zeek'), m('getconfig10000', 'ours')!, 'ms', 0.1, false, refused('getconfig10000')));
+  cpuRows('getconfig10000', 'get_configuration 10,000', 'ms');
   if (m('gi-rps', 'ours') !== null) {
     rows.push(ratioRow('get_instances, 16 clients, requests/s (median of rounds)', '≥ 10×', m('gi-rps', 'zeek'), m('gi-rps', 'ours')!, 'req/s', 10, true));
     rows.push(ratioRow('get_instances, 16 clients, p99', '(≤ 0.1×)', m('gi-p99', 'zeek'), m('gi-p99', 'ours')!, 'ms', 0.1));
+    cpuRows('gi', 'get_instances x16, per request', 'µs');
   }
   if (m('deploy-running', 'ours') !== null) {
     rows.push(ratioRow('mini deploy, real zeek nodes, until get-nodes all RUNNING', '≤ 0.5×', m('deploy-running', 'zeek'), m('deploy-running', 'ours')!, 'ms', 0.5));

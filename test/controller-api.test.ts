@@ -78,6 +78,8 @@ describe('controller API', function () {
     const staged = await c.stageConfiguration(config);
     assert.deepEqual(staged.map((r) => [r.success, r.data]), [[true, { type: 'string', value: config.id }]]);
     assert.deepEqual(configurationOf(await c.getConfiguration(false)), configurationFromData((await import('../sdk/model/records')).configurationToData(config)));
+    // Asked again, the controller sends the text it encoded the first time: the same configuration.
+    assert.deepEqual(configurationOf(await c.getConfiguration(false)), configurationFromData((await import('../sdk/model/records')).configurationToData(config)));
 
     const results = await c.deploy();
     const nodeResults = results.filter((r) => r.node !== null).map((r) => [r.node, r.instance, r.success]).sort();

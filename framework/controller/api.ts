@@ -5,7 +5,7 @@
 import { B } from '../../sdk/broker/data';
 import { AgentApi, ControllerApi } from '../../sdk/model/events';
 import {
-  configurationToData, instanceToData, makeResult, resultToData, resultVecToData,
+  instanceToData, makeResult, resultToData, resultVecToData,
 } from '../../sdk/model/records';
 import { Configuration } from '../../sdk/model/schemas';
 import { strcmp } from '../../sdk/validation/configuration';
@@ -70,11 +70,13 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
     rt.afterWrites(() => {
       const key: ConfigState = deployed ? 'DEPLOYED' : 'STAGED';
       const config = rt.configs.get(key);
-      const res = config
-        ? makeResult(id, { data: configurationToData(config) })
+      // The configuration's encoded text is made once and reused (configurationForClients).
+      const forClients = config ? rt.configurationForClients(config) : null;
+      const res = forClients
+        ? makeResult(id, { data: forClients.data })
         : makeResult(id, { success: false, error: `no ${key.toLowerCase()} configuration available` });
       rt.log.info(`tx Management::Controller::API::get_configuration_response ${resultToString(res)}`);
-      rt.respond(C.get_configuration_response, [B.str(id), resultToData(res)]);
+      rt.respond(C.get_configuration_response, [B.str(id), resultToData(res)], forClients?.known);
     });
   },
 

@@ -10,6 +10,7 @@
 //   a peer sends can take the controller down or affect other peers.
 
 import { eventToData, ZeekEvent } from '../../sdk/broker/event';
+import type { KnownTexts } from '../../sdk/broker/json-encode';
 import { encodeError } from '../../sdk/broker/messages';
 import { brokerTls } from '../../sdk/broker/native/tls';
 import { AgentApi, CONTROLLER_REQUESTS } from '../../sdk/model/events';
@@ -131,7 +132,7 @@ export class Controller {
       log: this.log,
     });
     const ws = this.wsServer;
-    this.rt = new ControllerRuntime(cfg, this.log, this.configs, this.links, (ev) => this.publishToClients(ev), () => this.agentPort);
+    this.rt = new ControllerRuntime(cfg, this.log, this.configs, this.links, (ev, known) => this.publishToClients(ev, known), () => this.agentPort);
     this.links.on('event', (ev, topic, link) => this.onAgentEvent(ev, topic, link));
     this.links.on('lost', (link) => this.rt?.linkLost(link));
     ws?.on('event', (ev, topic, peer) => this.onClientEvent(ev, topic, peer));
@@ -151,9 +152,9 @@ export class Controller {
   }
 
   /** Broker::publish(Management::Controller::topic, ev): encoded once, sent to every subscribed client. */
-  private publishToClients(ev: ZeekEvent): void {
+  private publishToClients(ev: ZeekEvent, known?: KnownTexts): void {
     if (!this.wsServer) return;
-    this.wsServer.publish(this.config.topic, eventToData(ev));
+    this.wsServer.publish(this.config.topic, eventToData(ev), known);
   }
 
   /** Whether the controller subscribes to `topic` (Zeek: the controller topic and the agent prefix). */

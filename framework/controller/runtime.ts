@@ -8,6 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { B, BrokerData } from '../../sdk/broker/data';
+import { encodeDataFieldsAfter, KnownTexts } from '../../sdk/broker/json-encode';
 import { eventToData, ZeekEvent } from '../../sdk/broker/event';
 import { encodeDataMessage } from '../../sdk/broker/messages';
 import { AgentApi, ControllerApi } from '../../sdk/model/events';
@@ -89,7 +90,7 @@ export class ControllerRuntime {
     readonly log: ManagementLog,
     readonly configs: ConfigStore,
     readonly agents: AgentLinks,
-    private readonly publishToClients: (ev: ZeekEvent) => void,
+    private readonly publishToClients: (ev: ZeekEvent, known?: KnownTexts) => void,
     /** The controller's Broker (agent) port as bound, for validation; null when not listening. */
     readonly controllerPort: () => number | null,
   ) {
@@ -99,9 +100,28 @@ export class ControllerRuntime {
   // ---- publishing -----------------------------------------------------------------
 
   /** Broker::publish(Management::Controller::topic, ...). */
-  respond(name: string, args: BrokerData[]): void {
-    this.publishToClients({ name, args });
+  respond(name: string, args: BrokerData[], known?: KnownTexts): void {
+    this.publishToClients({ name, args }, known);
   }
+
+  /**
+   * A configuration as get_configuration_response carries it, as Broker data to put into
+   * the Result and the encoded texts that stand for it (KnownTexts): a stand-in value and
+   * the JSON text of configurationToData(config), made once per stored configuration
+   * (they do not change once stored) and kept as text only, not as the much larger tree.
+   * The client port is WebSocket JSON only, so the text is all any client is sent.
+   */
+  configurationForClients(config: Configuration): { data: BrokerData; known: KnownTexts } {
+    let text = this.configTexts.get(config);
+    if (text === undefined) {
+      text = encodeDataFieldsAfter('', configurationToData(config));
+      this.configTexts.set(config, text);
+    }
+    const data: BrokerData = { type: 'none' };
+    return { data, known: new Map([[data, text]]) };
+  }
+
+  private readonly configTexts = new WeakMap<Configuration, string>();
 
   // ---- persisting ----------------------------------------------------------------
 
