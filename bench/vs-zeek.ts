@@ -49,8 +49,9 @@ type Side = 'zeek' | 'ours';
 const SIDES: Side[] = ['zeek', 'ours'];
 const CLK_TCK = 100;
 
+/** Median of the finite values (a failed round's NaN left out). */
 const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -412,7 +413,8 @@ async function main(): Promise<void> {
           const order = round % 2 ? sides : [...sides].reverse();
           for (const s of order) {
             const r = await deployMini(ports[s], ini, roots[s]);
-            put('deploy-response', s, r.responseMs);
+            put('deploy-response', s, r.ok && Number.isFinite(r.runningMs) ? r.responseMs : NaN);
+            if (!r.ok || !Number.isFinite(r.runningMs)) put('deploy-failed', s, 1);
             put('deploy-running', s, r.runningMs);
             put('deploy-node-cpu', s, r.nodeCpuMs);
             put('deploy-tree-cpu', s, r.treeCpuMs);
@@ -443,7 +445,7 @@ async function main(): Promise<void> {
   }
 
   // ---- the table ----
-  const m = (k: string, s: Side): number | null => (raw[k]?.[s]?.length ? median(raw[k][s]) : null);
+  const m = (k: string, s: Side): number | null => (raw[k]?.[s]?.some(Number.isFinite) ? median(raw[k][s]) : null);
   const refused = (k: string): string | undefined => {
     const e = errors[k];
     return e ? Object.entries(e).map(([s, v]) => `${s === 'zeek' ? "Zeek's" : 'ours'} refused: ${v}`).join('; ') : undefined;
@@ -465,7 +467,9 @@ async function main(): Promise<void> {
     cpuRows('gi', 'get_instances x16, per request', 'µs');
   }
   if (m('deploy-running', 'ours') !== null) {
-    rows.push(ratioRow('mini deploy, real zeek nodes, until get-nodes all RUNNING', '≤ 0.5×', m('deploy-running', 'zeek'), m('deploy-running', 'ours')!, 'ms', 0.5));
+    const failed = (s: Side): string => (raw['deploy-failed']?.[s]?.length ? `${raw['deploy-failed'][s].length} of ${raw['deploy-running'][s].length} ${s === 'zeek' ? "Zeek's" : 'our'} deploys failed or never showed all RUNNING, left out` : '');
+    const note = [failed('zeek'), failed('ours')].filter(Boolean).join('; ') || undefined;
+    rows.push(ratioRow('mini deploy, real zeek nodes, until get-nodes all RUNNING', '≤ 0.5×', m('deploy-running', 'zeek'), m('deploy-running', 'ours')!, 'ms', 0.5, false, note));
     rows.push(ratioRow('mini deploy, real zeek nodes, until the deploy response', '(≤ 0.5×)', m('deploy-response', 'zeek'), m('deploy-response', 'ours')!, 'ms', 0.5));
     rows.push(ratioRow('mini deploy: CPU of the 4 new zeek nodes until RUNNING', '(context)', m('deploy-node-cpu', 'zeek'), m('deploy-node-cpu', 'ours')!, 'ms', 0.5));
     rows.push(ratioRow('mini deploy: CPU of the whole process tree during it', '(context)', m('deploy-tree-cpu', 'zeek'), m('deploy-tree-cpu', 'ours')!, 'ms', 0.5));
