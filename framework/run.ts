@@ -91,6 +91,10 @@ export async function runMain(argv: string[]): Promise<number> {
     return 1;
   }
   const { roles } = opts;
+  // The console is best effort: once whoever read our stdout or stderr is gone, a write
+  // fails (EPIPE), and an unhandled stream error would end the Supervisor at once, leaving
+  // real zeek nodes (which have no parent watch) running without it. Stop and log on.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const log = (level: string, msg: string): void => {
     (level === 'error' || level === 'warning' ? process.stderr : process.stdout).write(`${stamp()} ${level} supervisor: ${msg}\n`);
   };

@@ -42,3 +42,36 @@ describe('zeek-mgmt run killed with SIGKILL', function () {
     await waitFor('every child to exit after its Supervisor died', () => below.every((p) => !alive(p)), 10000, 200);
   });
 });
+
+describe('zeek-mgmt run whose console reader has gone', function () {
+  this.timeout(30000);
+  let run: RunHandle;
+
+  after(async () => {
+    if (run) {
+      await run.stop('SIGKILL');
+      fs.rmSync(run.stateDir, { recursive: true, force: true });
+    }
+  });
+
+  // Its log lines then fail with EPIPE; that must not end the Supervisor before it has
+  // stopped its nodes (real zeek nodes have no parent watch and would be left running).
+  it('still stops cleanly on SIGTERM', async () => {
+    const agent = `agent-${os.hostname()}`;
+    run = await startRun({ agentName: agent });
+    const client = await ControllerClient.connect({ port: run.ports.websocket, peeringAttempts: 30, peeringRetryDelaySecs: 0.3 });
+    try {
+      await waitFor('the agent', async () => {
+        const r = await client.getInstances();
+        return r.data?.type === 'vector' && r.data.value.length === 1;
+      });
+    } finally {
+      await client.close();
+    }
+    run.proc.stdout!.destroy();
+    run.proc.stderr!.destroy();
+    const exited = new Promise<number | null>((r) => run.proc.once('exit', (code) => r(code)));
+    process.kill(run.pid, 'SIGTERM');
+    assert.equal(await exited, 0);
+  });
+});
