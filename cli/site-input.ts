@@ -4,6 +4,7 @@
 
 import { planSite, SitePlan, sitePlanSummary } from '../sdk/plan/site';
 import type { Configuration } from '../sdk/model/schemas';
+import type { Result } from '../sdk/model/records';
 import { applySite, configurationSite, withoutSiteEnv } from '../sdk/site/apply';
 import { packSite, readSiteDir, siteHash, siteManifest, SiteFiles } from '../sdk/site/site';
 import type { CommandContext } from './command';
@@ -67,4 +68,40 @@ export function renderSitePlanText(p: SitePlan, c: Palette): string {
 
 export function sitePlanJson(p: SitePlan): Record<string, unknown> {
   return { before: p.before, after: p.after, has_changes: p.hasChanges, added: p.files.added, changed: p.files.changed, removed: p.files.removed };
+}
+
+export interface SiteDrift {
+  hash: string;
+  in_sync: boolean;
+  /** Per instance: ok, modified (edited out of band), missing, stale (the nodes run another site), or error. */
+  instances: Record<string, { state: string; detail?: string }>;
+}
+
+/** The agents' reports (get_site_status) as the drift report's site part. */
+export function siteDriftFrom(hash: string, results: Result[]): SiteDrift {
+  const instances: SiteDrift['instances'] = {};
+  for (const r of results) {
+    const name = r.instance ?? '(unknown)';
+    if (!r.success || r.data?.type !== 'string') {
+      instances[name] = { state: 'error', detail: r.error ?? 'no report' };
+      continue;
+    }
+    try {
+      const d = JSON.parse(r.data.value) as { state?: string; detail?: string };
+      instances[name] = { state: String(d.state ?? 'error'), ...(d.detail ? { detail: d.detail } : {}) };
+    } catch {
+      instances[name] = { state: 'error', detail: 'unreadable report' };
+    }
+  }
+  return { hash, in_sync: Object.values(instances).every((i) => i.state === 'ok'), instances };
+}
+
+export function renderSiteDrift(d: SiteDrift): string {
+  const lines = ['', `## Site ${d.hash}`, '', '| instance | site on disk | detail |', '| --- | --- | --- |'];
+  for (const name of Object.keys(d.instances).sort()) {
+    const i = d.instances[name];
+    lines.push(`| ${name} | ${i.state} | ${(i.detail ?? '').replace(/\|/g, '\\|')} |`);
+  }
+  lines.push('', d.in_sync ? 'Every instance holds the deployed site.' : 'Site drift: an instance does not hold the deployed site as deployed.', '');
+  return lines.join('\n');
 }

@@ -387,7 +387,7 @@ export class Agent {
           this.publish(SiteApi.site_check_response, [B.str(reqid), resultVecToData([this.result(reqid, { success: false, error: `malformed site check: ${(err as Error).message}` })])]);
           return;
         }
-        void this.sites.check(hash, cfg, this.name).then((answers) => {
+        void this.sites.check(hash, cfg, this.name, this.config ? configurationSite(this.config).hash : null).then((answers) => {
           this.publish(SiteApi.site_check_response, [B.str(reqid), resultVecToData(answers.map((a) => this.result(reqid, { success: a.success, error: a.error ?? null, data: a.data !== undefined ? B.str(a.data) : null })))]);
         });
         return;
@@ -452,6 +452,7 @@ export class Agent {
         return;
       }
       siteDir = this.sites.store.dir(site.hash!);
+      this.sites.store.adopt(site.hash!);
     }
     // Adopting the configuration perturbs whatever ran before, so it is ours from here on.
     this.config = config;

@@ -79,7 +79,14 @@ export class AgentSites {
    * settings and ZEEKPATH; errors come back with the site's relative file names. Emulated
    * nodes cannot parse Zeek scripts: the answer says the site was not checked.
    */
-  async check(hash: string, config: Configuration, instance: string): Promise<SiteAnswer[]> {
+  async check(hash: string, config: Configuration, instance: string, inUse: string | null = null): Promise<SiteAnswer[]> {
+    const answers = await this.checkStored(hash, config, instance);
+    // A site zeek refused is not kept (it would only take the place of an older good one).
+    if (answers.some((a) => !a.success) && this.store.has(hash) && this.store.verify(hash).state === 'ok') this.store.discard(hash, inUse);
+    return answers;
+  }
+
+  private async checkStored(hash: string, config: Configuration, instance: string): Promise<SiteAnswer[]> {
     if (!this.store.has(hash)) return [{ success: false, error: `site ${hash} is not stored on instance '${instance}'` }];
     const verified = this.store.verify(hash);
     if (verified.state !== 'ok') return [{ success: false, error: `site ${hash} on instance '${instance}' is damaged: ${verified.detail}` }];
@@ -97,7 +104,8 @@ export class AgentSites {
     const cluster: Record<string, ClusterEndpoint> = {};
     const hosts = new Map(config.instances.map((i) => [i.name, i.host]));
     for (const n of config.nodes) {
-      cluster[n.name] = { role: n.role, host: hosts.get(n.instance) ?? '127.0.0.1', p: n.port ?? 0, interface: n.interface, pcap_file: null, metrics_port: n.metrics_port };
+      // No metrics port: zeek binds its Prometheus endpoint even when it only parses, and the running node holds it.
+      cluster[n.name] = { role: n.role, host: hosts.get(n.instance) ?? '127.0.0.1', p: n.port ?? 0, interface: n.interface, pcap_file: null, metrics_port: null };
     }
     const answers: SiteAnswer[] = [];
     const checked: string[] = [];
@@ -129,15 +137,21 @@ export class AgentSites {
       Object.assign(env, node.env ?? {}, { [SITE_DIR_ENV]: siteDir });
       const cmd = zeekCommand(spec, zeek, this.zeekPath, env);
       writeZeekFiles(dir, cmd.files);
-      const out = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+      const out = await new Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string }>((resolve) => {
         execFile(cmd.file, ['-a', ...cmd.args], { cwd: dir, env: cmd.env, timeout: 60_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-          resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+          const e = err as (Error & { code?: unknown; signal?: NodeJS.Signals | null }) | null;
+          resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout: String(stdout), stderr: String(stderr) });
         });
       });
       if (out.code === 0) return null;
+      if (out.signal) {
+        // Zeek 8.0.9 crashes on some malformed statements (`redef x = ;` is a SIGSEGV) instead of reporting them.
+        const tail = out.stderr.trim().split('\n').slice(-3).join(' | ');
+        return [`${node.role.toLowerCase()} ${node.name}: zeek crashed (${out.signal}) while parsing the site; it has an error zeek could not report${tail ? `: ${tail}` : ''}`];
+      }
       const rel = (s: string): string => s.split(`${siteDir}/`).join('').split(`${dir}/`).join('');
       const lines = `${out.stderr}\n${out.stdout}`.split('\n').map((l) => l.trim()).filter((l) => /error|fatal/i.test(l));
-      const msgs = (lines.length > 0 ? lines : [`zeek exited with ${out.code}: ${out.stderr.trim().slice(0, 500)}`]).slice(0, 20);
+      const msgs = (lines.length > 0 ? lines : [`zeek exited with ${out.code ?? 'an error'}: ${out.stderr.trim().slice(0, 500) || '(no output)'}`]).slice(0, 20);
       return msgs.map((l) => `${node.role.toLowerCase()} ${node.name}: ${rel(l)}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

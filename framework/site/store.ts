@@ -82,6 +82,26 @@ export class SiteStore {
     }
   }
 
+  /**
+   * Marks a site as the one now deployed: it counts as the newest (the directory's mtime
+   * orders the store), and older ones beyond `keep` go.
+   */
+  adopt(hash: string): void {
+    const now = new Date();
+    try {
+      fs.utimesSync(this.dir(hash), now, now);
+    } catch {
+      // a missing directory is reported by verify
+    }
+    this.prune([hash]);
+  }
+
+  /** Removes one site (one that failed its check), unless it is `inUse`. */
+  discard(hash: string, inUse: string | null): void {
+    if (hash === inUse) return;
+    fs.rmSync(this.dir(hash), { recursive: true, force: true });
+  }
+
   /** Hashes stored, newest first. */
   list(): string[] {
     let names: string[];
