@@ -12,7 +12,6 @@ import { Configuration } from '../model/schemas';
 import { EndpointClient, EndpointClientOptions } from '../transport/endpoint-client';
 import { ClientTlsSettings } from '../transport/tls';
 import { TOPICS } from '../transport/topics';
-import { chunkPacked } from '../site/site';
 
 export interface ControllerClientOptions {
   host?: string;
@@ -183,6 +182,9 @@ export class ControllerClient {
    * the first failure.
    */
   async stageSite(packed: Buffer, chunkBytes?: number): Promise<Result> {
+    // Required here, not at the top: it loads node:crypto, which other commands do not need.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { chunkPacked } = require('../site/site') as typeof import('../site/site');
     let last: Result | undefined;
     for (const c of chunkPacked(packed, chunkBytes)) {
       last = await this.single(SiteApi.stage_site_request, SiteApi.stage_site_response,
