@@ -170,8 +170,12 @@ export function checkInputs(news: Bag, alreadyChecked = false): { inputs?: Check
   if (inp.iniText !== undefined) out.iniText = inp.iniText;
   if (inp.site !== undefined) {
     try {
-      const { hash: _h, manifest: _m, ...given } = inp.site;
+      const { hash: previewed, manifest: _m, ...given } = inp.site;
       out.site = checkSite(given);
+      // Inputs checked before (the preview's): what is deployed must be what was previewed.
+      if (alreadyChecked && previewed !== undefined && previewed !== out.site.hash) {
+        throw new Error(`site directory ${given.dir ?? '(inline)'} changed since the preview (was ${previewed}, now ${out.site.hash}); run the update again`);
+      }
     } catch (err) {
       return { failures: [{ property: 'site', reason: (err as Error).message }] };
     }
