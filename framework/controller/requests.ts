@@ -14,7 +14,7 @@ export type RequestState =
   | {
     kind: 'deploy'; config: Configuration; isInternal: boolean; requests: Set<string>;
     /** With a site (ours): instances to stand down once the site is in place, what to restore if it is refused, whether its steps have started. */
-    deferredDrops?: string[]; before?: { instances: Map<string, Instance>; ready: Set<string> }; sitePreparing?: boolean;
+    deferredDrops?: string[]; before?: { instances: Map<string, Instance>; ready: Set<string> }; sitePreparing?: boolean; siteDone?: boolean;
   }
   | { kind: 'get_nodes'; requests: Set<string> }
   | { kind: 'node_dispatch'; action: string[]; requests: Set<string> }

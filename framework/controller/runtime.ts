@@ -308,13 +308,19 @@ export class ControllerRuntime {
    */
   private deployWithSite(hash: string, req: Request): void {
     const state = req.state;
-    if (state?.kind !== 'deploy' || state.sitePreparing) return;
+    if (state?.kind !== 'deploy') return;
+    // Once every instance holds and has checked the site, an agent that is ready again
+    // (it reconnected) gets its deploy_request as without a site; it refuses one whose site
+    // it no longer holds.
+    if (state.siteDone) return this.deployToAgents(state.config, req);
+    if (state.sitePreparing) return;
     state.sitePreparing = true;
     const names = sorted(this.instances.keys()).filter((n) => this.ready.has(n));
     this.log.info(`deployment ${short(req.id)}: site ${hash} to ${names.join(', ') || 'no instance'}`);
     void this.sites.prepare(hash, state.config, names).then((outcome) => {
       if (this.pendingDeploy !== req.key || this.requests.lookup(req.key) !== req) return;
       if (outcome.ok) {
+        state.siteDone = true;
         req.results.push(...outcome.results.map((r) => ({ ...r, reqid: req.id })));
         for (const name of state.deferredDrops ?? []) {
           this.log.debug(`standing down instance ${name}`);
