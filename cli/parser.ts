@@ -19,6 +19,7 @@ export interface ParserContext {
 }
 
 const CONFIG_FILE_HELP = 'Cluster configuration file, "-" for stdin';
+const SITE_OPTION = { flags: ['--site'], metavar: 'DIR', help: 'Site policy directory (local.zeek, scripts, settings) deployed with the cluster to every instance' };
 
 export function createParser(ctx: ParserContext): ArgumentParser {
   const hideExtras = ctx.prog === 'zeek-client';
@@ -47,8 +48,10 @@ export function createParser(ctx: ParserContext): ArgumentParser {
 
   parser.addSubcommand('deploy', { help: 'Deploy a staged cluster configuration.' });
 
-  parser.addSubcommand('deploy-config', { help: 'Upload a cluster configuration and deploy it.' })
+  const deployConfig = parser.addSubcommand('deploy-config', { help: 'Upload a cluster configuration and deploy it.' })
     .addPositional({ dest: 'config', metavar: 'FILE', help: CONFIG_FILE_HELP });
+  // Ours; zeek-client's own usage (prog zeek-client) stays as it is.
+  if (!hideExtras) deployConfig.addOption(SITE_OPTION);
 
   parser.addSubcommand('get-config', { help: 'Retrieve staged or deployed cluster configuration.' })
     .addOption({ flags: ['--filename', '-f'], metavar: 'FILE', default: '-', help: 'Output file for the configuration, default stdout' })
@@ -81,10 +84,12 @@ export function createParser(ctx: ParserContext): ArgumentParser {
   parser.addSubcommand('plan', { help: 'Show what deploying a cluster configuration would change (exit 0: nothing, 2: changes, 1: error).', hidden: hideExtras })
     .addPositional({ dest: 'config', metavar: 'FILE', help: CONFIG_FILE_HELP })
     .addOption({ flags: ['--json'], action: 'store_true', help: 'Report the plan in JSON instead of a readable diff' })
-    .addOption({ flags: ['--no-color'], dest: 'no_color', action: 'store_true', help: 'Do not colour the diff, even on a terminal' });
+    .addOption({ flags: ['--no-color'], dest: 'no_color', action: 'store_true', help: 'Do not colour the diff, even on a terminal' })
+    .addOption(SITE_OPTION);
 
   parser.addSubcommand('apply', { help: 'Validate and plan a cluster configuration, then stage and deploy it if it changes anything.', hidden: hideExtras })
-    .addPositional({ dest: 'config', metavar: 'FILE', help: CONFIG_FILE_HELP });
+    .addPositional({ dest: 'config', metavar: 'FILE', help: CONFIG_FILE_HELP })
+    .addOption(SITE_OPTION);
 
   parser.addSubcommand('drift', { help: 'Compare desired, staged, deployed and running cluster state (exit 0: in sync, 2: drifted, 1: error).', hidden: hideExtras })
     .addPositional({ dest: 'config', metavar: 'FILE', nargs: '?', help: `Desired cluster configuration file, "-" for stdin (optional)` })

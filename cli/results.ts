@@ -107,7 +107,12 @@ export function deployReport(results: readonly Result[], nodeOutputs: (r: Result
       skipped.push(`skipping unexpected response ${describeResult(res)}`);
       continue;
     }
-    if (res.node === null) continue;
+    if (res.node === null) {
+      // Ours: what each instance did with the deployment's site (checked, or not and why).
+      // Only deployments with a site have these, so other output stays zeek-client's.
+      if (res.success && res.data?.type === 'string' && res.data.value.startsWith('site ')) (json.results.site ??= []).push(`${res.instance}: ${res.data.value}`);
+      continue;
+    }
     json.results.nodes ??= {};
     const entry: Json = { success: res.success, instance: res.instance };
     if (res.data !== null && isTruthy(res.data)) {

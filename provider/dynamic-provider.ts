@@ -36,6 +36,9 @@ import {
   ResolvedController, TlsInput,
 } from './inputs';
 import { diffConfigurations } from '../sdk/plan/diff';
+import { configurationSite, withoutSiteEnv } from '../sdk/site/apply';
+import { packSite } from '../sdk/site/site';
+import { checkSite, CheckedSite, siteChangeLines, siteFilesFor, withCheckedSite } from './site';
 import {
   canonicalConfiguration, configurationFromCanonical, configurationFromTyped, ConfigurationInputError, describeChanges,
   inputsFromDeployed,
@@ -165,6 +168,18 @@ export function checkInputs(news: Bag, alreadyChecked = false): { inputs?: Check
   if (inp.configurationId !== undefined) out.configurationId = inp.configurationId;
   if (inp.iniFile !== undefined) out.iniFile = inp.iniFile;
   if (inp.iniText !== undefined) out.iniText = inp.iniText;
+  if (inp.site !== undefined) {
+    try {
+      const { hash: previewed, manifest: _m, ...given } = inp.site;
+      out.site = checkSite(given);
+      // Inputs checked before (the preview's): what is deployed must be what was previewed.
+      if (alreadyChecked && previewed !== undefined && previewed !== out.site.hash) {
+        throw new Error(`site directory ${given.dir ?? '(inline)'} changed since the preview (was ${previewed}, now ${out.site.hash}); run the update again`);
+      }
+    } catch (err) {
+      return { failures: [{ property: 'site', reason: (err as Error).message }] };
+    }
+  }
   return { inputs: plain(out), failures: [] };
 }
 
@@ -266,7 +281,11 @@ function failureLines(d: Deployment): string[] {
 }
 
 /** Stages then deploys; throws with the controller's messages when staging is rejected. */
-async function stageAndDeploy(client: ControllerClient, config: Configuration): Promise<Deployment> {
+async function stageAndDeploy(client: ControllerClient, config: Configuration, site?: CheckedSite): Promise<Deployment> {
+  if (site) {
+    const sent = await client.stageSite(packSite(siteFilesFor(site)));
+    if (!sent.success) throw new Error(`the controller refused the site ${site.hash}: ${sent.error ?? 'no reason given'}`);
+  }
   const staged = await client.stageConfiguration(config);
   const rejected = staged.filter((r) => !r.success).map((r) => r.error ?? 'no reason given');
   if (rejected.length > 0) {
@@ -309,7 +328,7 @@ function deployedOutput(c: Configuration | null): ClusterOutputs['deployed'] {
 /** Deploys the checked inputs and builds the outputs, or throws (ClusterInitError once something was deployed). */
 async function deploy(inputs: CheckedInputs, previousResults: Record<string, NodeDeployResult> = {}, skipWhenLiveMatches = false): Promise<ClusterOutputs> {
   const id = inputs.configurationId ?? randomUUID();
-  const desired = configurationFromCanonical(id, inputs);
+  const desired = withCheckedSite(configurationFromCanonical(id, inputs), inputs.site);
   return withController(inputs.controller, inputs.keyPassphrase, async (client) => {
     if (skipWhenLiveMatches) {
       const live = await deployedConfiguration(client);
@@ -318,7 +337,7 @@ async function deploy(inputs: CheckedInputs, previousResults: Record<string, Nod
         return plain({ ...inputs, configurationId: live.id, deployed: deployedOutput(live), results: previousResults, nodeStatus: await nodeStatus(client) });
       }
     }
-    const deployment = await stageAndDeploy(client, desired);
+    const deployment = await stageAndDeploy(client, desired, inputs.site);
     const live = await deployedConfiguration(client);
     const outs: ClusterOutputs = plain({
       ...inputs,
@@ -326,6 +345,7 @@ async function deploy(inputs: CheckedInputs, previousResults: Record<string, Nod
       deployed: deployedOutput(live),
       results: deployment.results,
       nodeStatus: await nodeStatus(client),
+      ...(await siteStatusOf(client, live)),
     });
     const failures = failureLines(deployment);
     if (failures.length > 0) {
@@ -346,12 +366,35 @@ function connectionChanged(a: ResolvedController, b: ResolvedController): boolea
   return JSON.stringify(plain({ ...a, host: undefined, port: undefined })) !== JSON.stringify(plain({ ...b, host: undefined, port: undefined }));
 }
 
+/** With a site deployed: what each instance's disk holds of it. */
+async function siteStatusOf(client: ControllerClient, live: Configuration | null): Promise<{ siteStatus?: Record<string, string> }> {
+  if (!live || configurationSite(live).hash === null) return {};
+  const out: Record<string, string> = {};
+  for (const r of await client.getSiteStatus()) {
+    let state = 'error';
+    if (r.success && r.data?.type === 'string') {
+      try {
+        state = String((JSON.parse(r.data.value) as { state?: string }).state ?? 'error');
+      } catch {
+        // stays 'error'
+      }
+    }
+    out[r.instance ?? '(unknown)'] = state;
+  }
+  return { siteStatus: Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]])) };
+}
+
 /** The configuration changes diff() sees, for messages and tests. */
 export function pendingChanges(olds: Bag, news: CheckedInputs): string[] {
   const prev = olds as Partial<ClusterOutputs>;
   const base: CanonicalConfiguration & { id: string } = prev.deployed ?? { id: '', instances: prev.instances ?? {}, nodes: prev.nodes ?? {} };
-  const desired = configurationFromCanonical(news.configurationId ?? base.id, news);
-  const lines = describeChanges(diffConfigurations(desired, configurationFromCanonical(base.id, base)));
+  const desired = withCheckedSite(configurationFromCanonical(news.configurationId ?? base.id, news), news.site);
+  const deployedConfig = configurationFromCanonical(base.id, base);
+  // Nodes without the site's mark; the site's files have lines of their own.
+  const lines = describeChanges(diffConfigurations(withoutSiteEnv(desired), withoutSiteEnv(deployedConfig)));
+  lines.push(...siteChangeLines(deployedConfig, prev.site?.manifest ?? null, news.site));
+  // An instance whose disk no longer holds the deployed site (seen by read) is redeployed.
+  for (const [inst, state] of Object.entries(prev.siteStatus ?? {})) if (state !== 'ok') lines.push(`~ site on instance ${inst}: ${state}`);
   if (news.configurationId !== undefined && news.configurationId !== base.id) lines.push(`~ configuration id ${JSON.stringify(base.id)} -> ${JSON.stringify(news.configurationId)}`);
   return lines;
 }
@@ -396,7 +439,9 @@ async function create(inputs: Bag): Promise<CreateResult> {
 async function update(_id: string, olds: Bag, news: Bag): Promise<UpdateResult> {
   const checked = requireChecked(news);
   const prev = olds as Partial<ClusterOutputs>;
-  return { outs: await deploy(checked, prev.results ?? {}, true) };
+  // A site found damaged on an instance (read's siteStatus) is sent again even when the configuration matches.
+  const siteIntact = Object.values(prev.siteStatus ?? {}).every((st) => st === 'ok');
+  return { outs: await deploy(checked, prev.results ?? {}, siteIntact) };
 }
 
 /** The controller to talk to for an existing resource: its recorded one, else its id (an import). */
@@ -423,12 +468,14 @@ async function read(id: string, props?: Bag): Promise<ReadResult> {
     // and a pinned id that no longer matches shows up in the next diff anyway.
     if (prev.iniFile !== undefined) inputs.iniFile = prev.iniFile;
     if (prev.iniText !== undefined) inputs.iniText = prev.iniText;
+    if (prev.site !== undefined) inputs.site = prev.site;
     const outs: ClusterOutputs = {
       ...inputs,
       configurationId: live.id,
       deployed,
       results: prev.results ?? {},
       nodeStatus: await nodeStatus(client),
+      ...(await siteStatusOf(client, live)),
     };
     return { id, props: plain(outs), inputs: plain(inputs) };
   });

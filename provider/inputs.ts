@@ -7,6 +7,7 @@
 // This module must stay light: the dynamic-provider plugin loads it on every operation.
 // Nothing here imports @pulumi/pulumi.
 
+import type { CheckedSite } from './site';
 import { z } from 'zod';
 import { lookupClusterRole } from '../sdk/config/node-from-ini';
 import { CanonicalConfiguration, NodeDeployResult, NodeStatusOutput } from './shapes';
@@ -103,6 +104,16 @@ export const ClusterInputsSchema = z.object({
   iniFile: z.string().min(1).optional(),
   /** Text of a zeek-client cluster configuration (.ini). */
   iniText: z.string().optional(),
+  /** The site policy deployed with the cluster (ours): a directory or inline files, and what nodes load of it. */
+  site: z.object({
+    dir: z.string().min(1).optional(),
+    files: z.record(z.string(), z.string()).optional(),
+    scripts: z.array(z.string().min(1)).optional(),
+    roles: z.record(z.string(), z.array(z.string().min(1))).optional(),
+    // check() adds these; accepted back when Pulumi hands checked inputs in again.
+    hash: z.string().optional(),
+    manifest: z.record(z.string(), z.string()).optional(),
+  }).strict().optional(),
 }).strict();
 export type ClusterInputs = z.input<typeof ClusterInputsSchema>;
 
@@ -113,6 +124,7 @@ export interface CheckedInputs extends CanonicalConfiguration {
   configurationId?: string;
   iniFile?: string;
   iniText?: string;
+  site?: CheckedSite;
 }
 
 /** A controller connection with its defaults filled in. */
@@ -135,6 +147,8 @@ export interface ClusterOutputs extends CheckedInputs {
   results: Record<string, NodeDeployResult>;
   /** Node status at the last create, update or read. */
   nodeStatus: Record<string, NodeStatusOutput>;
+  /** With a site: what each instance's disk holds of it at the last create, update or read (ok, modified, missing, stale, error). */
+  siteStatus?: Record<string, string>;
 }
 
 /** True when `v` is, or contains anywhere, Pulumi's unknown marker. */

@@ -16,6 +16,8 @@ import type { Json } from '../results';
 import { Session, withController } from '../session';
 import { deployOn } from './deploy';
 import { stageOn } from './stage-config';
+import { loadSiteOption, nodesOnly, sitePlanFor, stageSiteOn, withSite } from '../site-input';
+import { sitePlanSummary } from '../../sdk/plan/site';
 
 async function unchanged(ctx: CommandContext, s: Session, deployed: Configuration): Promise<number> {
   const running = await fetchRunning(s);
@@ -35,8 +37,11 @@ async function unchanged(ctx: CommandContext, s: Session, deployed: Configuratio
 
 export async function run(ctx: CommandContext): Promise<number> {
   const file = ctx.args.config as string;
-  const desired = await loadValidConfiguration(ctx, file);
-  if (desired === null) return 1;
+  const config = await loadValidConfiguration(ctx, file);
+  if (config === null) return 1;
+  const site = loadSiteOption(ctx);
+  if (site === 'error') return 1;
+  const desired = withSite(config, site);
   const source = file === '-' ? '<stdin>' : file;
   const onTerminal = ctx.io.stderr.isTTY === true && ctx.args.quiet !== true;
   const status = (line: string): void => {
@@ -46,8 +51,9 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   return withController(ctx, async (s) => {
     const deployed = await fetchConfiguration(ctx, s, true);
-    const diff = diffConfigurations(desired, deployed);
-    if (!diff.hasChanges) {
+    const diff = diffConfigurations(nodesOnly(desired)!, nodesOnly(deployed));
+    const sitePlan = await sitePlanFor(s, desired, site, deployed);
+    if (!diff.hasChanges && !sitePlan.hasChanges) {
       if (deployed === null) {
         status(`No changes: ${source} defines no instances or nodes and nothing is deployed; nothing staged or deployed.`);
         printJson(ctx, { errors: [], results: {} });
@@ -56,8 +62,9 @@ export async function run(ctx: CommandContext): Promise<number> {
       status(`No changes: ${source} matches the deployed configuration ${deployed.id}; nothing staged or deployed.`);
       return unchanged(ctx, s, deployed);
     }
-    status(`Applying ${source}: ${planSummary(diff)}.`);
+    status(`Applying ${source}: ${planSummary(diff)}${sitePlan.hasChanges ? `; ${sitePlanSummary(sitePlan)}` : ''}.`);
     await warnAboutUnconnected(ctx, s, desired);
+    await stageSiteOn(ctx, s, site);
     const staged = await stageOn(s, desired);
     if (!staged.ok) {
       printJson(ctx, staged.json);

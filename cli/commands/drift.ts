@@ -8,6 +8,8 @@ import { buildDriftReport, renderDriftMarkdown } from '../drift-report';
 import { fetchConfiguration, fetchInstances, fetchRunning } from '../fetch-state';
 import { printJson } from '../output';
 import { withController } from '../session';
+import { configurationSite } from '../../sdk/site/apply';
+import { siteDriftFrom, renderSiteDrift } from '../site-input';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const file = ctx.args.config as string | null;
@@ -24,8 +26,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     const report = buildDriftReport({
       desired, desiredSource: file ? (file === '-' ? '<stdin>' : file) : null, staged, deployed, running, connected,
     });
-    if (ctx.args.format === 'json') printJson(ctx, report);
-    else ctx.io.stdout.write(renderDriftMarkdown(report));
-    return report.in_sync ? 0 : 2;
+    // Ours: with a deployed site, what each instance's disk holds of it. Only then, so that
+    // drift against Zeek's controller (which would not answer) asks nothing new.
+    const deployedSite = deployed ? configurationSite(deployed).hash : null;
+    const site = deployedSite ? siteDriftFrom(deployedSite, await s.request((c) => c.getSiteStatus())) : null;
+    const inSync = report.in_sync && (site === null || site.in_sync);
+    if (ctx.args.format === 'json') printJson(ctx, site ? { ...report, in_sync: inSync, site } : report);
+    else ctx.io.stdout.write(renderDriftMarkdown(report) + (site ? renderSiteDrift(site) : ''));
+    return inSync ? 0 : 2;
   });
 }

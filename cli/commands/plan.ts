@@ -10,18 +10,34 @@ import { warnAboutUnconnected } from '../instances-check';
 import { printJson } from '../output';
 import { planJson, renderPlanText } from '../plan-report';
 import { withController } from '../session';
+import { loadSiteOption, nodesOnly, renderSitePlanText, sitePlanFor, sitePlanJson, withSite } from '../site-input';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const file = ctx.args.config as string;
-  const desired = await loadValidConfiguration(ctx, file);
-  if (desired === null) return 1;
+  const config = await loadValidConfiguration(ctx, file);
+  if (config === null) return 1;
+  const site = loadSiteOption(ctx);
+  if (site === 'error') return 1;
+  const desired = withSite(config, site);
   const source = file === '-' ? '<stdin>' : file;
   return withController(ctx, async (s) => {
     const deployed = await fetchConfiguration(ctx, s, true);
-    const diff = diffConfigurations(desired, deployed);
-    if (diff.hasChanges) await warnAboutUnconnected(ctx, s, desired);
-    if (ctx.args.json) printJson(ctx, planJson(diff, source));
-    else ctx.io.stdout.write(renderPlanText(diff, source, paletteFor(ctx, ctx.args.no_color === true)));
-    return diff.hasChanges ? 2 : 0;
+    // Nodes without the site's mark in their env: the site has a part of its own.
+    const diff = diffConfigurations(nodesOnly(desired)!, nodesOnly(deployed));
+    const sitePlan = await sitePlanFor(s, desired, site, deployed);
+    const changes = diff.hasChanges || sitePlan.hasChanges;
+    if (changes) await warnAboutUnconnected(ctx, s, desired);
+    const withSitePart = site !== null || sitePlan.hasChanges;
+    if (ctx.args.json) {
+      const doc = planJson(diff, source);
+      if (withSitePart) Object.assign(doc, { has_changes: changes, site: sitePlanJson(sitePlan) });
+      printJson(ctx, doc);
+    } else {
+      const palette = paletteFor(ctx, ctx.args.no_color === true);
+      if (!diff.hasChanges && sitePlan.hasChanges) ctx.io.stdout.write(`Site changes for ${source} against the deployed configuration ${diff.deployedId ?? '(none)'}; no node changes.\n`);
+      else ctx.io.stdout.write(renderPlanText(diff, source, palette));
+      ctx.io.stdout.write(renderSitePlanText(sitePlan, palette));
+    }
+    return changes ? 2 : 0;
   });
 }

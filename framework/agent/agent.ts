@@ -8,7 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
-import { AgentApi, NodeApi, SupervisorApi } from '../../sdk/model/events';
+import { AgentApi, NodeApi, SITE_CAPABILITY, SiteApi, SupervisorApi } from '../../sdk/model/events';
+import { configurationSite } from '../../sdk/site/apply';
+import { SITE_DIR_ENV } from '../../sdk/site/site';
+import { AgentSites } from './site';
 import {
   configurationFromData, makeResult, nodeOutputsFromData, nodeOutputsToData, nodeStatusToData, Result, resultFromData,
   resultToData, resultVecToData,
@@ -100,12 +103,16 @@ export class Agent {
   private configWrites: Promise<void> = Promise.resolve();
   private readonly dispatches = new Map<string, DispatchState>();
   private readonly restarts = new Map<string, RestartState>();
+  /** Sites (ours): stored under <agent dir>/sites. */
+  readonly sites: AgentSites;
 
   constructor(readonly options: AgentOptions) {
     this.settings = options.settings;
     this.name = this.settings.agentName();
     this.topic = `${this.settings.str('Management::Agent::topic_prefix')}/${this.name}`;
     this.nodeTopic = this.settings.str('Management::Node::node_topic');
+    this.sites = new AgentSites(path.join(this.settings.agentDirectory(), 'sites'), Math.max(1, this.settings.num('ZeekMgmt::site_keep')),
+      options.runtime, this.settings, (level, msg) => this.log(level, msg));
     this.archival = new LogArchival({
       settings: archivalSettings(this.settings),
       log: (level, msg) => this.log(level, msg),
@@ -182,7 +189,7 @@ export class Agent {
       this.nodes.set(name, {
         name, instance: this.name, role: cep.role, state: 'PENDING', port: cep.p === 0 ? null : cep.p,
         scripts: cfg.addl_user_scripts.filter((s) => s !== MANAGEMENT_NODE_SCRIPT), options: null,
-        interface: cfg.interface, cpu_affinity: cfg.cpu_affinity, env: cfg.env, metrics_port: cep.metrics_port,
+        interface: cfg.interface, cpu_affinity: cfg.cpu_affinity, env: withoutKey(cfg.env, SITE_DIR_ENV), metrics_port: cep.metrics_port,
       });
     }
     if (this.nodes.size) this.log('info', `rediscovered ${this.nodes.size} cluster node(s) from the supervisor: ${[...this.nodes.keys()].sort().join(', ')}`);
@@ -268,6 +275,7 @@ export class Agent {
     peering.on('up', () => {
       this.log('info', `connected to the controller at ${where}`);
       peering.publishEvent(this.topic, this.hello(true));
+      peering.publishEvent(this.topic, this.capabilities());
     });
     peering.on('event', (ev, topic) => this.onEvent(ev, { kind: 'controller-client' }, topic));
     peering.on('protocol-error', (err) => this.log('warning', `discarded malformed message from the controller at ${where}: ${err.message}`));
@@ -290,13 +298,24 @@ export class Agent {
     };
   }
 
+  /**
+   * Ours, right after the hello on the same link: this agent takes sites. Zeek's
+   * controller has no handler for the event and drops it (Broker's process_event).
+   */
+  private capabilities(): ZeekEvent {
+    return { name: SiteApi.notify_agent_capabilities, args: [B.str(this.name), B.vec([B.str(SITE_CAPABILITY)])] };
+  }
+
   /** A controller peering with us gets notify_agent_hello; cluster nodes announce themselves. */
   private onPeer(peer: Peer): void {
     if (topicMatches(peer.subscriptions, this.topic)) {
       this.log('info', `controller peered from ${peer.remoteAddress}:${peer.remotePort}`);
       // Like Broker's peer_added, the greeting follows the handshake rather than riding
       // along with its ack, so that a peer that just finished connecting is listening.
-      setTimeout(() => peer.sendEvent(this.topic, this.hello(false)), 50);
+      setTimeout(() => {
+        peer.sendEvent(this.topic, this.hello(false));
+        peer.sendEvent(this.topic, this.capabilities());
+      }, 50);
     }
   }
 
@@ -351,6 +370,34 @@ export class Agent {
         this.log('info', `rx ${ev.name} ${reqid}`);
         this.publish(AgentApi.agent_welcome_response, [B.str(reqid), resultToData(this.result(reqid))]);
         return;
+      case SiteApi.site_chunk_request: {
+        const num = (d: BrokerData | undefined): number => (d?.type === 'count' && d.value <= 1_000_000_000n ? Number(d.value) : -1);
+        const str = (d: BrokerData | undefined): string => (d?.type === 'string' ? d.value : '');
+        const inUse = this.config ? configurationSite(this.config).hash : null;
+        const a = this.sites.chunk(str(ev.args[1]), num(ev.args[2]), num(ev.args[3]), str(ev.args[4]), inUse);
+        this.publish(SiteApi.site_chunk_response, [B.str(reqid), resultToData(this.result(reqid, { success: a.success, error: a.error ?? null, data: a.data !== undefined ? B.str(a.data) : null }))]);
+        return;
+      }
+      case SiteApi.site_check_request: {
+        const hash = ev.args[1]?.type === 'string' ? ev.args[1].value : '';
+        let cfg: Configuration;
+        try {
+          cfg = configurationFromData(ev.args[2] ?? { type: 'none' }, '$.args[2]');
+        } catch (err) {
+          this.publish(SiteApi.site_check_response, [B.str(reqid), resultVecToData([this.result(reqid, { success: false, error: `malformed site check: ${(err as Error).message}` })])]);
+          return;
+        }
+        void this.sites.check(hash, cfg, this.name, this.config ? configurationSite(this.config).hash : null).then((answers) => {
+          this.publish(SiteApi.site_check_response, [B.str(reqid), resultVecToData(answers.map((a) => this.result(reqid, { success: a.success, error: a.error ?? null, data: a.data !== undefined ? B.str(a.data) : null })))]);
+        });
+        return;
+      }
+      case SiteApi.site_status_request: {
+        const hash = ev.args[1]?.type === 'string' ? ev.args[1].value : '';
+        const a = this.sites.status(hash, this.config);
+        this.publish(SiteApi.site_status_response, [B.str(reqid), resultToData(this.result(reqid, { success: a.success, error: a.error ?? null, data: a.data !== undefined ? B.str(a.data) : null }))]);
+        return;
+      }
       case AgentApi.agent_standby_request:
         this.log('info', `rx ${ev.name} ${reqid}`);
         void this.onDeploy('', { id: '', instances: [], nodes: [] }, false);
@@ -392,6 +439,20 @@ export class Agent {
       this.log('info', `already running config ${config.id}`);
       this.publish(AgentApi.deploy_response, [B.str(reqid), resultVecToData([this.result(reqid)])]);
       return;
+    }
+    // A site (ours) must be here, intact, before anything is torn down.
+    const site = configurationSite(config);
+    let siteDir: string | null = null;
+    if (site.error !== undefined || site.hash !== null) {
+      const v = site.hash !== null ? this.sites.store.verify(site.hash) : null;
+      if (site.error !== undefined || v?.state !== 'ok') {
+        const error = site.error ?? `site ${site.hash} is not on instance '${this.name}' (${v?.detail ?? 'missing'}); nothing was changed`;
+        this.log('warning', `refusing deploy_request ${reqid}: ${error}`);
+        this.publish(AgentApi.deploy_response, [B.str(reqid), resultVecToData([this.result(reqid, { success: false, error })])]);
+        return;
+      }
+      siteDir = this.sites.store.dir(site.hash!);
+      this.sites.store.adopt(site.hash!);
     }
     // Adopting the configuration perturbs whatever ran before, so it is ours from here on.
     this.config = config;
@@ -462,7 +523,7 @@ export class Agent {
         interface: node.interface,
         cpu_affinity: node.cpu_affinity,
         addl_user_scripts: [...(node.scripts ?? []), MANAGEMENT_NODE_SCRIPT],
-        env: { ...node.env },
+        env: siteDir !== null ? { ...node.env, [SITE_DIR_ENV]: siteDir } : { ...node.env },
         cluster,
         runtime: this.options.runtime,
       });
@@ -679,4 +740,11 @@ export class Agent {
 function strings(d: BrokerData | undefined): string[] {
   if (!d || (d.type !== 'vector' && d.type !== 'set')) return [];
   return d.value.flatMap((x) => (x.type === 'string' ? [x.value] : []));
+}
+
+function withoutKey(env: Record<string, string>, key: string): Record<string, string> {
+  if (!(key in env)) return env;
+  const out = { ...env };
+  delete out[key];
+  return out;
 }

@@ -5,7 +5,8 @@
 // that connection, and matches the kind of request it claims to answer.
 
 import { B } from '../../sdk/broker/data';
-import { AgentApi, ControllerApi } from '../../sdk/model/events';
+import { AgentApi, ControllerApi, SiteApi } from '../../sdk/model/events';
+import { BrokerData } from '../../sdk/broker/data';
 import {
   nodeOutputsFromData, nodeOutputsToData, nodeStatusFromData, nodeStatusToData, Result, resultVecToData,
 } from '../../sdk/model/records';
@@ -183,6 +184,29 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     rt.log.info(`tx Management::Controller::API::restart_response ${requestToString(req)}`);
     rt.respond(C.restart_response, [B.str(req.id), resultVecToData(req.results)]);
     rt.requests.finish(req.key);
+  },
+
+  // Ours: the site policy. An agent that takes sites says so after its hello.
+  [SiteApi.notify_agent_capabilities](rt, { instance, capabilities }, link) {
+    const name = instance as string;
+    if (link.instance !== name) {
+      rt.log.warning(`ignoring capabilities of ${short(name)} from ${link.describe()}: that link checked in as ${link.instance ?? 'nothing yet'}`);
+      return;
+    }
+    rt.log.info(`rx ZeekMgmt::Agent::API::notify_agent_capabilities ${short(name)} [${(capabilities as string[]).map((c) => short(c)).join(', ')}]`);
+    rt.sites.capabilities(name, capabilities as string[], link);
+  },
+
+  [SiteApi.site_chunk_response](rt, { reqid, result }, link) {
+    rt.sites.agentResponse(reqid as string, [B.str(reqid as string), result as BrokerData], link);
+  },
+
+  [SiteApi.site_check_response](rt, { reqid, results }, link) {
+    rt.sites.agentResponse(reqid as string, [B.str(reqid as string), results as BrokerData], link);
+  },
+
+  [SiteApi.site_status_response](rt, { reqid, result }, link) {
+    rt.sites.agentResponse(reqid as string, [B.str(reqid as string), result as BrokerData], link);
   },
 
   // Zeek's controller does not act on these notifications yet; we log them.

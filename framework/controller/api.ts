@@ -3,7 +3,9 @@
 // Arguments arrive already decoded and type-checked (arguments.ts).
 
 import { B } from '../../sdk/broker/data';
-import { AgentApi, ControllerApi } from '../../sdk/model/events';
+import { AgentApi, ControllerApi, SiteApi } from '../../sdk/model/events';
+import { configurationSite } from '../../sdk/site/apply';
+import { siteManifest } from '../../sdk/site/site';
 import {
   instanceToData, makeResult, resultToData, resultVecToData,
 } from '../../sdk/model/records';
@@ -40,6 +42,17 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
   [C.stage_configuration_request](rt, { reqid, config }) {
     const id = reqid as string;
     rt.log.info(`rx Management::Controller::API::stage_configuration_request ${short(id)}`);
+    // A configuration that carries a site (ours) names one the controller holds.
+    const site = configurationSite(config as Configuration);
+    const siteError = site.error ?? (site.hash !== null && !rt.sites.store.has(site.hash)
+      ? `site ${site.hash} is not staged on this controller: send its files first (zeek-mgmt --site DIR)`
+      : undefined);
+    if (siteError !== undefined) {
+      const results = [makeResult(id, { success: false, error: siteError })];
+      rt.log.info(`tx Management::Controller::API::stage_configuration_response ${requestToString({ id, results, finished: true })}`);
+      rt.respond(C.stage_configuration_response, [B.str(id), resultVecToData(results)]);
+      return;
+    }
     const outcome = stageConfiguration(config as Configuration, {
       controllerPort: rt.controllerPort(),
       autoAssignBrokerPorts: rt.config.autoAssignBrokerPorts,
@@ -192,6 +205,43 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
     rt.log.info(`rx Management::Controller::API::test_timeout_request ${short(id)} ${with_state ? 'T' : 'F'}`);
     // The state times out and triggers the response (runtime.requestExpired).
     if (with_state) rt.requests.create(id, { kind: 'test' });
+  },
+
+  // Ours: the site policy (framework/controller/site.ts).
+  [SiteApi.stage_site_request](rt, { reqid, hash, index, total, data }) {
+    const id = reqid as string;
+    rt.log.debug(`rx ZeekMgmt::Controller::API::stage_site_request ${short(id)} ${short(hash as string)} ${index as number}/${total as number}`);
+    const res = rt.sites.stageChunk(id, hash as string, index as number, total as number, data as string);
+    rt.respond(SiteApi.stage_site_response, [B.str(id), resultToData(res)]);
+  },
+
+  [SiteApi.get_site_request](rt, { reqid, hash }) {
+    const id = reqid as string;
+    const h = hash as string;
+    rt.log.info(`rx ZeekMgmt::Controller::API::get_site_request ${short(id)} ${short(h)}`);
+    let res;
+    try {
+      res = makeResult(id, { data: B.str(JSON.stringify(siteManifest(rt.sites.store.read(h)))) });
+    } catch (err) {
+      res = makeResult(id, { success: false, error: `site ${short(h)} is not available on the controller: ${(err as Error).message}` });
+    }
+    rt.respond(SiteApi.get_site_response, [B.str(id), resultToData(res)]);
+  },
+
+  [SiteApi.get_site_status_request](rt, { reqid }) {
+    const id = reqid as string;
+    rt.log.info(`rx ZeekMgmt::Controller::API::get_site_status_request ${short(id)}`);
+    const deployed = rt.configs.get('DEPLOYED');
+    const hash = deployed ? configurationSite(deployed).hash : null;
+    const names = (deployed?.instances ?? []).map((i) => i.name).filter((n) => rt.known.has(n)).sort(strcmp);
+    const missing = (deployed?.instances ?? []).map((i) => i.name).filter((n) => !rt.known.has(n)).sort(strcmp);
+    void rt.sites.status(hash, names).then((rs) => {
+      const results = [
+        ...rs.map((r) => ({ ...r, reqid: id })),
+        ...missing.map((n) => makeResult(id, { success: false, instance: n, error: `instance '${n}' is not connected` })),
+      ];
+      rt.respond(SiteApi.get_site_status_response, [B.str(id), resultVecToData(results)]);
+    });
   },
 
   [C.test_noop_request](rt, { reqid }) {

@@ -58,6 +58,17 @@ interface Param {
 
 const p = (name: string, read: Reader<unknown>, dflt?: () => unknown): Param => ({ name, read, dflt });
 
+/** A count that fits a JavaScript number (chunk indexes). */
+const smallCount: Reader<number> = (d, p) => {
+  const v = count(d, p);
+  if (v > 1_000_000_000n) throw new ShapeError(`must be at most 1000000000, got ${v}`, p);
+  return Number(v);
+};
+/** Left as Broker data; the handler reads it leniently. */
+const raw: Reader<BrokerData> = (d) => d;
+const ZC = 'ZeekMgmt::Controller::API::';
+const ZA = 'ZeekMgmt::Agent::API::';
+
 const C = 'Management::Controller::API::';
 const A = 'Management::Agent::API::';
 
@@ -72,6 +83,14 @@ export const SIGNATURES: Readonly<Record<string, readonly Param[]>> = {
   [`${C}restart_request`]: [p('reqid', str), p('nodes', stringSet, () => [])],
   [`${C}test_timeout_request`]: [p('reqid', str), p('with_state', bool)],
   [`${C}test_noop_request`]: [p('reqid', str)],
+  // Ours: the site policy (sdk/model/events.ts SiteApi).
+  [`${ZC}stage_site_request`]: [p('reqid', str), p('hash', str), p('index', smallCount), p('total', smallCount), p('data', str)],
+  [`${ZC}get_site_status_request`]: [p('reqid', str)],
+  [`${ZC}get_site_request`]: [p('reqid', str), p('hash', str)],
+  [`${ZA}notify_agent_capabilities`]: [p('instance', str), p('capabilities', stringSet)],
+  [`${ZA}site_chunk_response`]: [p('reqid', str), p('result', raw)],
+  [`${ZA}site_check_response`]: [p('reqid', str), p('results', raw)],
+  [`${ZA}site_status_response`]: [p('reqid', str), p('result', raw)],
 
   [`${A}notify_agent_hello`]: [p('instance', str), p('id', str), p('connecting', bool), p('api_version', count)],
   [`${A}agent_welcome_response`]: [p('reqid', str), p('result', result)],

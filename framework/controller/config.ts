@@ -110,6 +110,8 @@ export interface ControllerConfig {
   maxMessageBytes: number;
   /** A peer that does not send its subscriptions within this time is closed (10 s). Not a Zeek setting. */
   handshakeTimeoutMs: number;
+  /** ZeekMgmt::site_keep (ours, 3): staged sites kept besides the newest. */
+  siteKeep: number;
 }
 
 /** Zeek's fully qualified setting names, as accepted in overrides. */
@@ -140,6 +142,7 @@ export const ZEEK_SETTING_NAMES: Readonly<Record<string, keyof ControllerConfig>
   'Broker::ssl_keyfile': 'sslKeyfile',
   'Broker::ssl_passphrase': 'sslPassphrase',
   'Management::Log::level': 'logLevel',
+  'ZeekMgmt::site_keep': 'siteKeep',
 };
 
 export const CONTROLLER_DEFAULTS = {
@@ -297,6 +300,7 @@ const PARSERS: { [K in keyof ControllerConfig]-?: (v: unknown, what: string) => 
   logFile: parseString,
   maxMessageBytes: parsePositiveInt,
   handshakeTimeoutMs: parseIntervalMs,
+  siteKeep: parsePositiveInt,
 };
 
 /** Normalizes overrides keyed by field name or Zeek name into checked field values. */
@@ -365,6 +369,7 @@ export function controllerConfigFromEnv(
     logFile: o.logFile || CONTROLLER_DEFAULTS.logFile,
     maxMessageBytes: o.maxMessageBytes ?? CONTROLLER_DEFAULTS.maxMessageBytes,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? CONTROLLER_DEFAULTS.handshakeTimeoutMs,
+    siteKeep: o.siteKeep ?? 3,
   };
 }
 

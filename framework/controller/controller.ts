@@ -169,7 +169,7 @@ export class Controller {
       this.log.warning(`rejected ${short(ev.name)} from ${who}: ${context}`);
       peer.sendText(encodeError(code, context));
     };
-    if (ev.name.startsWith(AGENT_API_PREFIX)) {
+    if (ev.name.startsWith(AGENT_API_PREFIX) || ev.name.startsWith('ZeekMgmt::Agent::API::')) {
       reject('unspecified', `${short(ev.name)} rejected: Management::Agent::API events are accepted only from agent connections`);
       return;
     }
@@ -228,6 +228,7 @@ export class Controller {
     if (this.closed) return;
     this.closed = true;
     this.rt?.requests.clear();
+    this.rt?.sites.close();
     await this.links?.close();
     await this.wsServer?.close();
     await this.agentServer?.close();

@@ -6,12 +6,16 @@
 
 import { randomUUID } from 'node:crypto';
 import { Result } from '../../sdk/model/records';
-import { Configuration } from '../../sdk/model/schemas';
+import { Configuration, Instance } from '../../sdk/model/schemas';
 import { resultVecToString } from './strings';
 
 /** The controller's per-request state (Zeek's DeployState, GetNodesState, ...). */
 export type RequestState =
-  | { kind: 'deploy'; config: Configuration; isInternal: boolean; requests: Set<string> }
+  | {
+    kind: 'deploy'; config: Configuration; isInternal: boolean; requests: Set<string>;
+    /** With a site (ours): instances to stand down once the site is in place, what to restore if it is refused, whether its steps have started. */
+    deferredDrops?: string[]; before?: { instances: Map<string, Instance>; ready: Set<string> }; sitePreparing?: boolean; siteDone?: boolean;
+  }
   | { kind: 'get_nodes'; requests: Set<string> }
   | { kind: 'node_dispatch'; action: string[]; requests: Set<string> }
   | { kind: 'restart'; requests: Set<string> }

@@ -22,6 +22,8 @@ import { Request, requestToString, RequestTable } from './requests';
 import { StoredConfigs } from './persistence';
 import { ConfigStore } from './state';
 import { short } from './strings';
+import { ControllerSites } from './site';
+import { configurationSite } from '../../sdk/site/apply';
 
 export interface KnownInstance {
   instance: Instance;
@@ -84,6 +86,8 @@ export class ControllerRuntime {
   /** g_config_reqid_pending: the key of the deployment in progress, "" when none. */
   pendingDeploy = '';
   readonly requests: RequestTable;
+  /** Sites (ours): staged ones, agents that take them, the steps before a deployment with one. */
+  readonly sites: ControllerSites;
 
   constructor(
     readonly config: ControllerConfig,
@@ -95,6 +99,7 @@ export class ControllerRuntime {
     readonly controllerPort: () => number | null,
   ) {
     this.requests = new RequestTable(config.requestTimeoutMs, (req) => this.requestExpired(req));
+    this.sites = new ControllerSites(config.stateDir, config.siteKeep, log, config.requestTimeoutMs, (n) => this.known.get(n)?.link);
   }
 
   // ---- publishing -----------------------------------------------------------------
@@ -241,9 +246,20 @@ export class ControllerRuntime {
         toPeer.set(inst.name, inst);
       }
     }
+    // With a site, instances leaving the cluster are stood down only once every remaining
+    // one has stored and checked the site (deployWithSite), so a refused site stops nothing.
+    const site = configurationSite(state.config).hash;
+    if (site !== null) {
+      state.before = { instances: new Map(this.instances), ready: new Set(this.ready) };
+      state.deferredDrops = [];
+    }
     for (const name of sorted(toDrop)) {
       this.log.debug(`dropping instance ${name}`);
-      this.dropInstance(this.instances.get(name)!);
+      if (state.deferredDrops && !toPeer.has(name)) {
+        state.deferredDrops.push(name);
+        this.instances.delete(name);
+        this.ready.delete(name);
+      } else this.dropInstance(this.instances.get(name)!);
     }
     for (const name of sorted(toPeer.keys())) {
       this.log.debug(`adding instance ${name}`);
@@ -299,7 +315,55 @@ export class ControllerRuntime {
     if (this.pendingDeploy === '') return;
     const req = this.requests.lookup(this.pendingDeploy);
     if (!req || req.state?.kind !== 'deploy') return;
-    this.deployToAgents(req.state.config, req);
+    const site = configurationSite(req.state.config).hash;
+    if (site === null) this.deployToAgents(req.state.config, req);
+    else this.deployWithSite(site, req);
+  }
+
+  /**
+   * A deployment whose configuration carries a site: every instance stores and checks it
+   * first (ControllerSites.prepare); only then do the agents get their deploy_request and
+   * leaving instances their standby. When that fails, the deployment answers with the
+   * reasons, the instances are as before, and no node was stopped.
+   */
+  private deployWithSite(hash: string, req: Request): void {
+    const state = req.state;
+    if (state?.kind !== 'deploy') return;
+    // Once every instance holds and has checked the site, an agent that is ready again
+    // (it reconnected) gets its deploy_request as without a site; it refuses one whose site
+    // it no longer holds.
+    if (state.siteDone) return this.deployToAgents(state.config, req);
+    if (state.sitePreparing) return;
+    state.sitePreparing = true;
+    const names = sorted(this.instances.keys()).filter((n) => this.ready.has(n));
+    this.log.info(`deployment ${short(req.id)}: site ${hash} to ${names.join(', ') || 'no instance'}`);
+    void this.sites.prepare(hash, state.config, names).then((outcome) => {
+      if (this.pendingDeploy !== req.key || this.requests.lookup(req.key) !== req) return;
+      if (outcome.ok) {
+        state.siteDone = true;
+        req.results.push(...outcome.results.map((r) => ({ ...r, reqid: req.id })));
+        for (const name of state.deferredDrops ?? []) {
+          this.log.debug(`standing down instance ${name}`);
+          this.sendStandby(name);
+        }
+        this.deployToAgents(state.config, req);
+        return;
+      }
+      this.requests.finish(req.key);
+      this.pendingDeploy = '';
+      if (state.before) {
+        this.instances.clear();
+        for (const [k, v] of state.before.instances) this.instances.set(k, v);
+        this.ready.clear();
+        for (const n of state.before.ready) if (this.known.has(n)) this.ready.add(n);
+      }
+      req.results.push(...outcome.results.map((r) => ({ ...r, reqid: req.id })));
+      this.log.warning(`deployment ${short(req.id)} refused before any node was touched: ${outcome.results.filter((r) => !r.success).map((r) => r.error).join('; ')}`);
+      if (!state.isInternal) {
+        this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
+        this.respond(ControllerApi.deploy_response, [B.str(req.id), resultVecToData(req.results)]);
+      }
+    });
   }
 
   /**
@@ -342,6 +406,7 @@ export class ControllerRuntime {
 
   /** Broker::peer_lost: forget the instance that checked in over this link. */
   linkLost(link: AgentLink): void {
+    this.sites.linkLost(link);
     for (const [name, k] of this.known) {
       if (k.link !== link) continue;
       this.known.delete(name);

@@ -132,8 +132,13 @@ export type IdValue = { ok: true; json: string } | { ok: false; error: string };
 
 /** Looks an identifier up the way Management::Node's dispatch_get_id_value does. */
 export function lookupIdValue(spec: NodeLaunchSpec, id: string): IdValue {
+  const site = spec.siteValues && Object.prototype.hasOwnProperty.call(spec.siteValues, id) ? spec.siteValues[id] : undefined;
   const v = nodeGlobal(spec, id);
-  if (v === undefined) return { ok: false, error: 'unknown id' };
+  // A node global the site redefs was applied to the globals already; other identifiers the site sets answer from it.
+  if (v === undefined || (site !== undefined && !SETTINGS.has(id))) {
+    if (site !== undefined) return { ok: true, json: site };
+    return { ok: false, error: 'unknown id' };
+  }
   return { ok: true, json: render(v) };
 }
 

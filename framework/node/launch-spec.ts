@@ -28,6 +28,8 @@ export interface NodeLaunchSpec {
   explicitGlobals: string[];
   /** Where the node checks in: Management::Agent::endpoint_info()$network. */
   agent: { host: string; port: number };
+  /** Set by an emulated node at start-up: identifiers its site's scripts set, as JSON text (node/emulated/script-redefs.ts). */
+  siteValues?: Record<string, string>;
 }
 
 export function writeLaunchSpec(spec: NodeLaunchSpec): string {

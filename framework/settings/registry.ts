@@ -54,6 +54,8 @@ const DEFS: SettingDef[] = [
   { name: 'Management::Agent::directory', type: 'string', default: '', doc: 'Agent working directory below <state_dir>/nodes; empty means the agent name.' },
   { name: 'Management::Agent::node_runtime', type: 'enum', default: 'Management::Agent::AUTO', enumValues: NODE_RUNTIMES, env: 'ZEEK_MGMT_NODE_RUNTIME', doc: 'How cluster nodes run: ZEEK (the zeek binary), EMULATED (emulated nodes), AUTO (zeek when found on PATH).' },
   { name: 'Management::Agent::zeek_binary', type: 'string', default: 'zeek', env: 'ZEEK_MGMT_ZEEK_BINARY', doc: 'The zeek executable for the ZEEK runtime.' },
+  // Ours: the site policy (README, "Site policy").
+  { name: 'ZeekMgmt::site_keep', type: 'count', default: 3, doc: 'How many sites the controller and each agent keep besides the one in use (older ones are removed).' },
 
   // policy/frameworks/management/controller/config.zeek
   { name: 'Management::Controller::name', type: 'string', default: '', env: 'ZEEK_CONTROLLER_NAME', doc: 'Controller name; empty means controller-<hostname>.' },

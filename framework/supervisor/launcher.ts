@@ -52,6 +52,7 @@ export function controllerOverrides(s: Settings): Record<string, unknown> {
     stderrFile: s.str('Management::Controller::stderr_file'),
     writeOutputFiles: false,
     stateDir: s.stateDir(),
+    siteKeep: Math.max(1, s.num('ZeekMgmt::site_keep')),
     requestTimeoutMs: s.num('Management::Request::timeout_interval') * 1000,
     connectRetryMs: s.num('Management::connect_retry') * 1000,
     disableSsl: s.bool('Broker::disable_ssl'),

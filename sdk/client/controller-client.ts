@@ -6,7 +6,7 @@ import { randomUUID } from '../transport/random';
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
 import { ZeekEvent } from '../broker/event';
-import { ControllerApi } from '../model/events';
+import { ControllerApi, SiteApi } from '../model/events';
 import { configurationToData, Result, resultFromData, resultVecFromData } from '../model/records';
 import { Configuration } from '../model/schemas';
 import { EndpointClient, EndpointClientOptions } from '../transport/endpoint-client';
@@ -174,6 +174,38 @@ export class ControllerClient {
 
   testTimeout(withState: boolean): Promise<Result> {
     return this.single(ControllerApi.test_timeout_request, ControllerApi.test_timeout_response, [B.bool(withState)]);
+  }
+
+  /**
+   * Sends a site to the controller (ours: SiteApi), chunk after chunk, each answered before
+   * the next goes. Resolves with the last chunk's Result (success: the site is stored) or
+   * the first failure.
+   */
+  async stageSite(packed: Buffer, chunkBytes?: number): Promise<Result> {
+    // Required here, not at the top: it loads node:crypto, which other commands do not need.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { chunkPacked } = require('../site/site') as typeof import('../site/site');
+    let last: Result | undefined;
+    for (const c of chunkPacked(packed, chunkBytes)) {
+      last = await this.single(SiteApi.stage_site_request, SiteApi.stage_site_response,
+        [B.str(c.hash), B.count(BigInt(c.index)), B.count(BigInt(c.total)), B.str(c.data)]);
+      if (!last.success) return last;
+    }
+    return last!;
+  }
+
+  /** The files of a site the controller holds (ours): path → sha256 of the content; null when it has none of that hash. */
+  async getSiteManifest(hash: string): Promise<Record<string, string> | null> {
+    const r = await this.single(SiteApi.get_site_request, SiteApi.get_site_response, [B.str(hash)]);
+    if (!r.success || r.data?.type !== 'string') return null;
+    const m = JSON.parse(r.data.value) as unknown;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) return null;
+    return m as Record<string, string>;
+  }
+
+  /** What each agent's disk holds of the deployed site (ours). */
+  getSiteStatus(): Promise<Result[]> {
+    return this.multi(SiteApi.get_site_status_request, SiteApi.get_site_status_response, []);
   }
 
   testNoop(): void {

@@ -70,3 +70,42 @@ export const CONTROLLER_REQUESTS: ReadonlySet<string> = new Set([
   ControllerApi.test_timeout_request,
   ControllerApi.test_noop_request,
 ]);
+
+// Ours, beside Zeek's: the site policy (ARCHITECTURE.md, "Site policy"). A namespace of
+// their own, so Zeek's controller and agents, which drop events they have no handler for,
+// and zeek-client, which subscribes only to the controller topic's responses it awaits,
+// are unaffected.
+const ZC = 'ZeekMgmt::Controller::API::';
+const ZA = 'ZeekMgmt::Agent::API::';
+
+export const SiteApi = {
+  /** Client → controller: (reqid, hash, index, total, data base64); answered per chunk. */
+  stage_site_request: `${ZC}stage_site_request`,
+  /** (reqid, Result): data "complete" once the site is stored, "more" before. */
+  stage_site_response: `${ZC}stage_site_response`,
+  /** Client → controller: (reqid); each capable agent reports the site on its disk. */
+  get_site_status_request: `${ZC}get_site_status_request`,
+  /** (reqid, vector of Result): per instance, data the JSON text of {hash, state, detail}. */
+  get_site_status_response: `${ZC}get_site_status_response`,
+  /** Client → controller: (reqid, hash); the files of a stored site. */
+  get_site_request: `${ZC}get_site_request`,
+  /** (reqid, Result): data the JSON text of {path: sha256 of its content}. */
+  get_site_response: `${ZC}get_site_response`,
+  /** Agent → controller, after notify_agent_hello: (instance, capabilities). */
+  notify_agent_capabilities: `${ZA}notify_agent_capabilities`,
+  /** Controller → agent: (reqid, hash, index, total, data base64). */
+  site_chunk_request: `${ZA}site_chunk_request`,
+  /** (reqid, Result): data "complete" or "more". */
+  site_chunk_response: `${ZA}site_chunk_response`,
+  /** Controller → agent: (reqid, hash, config); parse the site as this instance's nodes load it. */
+  site_check_request: `${ZA}site_check_request`,
+  /** (reqid, vector of Result): success with data "checked: ..." or "not checked: ...", or one failure per error. */
+  site_check_response: `${ZA}site_check_response`,
+  /** Controller → agent: (reqid, hash). */
+  site_status_request: `${ZA}site_status_request`,
+  /** (reqid, Result): data the JSON text of {hash, state, detail}. */
+  site_status_response: `${ZA}site_status_response`,
+} as const;
+
+/** The capability an agent announces when it takes sites. */
+export const SITE_CAPABILITY = 'site-v1';

@@ -80,7 +80,19 @@ export class EmulatedNode {
       const p = pcapProblem(s.pcap_file, s.directory);
       if (p) throw new FatalError(p);
     }
+    // A site (ours): its directory comes first on the script path, before the distribution's
+    // names, as ZEEKPATH puts it first for a real node.
+    const siteDir = this.env.ZEEK_MGMT_SITE_DIR || '';
+    // Zeek loads a script once, however often it is named or @loaded.
+    const loaded = new Set<string>();
     for (const script of s.scripts) {
+      const inSite = siteDir ? findScript(script, siteDir, undefined) : null;
+      if (inSite) {
+        if (!loaded.has(inSite)) this.applyRedefs(inSite);
+        const { siteValues } = require('./script-redefs') as typeof import('./script-redefs');
+        s.siteValues = siteValues(inSite, siteDir, s.siteValues ?? {}, loaded);
+        continue;
+      }
       if (isDistributionScript(script)) continue;
       const file = findScript(script, s.directory, this.env.ZEEKPATH);
       if (!file) throw new FatalError(scriptProblem(script));

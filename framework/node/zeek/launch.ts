@@ -108,7 +108,9 @@ export function zeekCommand(spec: NodeLaunchSpec, zeek: string, defaultZeekPath:
   args.push('-U', '.status', '-p', 'zeek-mgmt', '-p', spec.name);
   args.push('base/frameworks/cluster', SETTINGS_SCRIPT);
   args.push(...spec.scripts);
-  const zeekpath = [spec.directory, baseEnv.ZEEKPATH || defaultZeekPath].filter(Boolean).join(':');
+  // A site (ours, ZEEK_MGMT_SITE_DIR from the agent) comes right after the node's directory,
+  // so its local.zeek shadows the distribution's site/local.zeek as `local`.
+  const zeekpath = [spec.directory, baseEnv.ZEEK_MGMT_SITE_DIR, baseEnv.ZEEKPATH || defaultZeekPath].filter(Boolean).join(':');
   return {
     file: zeek,
     args,
