@@ -51,6 +51,8 @@ export interface SubcommandSpec {
   hidden?: boolean;
   /** Everything after the command name goes to the command unparsed (in `args`). */
   passthrough?: boolean;
+  /** Printed as-is after the command's argument sections. */
+  epilog?: string;
 }
 
 interface Subcommands {
@@ -147,7 +149,7 @@ export class ArgumentParser {
   addSubcommand(name: string, spec: SubcommandSpec = {}): ArgumentParser {
     if (!this.subcommands) throw new Error('addSubcommands() first');
     const prefix = [this.prog, ...this.positionals.map((p) => this.positionalUsage(p))].join(' ');
-    const sub = new ArgumentParser({ prog: `${prefix} ${name}`, width: this.config.width });
+    const sub = new ArgumentParser({ prog: `${prefix} ${name}`, width: this.config.width, epilog: spec.epilog });
     sub.parent = this;
     this.subcommands.parsers.set(name, sub);
     this.subcommands.specs.set(name, spec);

@@ -59,6 +59,22 @@ function hostPort(settings: Settings): string {
   return `${settings.raw('controller', 'host') ?? ''}:${settings.raw('controller', 'port') ?? ''}`;
 }
 
+/** zeek-mgmt's own commands, for which CI reads 2 as "changes" or "drifted": a usage error there exits 1. */
+const EXIT_1_ON_USAGE = new Set(['plan', 'apply', 'drift']);
+/** zeek-client's options before the command that take a value in the next argument. */
+const VALUED_OPTIONS = new Set(['-c', '--configfile', '--controller', '--set']);
+
+/** The command a command line names: its first argument that is not an option or an option's value. */
+export function commandNamed(argv: readonly string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return argv[i + 1] ?? null;
+    if (VALUED_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return null;
+}
+
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: readonly string[], prog: string, io: MainIo): Promise<number> {
   const write = (s: NodeJS.WritableStream, text: string): void => {
@@ -82,7 +98,7 @@ export async function main(argv: readonly string[], prog: string, io: MainIo): P
     if (err instanceof ArgumentError) {
       write(io.stderr, err.parser.formatUsage());
       write(io.stderr, `${err.parser.prog}: error: ${err.message}\n`);
-      return 2;
+      return EXIT_1_ON_USAGE.has(commandNamed(argv) ?? '') ? 1 : 2;
     }
     throw err;
   }

@@ -55,20 +55,36 @@ export async function readConfigText(ctx: CommandContext, file: string | null | 
  * The parsed configuration of FILE ("-": stdin), zeek-client's .ini format or the JSON
  * of get-config --as-json, or null after one error line.
  */
-export async function loadConfiguration(ctx: CommandContext, file: string | null | undefined): Promise<Configuration | null> {
+/**
+ * What becomes of the file's warnings (unexpected keys, value-less keys): zeek-client's
+ * commands log them at its warning level (shown with -v); plan, apply and drift show them
+ * at any verbosity, and with --strict refuse the file.
+ */
+export type ConfigWarnings = 'zeek-client' | 'shown' | 'strict';
+
+export async function loadConfiguration(ctx: CommandContext, file: string | null | undefined, warnings: ConfigWarnings = 'zeek-client', notSending = ', not sending'): Promise<Configuration | null> {
   const input = await readConfigText(ctx, file);
   if (input === null) return null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { parseConfigurationText } = require('../sdk/config/read-configuration-file') as typeof import('../sdk/config/read-configuration-file');
+  const refused: string[] = [];
+  let config: Configuration;
   try {
-    return parseConfigurationText(input.text, {
+    config = parseConfigurationText(input.text, {
       fileName: input.fileName,
-      onWarning: (w) => ctx.log.warning(w.message),
+      onWarning: (w) => {
+        if (warnings === 'zeek-client') ctx.log.warning(w.message);
+        else if (warnings === 'shown') ctx.log.shown('warning', w.message);
+        else refused.push(`section [${w.section}]: ${w.message.replace(/^ignoring /, '')}`);
+      },
     });
   } catch (err) {
     const e = err as Error;
     if (e.name !== 'ConfigFileError') throw e;
-    ctx.log.error(`configuration has errors, not sending: ${e.message}`);
+    ctx.log.error(`configuration has errors${notSending}: ${e.message}`);
     return null;
   }
+  if (refused.length === 0) return config;
+  for (const r of refused) ctx.log.error(`configuration has errors (strict)${notSending}: ${r}`);
+  return null;
 }

@@ -19,6 +19,11 @@ export interface ParserContext {
 }
 
 const CONFIG_FILE_HELP = 'Cluster configuration file, "-" for stdin';
+const STRICT_OPTION = { flags: ['--strict'], action: 'store_true' as const, help: 'Refuse a file with unexpected or value-less keys (exit 1, nothing sent) instead of warning (setting: client.strict)' };
+// Exit codes, as CI reads them: a usage error is 1 here, not argparse's 2.
+const PLAN_EXIT = 'exit status:\n  0  no changes\n  2  changes to deploy\n  1  error (also a usage error)';
+const APPLY_EXIT = 'exit status:\n  0  deployed, or no changes and nothing deployed (every node running)\n  1  error, a node that failed, or a deployed node not running (also a usage error)';
+const DRIFT_EXIT = 'exit status:\n  0  in sync\n  2  drifted\n  1  error (also a usage error)';
 const SITE_OPTION = { flags: ['--site'], metavar: 'DIR', help: 'Site policy directory (local.zeek, scripts, settings) deployed with the cluster to every instance' };
 
 export function createParser(ctx: ParserContext): ArgumentParser {
@@ -81,18 +86,22 @@ export function createParser(ctx: ParserContext): ArgumentParser {
     .addOption({ flags: ['--with-state'], action: 'store_true', help: 'Make request stateful in the controller.' });
 
   // zeek-mgmt's additions.
-  parser.addSubcommand('plan', { help: 'Show what deploying a cluster configuration would change (exit 0: nothing, 2: changes, 1: error).', hidden: hideExtras })
+  parser.addSubcommand('plan', { help: 'Show what deploying a cluster configuration would change (exit 0: nothing, 2: changes, 1: error).', hidden: hideExtras, epilog: PLAN_EXIT })
     .addPositional({ dest: 'config', metavar: 'FILE', help: CONFIG_FILE_HELP })
     .addOption({ flags: ['--json'], action: 'store_true', help: 'Report the plan in JSON instead of a readable diff' })
     .addOption({ flags: ['--no-color'], dest: 'no_color', action: 'store_true', help: 'Do not colour the diff, even on a terminal' })
+    .addOption(STRICT_OPTION)
     .addOption(SITE_OPTION);
 
-  parser.addSubcommand('apply', { help: 'Validate and plan a cluster configuration, then stage and deploy it if it changes anything.', hidden: hideExtras })
+  parser.addSubcommand('apply', { help: 'Validate and plan a cluster configuration, then stage and deploy it if it changes anything.', hidden: hideExtras, epilog: APPLY_EXIT })
     .addPositional({ dest: 'config', metavar: 'FILE', help: CONFIG_FILE_HELP })
+    .addOption({ flags: ['--json'], action: 'store_true', help: 'Report the plan and the outcome as one JSON document' })
+    .addOption(STRICT_OPTION)
     .addOption(SITE_OPTION);
 
-  parser.addSubcommand('drift', { help: 'Compare desired, staged, deployed and running cluster state (exit 0: in sync, 2: drifted, 1: error).', hidden: hideExtras })
+  parser.addSubcommand('drift', { help: 'Compare desired, staged, deployed and running cluster state (exit 0: in sync, 2: drifted, 1: error).', hidden: hideExtras, epilog: DRIFT_EXIT })
     .addPositional({ dest: 'config', metavar: 'FILE', nargs: '?', help: `Desired cluster configuration file, "-" for stdin (optional)` })
+    .addOption(STRICT_OPTION)
     .addOption({ flags: ['--format'], metavar: 'FORMAT', choices: ['json', 'markdown'], default: 'markdown', help: 'Report format: json or markdown (default: markdown)' });
 
   parser.addSubcommand('run', { help: 'Run a controller and/or an agent: run [controller] [agent] [NAME=VALUE ...]', hidden: hideExtras, passthrough: true });

@@ -85,9 +85,38 @@ describe('zeek-mgmt command line', () => {
       assert.ok(r.stderr.startsWith(usage), `${args.join(' ')}: ${r.stderr}`);
       assert.ok(r.stderr.endsWith(`\n${error}\n`), `${args.join(' ')}: ${r.stderr}`);
     }
-    const fmt = await cli(['drift', '--format', 'xml']);
-    assert.equal(fmt.code, 2);
-    assert.equal(fmt.stderr, "usage: zeek-mgmt drift [-h] [--format FORMAT] [FILE]\nzeek-mgmt drift: error: argument --format: invalid choice: 'xml' (choose from 'json', 'markdown')\n");
+  });
+
+  it('plan, apply and drift: a usage error exits 1, not 2 (which CI reads as "changes" or "drifted")', async () => {
+    const fmt = await cli(['drift', '--format', 'md']);
+    assert.equal(fmt.code, 1);
+    assert.equal(fmt.stderr, "usage: zeek-mgmt drift [-h] [--strict] [--format FORMAT] [FILE]\nzeek-mgmt drift: error: argument --format: invalid choice: 'md' (choose from 'json', 'markdown')\n");
+    const cases: Array<[string[], string]> = [
+      [['plan'], 'zeek-mgmt plan: error: the following arguments are required: FILE'],
+      [['apply'], 'zeek-mgmt apply: error: the following arguments are required: FILE'],
+      [['--controller', '127.0.0.1:1', 'plan', '--bogus', 'x.ini'], 'zeek-mgmt: error: unrecognized arguments: --bogus'],
+      [['-c', 'none.cfg', 'apply', 'a.ini', 'b.ini'], 'zeek-mgmt: error: unrecognized arguments: b.ini'],
+      [['drift', '--json'], 'zeek-mgmt: error: unrecognized arguments: --json'],
+    ];
+    for (const [args, error] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.ok(r.stderr.endsWith(`\n${error}\n`), `${args.join(' ')}: ${r.stderr}`);
+    }
+    // zeek-client's commands keep argparse's 2, also when run as zeek-mgmt.
+    assert.equal((await cli(['deploy-config'])).code, 2);
+    assert.equal((await cli(['get-config', '--bogus'])).code, 2);
+  });
+
+  it('plan, apply and drift -h list their exit codes', async () => {
+    for (const [cmd, line] of [['plan', '  2  changes to deploy'], ['apply', '  0  deployed, or no changes and nothing deployed'], ['drift', '  2  drifted']]) {
+      const r = await cli([cmd, '-h']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /\nexit status:\n/, cmd);
+      assert.ok(r.stdout.includes(line), `${cmd}: ${r.stdout}`);
+      assert.ok(r.stdout.includes('1  error (also a usage error)') || r.stdout.includes('(also a usage error)'), cmd);
+    }
   });
 
   it('parses as argparse does: abbreviations, combined flags, -oVALUE, --opt=value, "--"', () => {

@@ -216,7 +216,57 @@ describe('zeek-mgmt against a live zeek-mgmt run', function () {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(json(again).results.id, got.results.id, 'nothing new was staged or deployed');
     assert.match(again.stderr, /info: No changes: .*changed\.ini matches the deployed configuration/);
+    // Without -v: the plan says so, and the outcome says nothing was deployed.
+    const quiet = await z('apply', files.changed);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.match(quiet.stderr, /^No changes\. .*changed\.ini matches the deployed configuration/);
+    assert.ok(quiet.stderr.endsWith('info: no changes, nothing deployed\n'), quiet.stderr);
+    const asJson = await z('apply', '--json', files.changed);
+    assert.equal(asJson.code, 0, asJson.stderr);
+    const doc = json(asJson);
+    assert.equal(doc.deployed, false);
+    assert.equal(doc.plan.has_changes, false);
+    assert.equal(doc.result.results.id, got.results.id);
+    assert.ok(asJson.stderr.endsWith('info: no changes, nothing deployed\n'), asJson.stderr);
     assert.equal(json(await z('get-config', '--deployed', '--as-json')).id, got.results.id);
+  });
+
+  it('a mistyped key: plan, apply and drift warn on stderr by default, zeek-client\'s stage-config only with -v; --strict refuses it', async () => {
+    const typo = path.join(dir, 'typo.ini');
+    fs.writeFileSync(typo, fs.readFileSync(files.changed, 'utf8').replace('interface = lo', 'interfac = lo'));
+    const warning = 'warning: ignoring unexpected keys: interfac\n';
+    const plan = await z('plan', typo);
+    assert.equal(plan.code, 2, plan.stderr);
+    assert.ok(plan.stderr.startsWith(warning), plan.stderr);
+    assert.match(plan.stdout, /interface: "lo" -> unset/);
+    const drift = await z('drift', typo);
+    assert.equal(drift.code, 2, drift.stderr);
+    assert.ok(drift.stderr.startsWith(warning), drift.stderr);
+    const before = json(await z('get-config', '--deployed', '--as-json')).id;
+    const strict = await z('apply', '--strict', typo);
+    assert.equal(strict.code, 1);
+    assert.equal(strict.stdout, '');
+    assert.equal(strict.stderr, 'error: configuration has errors (strict), not sending: section [worker-01]: unexpected keys: interfac\n');
+    assert.equal(json(await z('get-config', '--deployed', '--as-json')).id, before, 'nothing was deployed');
+    const staged = await z('stage-config', typo);
+    assert.equal(staged.code, 0, staged.stderr);
+    assert.equal(staged.stderr, '', 'zeek-client\'s command keeps zeek-client\'s warning level');
+    assert.ok((await z('-v', 'stage-config', typo)).stderr.startsWith(warning));
+    // Back to what the apply test deployed.
+    assert.equal((await z('stage-config', files.changed)).code, 0);
+  });
+
+  it('apply --json of a change: the plan, deployed: true and deploy-config\'s result', async () => {
+    const r = await z('apply', '--json', files.mini);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = json(r);
+    assert.equal(doc.deployed, true);
+    assert.ok(doc.plan.summary.remove >= 1, JSON.stringify(doc.plan));
+    assert.ok(Object.values<any>(doc.result.results.nodes).every((n) => n.success === true));
+    assert.equal(doc.result.results.id, json(await z('get-config', '--deployed', '--as-json')).id);
+    assert.doesNotMatch(r.stderr, /^Plan for/, 'with --json the plan is only in the document');
+    assert.ok(r.stderr.endsWith(`info: deployed ${files.mini}\n`), r.stderr);
+    assert.equal((await z('apply', files.changed)).code, 0);
   });
 
   it('drift: a staged configuration that is not deployed', async () => {

@@ -237,6 +237,7 @@ describe('zeek-mgmt against a controller stand-in', function () {
     const badRole = write('bad-role.ini', '[w]\ninstance = agent-1\nrole = janitor\n');
     const badPort = write('bad-port.ini', '[m]\ninstance = agent-1\nrole = manager\nport = 21xx\n');
     const invalid = write('invalid.ini', '[instances]\nagent-1\n\n[w]\ninstance = agent-2\nrole = worker\n');
+    const typo = write('typo.ini', '[instances]\nagent-1\n\n[w]\ninstance = agent-1\nrole = worker\ninterfac = lo\n');
     const cases: Array<[string[], RegExp]> = [
       [['stage-config', path.join(dir, 'missing.ini')], /^error: please provide a cluster configuration file: ".*missing\.ini" does not exist$/],
       [['deploy-config', dir], /^error: please provide a cluster configuration file: ".*" is not a file$/],
@@ -246,7 +247,12 @@ describe('zeek-mgmt against a controller stand-in', function () {
       [['apply', badRole], /^error: configuration has errors, not sending: .*role "janitor" is invalid$/],
       [['apply', invalid], /^error: configuration is invalid, not sending: node 'w' has undeclared instance name 'agent-2'$/],
       [['plan', invalid], /^error: configuration is invalid, not sending: node 'w' has undeclared instance name 'agent-2'$/],
-      [['drift', invalid], /^error: configuration is invalid, not sending: node 'w' has undeclared instance name 'agent-2'$/],
+      [['drift', invalid], /^error: configuration is invalid: node 'w' has undeclared instance name 'agent-2'$/],
+      [['plan', '--strict', typo], /^error: configuration has errors \(strict\), not sending: section \[w\]: unexpected keys: interfac$/],
+      [['apply', '--strict', typo], /^error: configuration has errors \(strict\), not sending: section \[w\]: unexpected keys: interfac$/],
+      [['drift', '--strict', typo], /^error: configuration has errors \(strict\): section \[w\]: unexpected keys: interfac$/],
+      [['--set', 'client.strict=yes', 'apply', typo], /^error: configuration has errors \(strict\), not sending: section \[w\]: unexpected keys: interfac$/],
+      [['--set', 'client.strict=maybe', 'plan', typo], /^error: setting client\.strict must be a boolean/],
     ];
     for (const [args, line] of cases) {
       const r = await z(...args);
@@ -392,10 +398,12 @@ describe('zeek-mgmt against a controller stand-in', function () {
     assert.equal(code, 0);
     assert.ok(deployed);
     assert.deepEqual(JSON.parse(stdout.text).results.nodes, { manager: { instance: 'agent-1', success: true }, worker: { instance: 'agent-1', success: true } });
-    assert.match(stderr.text, /^Applying .*apply\.ini: 3 to add, 0 to change, 0 to remove\.\n/);
+    assert.match(stderr.text, /^\x1b\[1mPlan for .*apply\.ini against nothing deployed:\x1b\[22m\n/, 'the plan comes first');
+    assert.match(stderr.text, /\nApplying .*apply\.ini: 3 to add, 0 to change, 0 to remove\.\n/);
+    assert.match(stderr.text, /info: deployed .*apply\.ini\n/);
     assert.match(stderr.text, /\r\x1b\[2K[|/\\-] deploying [0-9a-f-]+: 0\/2 nodes running, waiting for manager, worker/);
     assert.match(stderr.text, /\r\x1b\[2K[|/\\-] deploying [0-9a-f-]+: 1\/2 nodes running, waiting for worker/);
-    assert.ok(stderr.text.endsWith('\r\x1b[2K'), 'the line is cleared at the end');
+    assert.ok(stderr.text.includes('\r\x1b[2Kinfo: deployed '), 'the line is cleared before the outcome');
     assert.ok(polls >= 2);
   });
 });

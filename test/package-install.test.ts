@@ -182,12 +182,13 @@ describe('the packed package in a fresh Pulumi project', function () {
 
   it('the tarball holds the compiled runtime, its types, the schema, README and LICENSE, and nothing else', () => {
     const files = packed.map((f) => f.path);
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'schema/cluster-configuration.schema.json', 'dist/sdk/index.js', 'dist/sdk/index.d.ts',
+    // README's Pulumi section sends the reader to provider/README.md: it ships too.
+    for (const f of ['package.json', 'README.md', 'provider/README.md', 'LICENSE', 'schema/cluster-configuration.schema.json', 'dist/sdk/index.js', 'dist/sdk/index.d.ts',
       'dist/provider/index.js', 'dist/provider/index.d.ts', 'dist/provider/dynamic-provider.js', 'dist/cli/main.js', 'dist/framework/run.js',
       'dist/framework/node/emulated/snapshot-entry.js', 'dist/framework/supervisor/parent-watch.js']) {
       assert.ok(files.includes(f), `${f} is missing from the tarball`);
     }
-    const unwanted = files.filter((f) => !/^(package\.json|README\.md|LICENSE|schema\/[^/]+\.json|dist\/.+\.(js|d\.ts))$/.test(f)
+    const unwanted = files.filter((f) => !/^(package\.json|README\.md|provider\/README\.md|LICENSE|schema\/[^/]+\.json|dist\/.+\.(js|d\.ts))$/.test(f)
       || f.startsWith('dist/bench/') || f.includes('.test.') || f.startsWith('dist/test/'));
     assert.deepEqual(unwanted, []);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { private?: boolean; bin: Record<string, string> };

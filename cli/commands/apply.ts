@@ -1,7 +1,10 @@
 // apply FILE: validate FILE with the controller's own rules, plan it against the
 // deployed configuration, and only if something changes stage and deploy it (with a
-// progress line on a terminal). Prints deploy-config's JSON; with nothing to change, the
-// same shape for the deployment in place (nodes' success: whether they run).
+// progress line on a terminal). The plan comes first, on stderr as `plan` prints it, and
+// the outcome last ("no changes, nothing deployed" or what was deployed); stdout carries
+// deploy-config's JSON, and with nothing to change the same shape for the deployment in
+// place (nodes' success: whether they run). With --json, stdout is one document: the plan
+// (plan --json's), whether anything was deployed, and that result.
 
 import { diffConfigurations } from '../../sdk/plan/diff';
 import type { Configuration } from '../../sdk/model/schemas';
@@ -14,12 +17,19 @@ import { planSummary } from '../plan-report';
 import { Progress, startProgress } from '../progress';
 import type { Json } from '../results';
 import { Session, withController } from '../session';
-import { deployOn } from './deploy';
+import { deployReportOn } from './deploy';
+import { planJson, renderPlanText } from '../plan-report';
+import { paletteFor } from '../color';
 import { stageOn } from './stage-config';
-import { loadSiteOption, nodesOnly, sitePlanFor, stageSiteOn, withSite } from '../site-input';
+import { loadSiteOption, nodesOnly, renderSitePlanText, sitePlanFor, sitePlanJson, stageSiteOn, withSite } from '../site-input';
 import { sitePlanSummary } from '../../sdk/plan/site';
 
-async function unchanged(ctx: CommandContext, s: Session, deployed: Configuration): Promise<number> {
+/** What apply prints on stdout: deploy-config's JSON, or with --json one document around it. */
+function report(ctx: CommandContext, plan: Record<string, unknown>, deployed: boolean, result: unknown): void {
+  printJson(ctx, ctx.args.json === true ? { plan, deployed, result } : result);
+}
+
+async function unchanged(ctx: CommandContext, s: Session, deployed: Configuration, plan: Record<string, unknown>): Promise<number> {
   const running = await fetchRunning(s);
   const nodes: Json = {};
   let ok = true;
@@ -31,7 +41,7 @@ async function unchanged(ctx: CommandContext, s: Session, deployed: Configuratio
   }
   const results: Json = { id: deployed.id };
   if (deployed.nodes.length > 0) results.nodes = nodes;
-  printJson(ctx, { errors: [], results });
+  report(ctx, plan, false, { errors: [], results });
   return ok ? 0 : 1;
 }
 
@@ -53,29 +63,41 @@ export async function run(ctx: CommandContext): Promise<number> {
     const deployed = await fetchConfiguration(ctx, s, true);
     const diff = diffConfigurations(nodesOnly(desired)!, nodesOnly(deployed));
     const sitePlan = await sitePlanFor(s, desired, site, deployed);
+    const plan = planJson(diff, source);
+    if (site !== null || sitePlan.hasChanges) Object.assign(plan, { has_changes: diff.hasChanges || sitePlan.hasChanges, site: sitePlanJson(sitePlan) });
+    // The plan first, as `plan` prints it (colours as on stderr's terminal).
+    if (!ctx.args.quiet && ctx.args.json !== true) {
+      const palette = paletteFor({ ...ctx, io: { ...ctx.io, stdout: ctx.io.stderr } }, false);
+      ctx.io.stderr.write(renderPlanText(diff, source, palette) + renderSitePlanText(sitePlan, palette));
+    }
     if (!diff.hasChanges && !sitePlan.hasChanges) {
+      ctx.log.shown('info', 'no changes, nothing deployed');
       if (deployed === null) {
         status(`No changes: ${source} defines no instances or nodes and nothing is deployed; nothing staged or deployed.`);
-        printJson(ctx, { errors: [], results: {} });
+        report(ctx, plan, false, { errors: [], results: {} });
         return 0;
       }
       status(`No changes: ${source} matches the deployed configuration ${deployed.id}; nothing staged or deployed.`);
-      return unchanged(ctx, s, deployed);
+      return unchanged(ctx, s, deployed, plan);
     }
     status(`Applying ${source}: ${planSummary(diff)}${sitePlan.hasChanges ? `; ${sitePlanSummary(sitePlan)}` : ''}.`);
     await warnAboutUnconnected(ctx, s, desired);
     await stageSiteOn(ctx, s, site);
     const staged = await stageOn(s, desired);
     if (!staged.ok) {
-      printJson(ctx, staged.json);
+      report(ctx, plan, false, staged.json);
+      ctx.log.shown('info', 'staging failed, nothing deployed');
       return 1;
     }
     let progress: Progress | null = onTerminal ? startProgress(ctx, s, desired) : null;
     try {
-      return await deployOn(ctx, s, () => {
+      const result = await deployReportOn(ctx, s, () => {
         progress?.stop();
         progress = null;
       });
+      report(ctx, plan, true, result.json);
+      ctx.log.shown('info', result.ok ? `deployed ${source}` : `deployed ${source}, with errors`);
+      return result.ok ? 0 : 1;
     } finally {
       progress?.stop();
     }

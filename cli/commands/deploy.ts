@@ -11,6 +11,13 @@ import { Session, withController } from '../session';
  * the exit code. `onResponse` runs when the response arrives, before anything is printed.
  */
 export async function deployOn(ctx: CommandContext, s: Session, onResponse?: () => void): Promise<number> {
+  const report = await deployReportOn(ctx, s, onResponse);
+  printJson(ctx, report.json);
+  return report.ok ? 0 : 1;
+}
+
+/** deploy_request on an open session: zeek-client's result JSON and whether every node deployed. */
+export async function deployReportOn(ctx: CommandContext, s: Session, onResponse?: () => void): Promise<{ json: unknown; ok: boolean }> {
   let results;
   try {
     results = await s.request((c) => c.deploy());
@@ -25,8 +32,7 @@ export async function deployOn(ctx: CommandContext, s: Session, onResponse?: () 
     }
   });
   for (const w of report.skipped) ctx.log.warning(w);
-  printJson(ctx, report.json);
-  return report.ok ? 0 : 1;
+  return report;
 }
 
 export function run(ctx: CommandContext): Promise<number> {

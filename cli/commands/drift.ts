@@ -15,7 +15,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const file = ctx.args.config as string | null;
   let desired: Configuration | null = null;
   if (file) {
-    desired = await loadValidConfiguration(ctx, file);
+    desired = await loadValidConfiguration(ctx, file, false);
     if (desired === null) return 1;
   }
   return withController(ctx, async (s) => {
