@@ -98,7 +98,7 @@ export async function connectController(ctx: CommandContext): Promise<Controller
       peeringRetryDelaySecs: retryDelay,
       requestTimeoutSecs: requestTimeout,
       appName: 'zeek-mgmt',
-      retryable: retriesLikeZeekClient,
+      retryable: refusalRetried(ctx) ? retriesLikeZeekClient : (err) => !isRefusal(err) && retriesLikeZeekClient(err),
       onRetry: (_n, err) => log.debug(`${/ECONNREFUSED/.test(String((err as NodeJS.ErrnoException).code ?? err.message)) ? 'connection refused' : `connection attempt failed (${err.message})`} for controller ${remote}`),
     });
     log.info(`peered with controller ${remote}`);
@@ -107,6 +107,25 @@ export async function connectController(ctx: CommandContext): Promise<Controller
     log.error(connectFailure(err as Error, remote, Math.max(1, attempts), tls !== undefined));
     return null;
   }
+}
+
+/** zeek-mgmt's own commands, which fail at once on a refused connection (a CI job should not wait ~10 s for it). */
+const FAIL_FAST_ON_REFUSAL = new Set(['plan', 'apply', 'drift']);
+
+/**
+ * Whether a refused connection is tried again: always for zeek-client's commands (as
+ * zeek-client does, client.peering_attempts times); for plan, apply and drift only where
+ * client.peering_attempts was set to other than its default, i.e. retries were asked for.
+ */
+function refusalRetried(ctx: CommandContext): boolean {
+  if (!FAIL_FAST_ON_REFUSAL.has(String(ctx.args.command))) return true;
+  return ctx.settings.get('client', 'peering_attempts') !== String(CONTROLLER_ATTEMPTS_DEFAULT);
+}
+
+const CONTROLLER_ATTEMPTS_DEFAULT = 10;
+
+function isRefusal(err: Error): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' || /ECONNREFUSED/.test(err.message);
 }
 
 function connectFailure(err: Error, remote: string, attempts: number, tls: boolean): string {

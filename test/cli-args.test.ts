@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArgumentError, ArgumentParser, HelpRequested, wrapText } from '../cli/argparse';
 import { createParser } from '../cli/parser';
-import { CLI_MAIN, cli, tempDir, transcriptOutput } from './cli-harness';
+import { CLI_MAIN, cli, freePort, tempDir, transcriptOutput } from './cli-harness';
 
 const CONFIG_FILE = '/usr/local/zeek/etc/zeek-client.cfg';
 
@@ -107,6 +107,24 @@ describe('zeek-mgmt command line', () => {
     // zeek-client's commands keep argparse's 2, also when run as zeek-mgmt.
     assert.equal((await cli(['deploy-config'])).code, 2);
     assert.equal((await cli(['get-config', '--bogus'])).code, 2);
+  });
+
+  it('plan, apply and drift fail at once on a refused connection; zeek-client\'s commands, and ours when asked, retry it', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    const file = path.resolve(__dirname, '../examples/clusters/mini.ini');
+    const refused = `error: socket error in connect() with controller ${closed}: connection refused\n`;
+    for (const args of [['plan', file], ['apply', file], ['drift']]) {
+      const r = await cli(['--controller', closed, '--set', 'client.peering_retry_delay_secs=0.05', ...args]);
+      assert.equal(r.code, 1, args[0]);
+      assert.equal(r.stderr, refused, args[0]);
+    }
+    const retried = `error: websocket connection to ${closed} timed out in connect() (3 attempts, last: connection refused)\n`;
+    const theirs = await cli(['--controller', closed, '--set', 'client.peering_retry_delay_secs=0.05', '--set', 'client.peering_attempts=3', 'get-instances']);
+    assert.equal(theirs.stderr, retried);
+    const asked = await cli(['--controller', closed, '--set', 'client.peering_retry_delay_secs=0.05', '--set', 'client.peering_attempts=3', 'plan', file]);
+    assert.equal(asked.stderr, retried);
+    const byDefault = await cli(['--controller', closed, '--set', 'client.peering_retry_delay_secs=0.05', 'get-instances']);
+    assert.match(byDefault.stderr, /\(10 attempts, last: connection refused\)\n$/, 'zeek-client\'s default of 10 attempts');
   });
 
   it('plan, apply and drift -h list their exit codes', async () => {
