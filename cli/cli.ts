@@ -41,6 +41,14 @@ const COMMAND_MODULES: Record<string, () => CommandModule> = {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/**
+ * Thrown by a bundle of one command's modules (scripts/bundle-cli.ts leaves the other
+ * commands out of COMMAND_MODULES there) for a command line that names another command,
+ * once the arguments are parsed and before anything is printed: main.ts then runs the
+ * command line with the whole CLI.
+ */
+export class CommandNotBundled extends Error {}
+
 /** The program name: "zeek-client" when run through a link of that name, else "zeek-mgmt". */
 export function programName(argv1: string | undefined): string {
   const base = path.basename(argv1 ?? '').replace(/\.(js|ts)$/, '');
@@ -102,6 +110,7 @@ export async function main(argv: readonly string[], prog: string, io: MainIo): P
     }
     throw err;
   }
+  if (typeof args.command === 'string' && args.command !== 'run' && !(args.command in COMMAND_MODULES)) throw new CommandNotBundled(args.command);
 
   if (args.command === 'run') {
     // The daemons parse their own arguments; loaded only when asked for.

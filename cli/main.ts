@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// The zeek-mgmt executable (package.json "bin"). `zeek-mgmt --version` is answered
-// before anything else loads; everything else goes to cli.ts, which loads each command's
-// modules only when that command runs.
+// The CLI's entry: the bundles' (scripts/bundle-cli.ts; the bin, start.ts, loads one) and
+// tsc's dist/cli/main.js. `zeek-mgmt --version` is answered before anything else loads;
+// everything else goes to cli.ts, which loads each command's modules only when that
+// command runs.
 
 import type { MainIo } from './cli';
 import { nodeEnableCompileCache } from './compile-cache';
 import { packageVersion } from './version';
+
+/** The process event by which a command's bundle hands its command line back to the loader (start.ts). */
+const COMMAND_NOT_BUNDLED = 'zeek-mgmt:command-not-bundled';
 
 function start(): void {
   const argv = process.argv.slice(2);
@@ -43,10 +47,15 @@ function start(): void {
   };
   cli.main(argv, prog, io)
     .catch((err: Error) => {
+      if (err instanceof cli.CommandNotBundled) return null;
       process.stderr.write(`error: ${err.message}\n`);
       return 1;
     })
     .then((code) => {
+      // This is a bundle of another command's modules (the loader took an option's value
+      // for the command's name): the loader (start.ts) runs the command line with the whole
+      // CLI instead; nothing has been printed yet.
+      if (code === null) return void (process as NodeJS.EventEmitter).emit(COMMAND_NOT_BUNDLED);
       if (interrupted) return;
       process.exitCode = code;
       // Let stdout drain (pipes may be asynchronous), then end even if a socket lingers.

@@ -2,10 +2,15 @@
 // The zeek-mgmt executable of the package (its "bin", built as dist/cli/zeek-mgmt.js by
 // scripts/bundle-cli.ts, behind a few lines of POSIX sh that start node without
 // NODE_EXTRA_CA_CERTS, put back first thing here: see sdk/transport/extra-ca-certs.ts):
-// loads the bundled CLI (dist/cli/bundle.js, all of cli/'s modules in one file) with V8's
-// code cache, so that a start does not compile again what the previous start compiled.
+// loads the bundled CLI with V8's code cache, so that a start does not compile again what
+// the previous start compiled. The bundle is the command's own (dist/cli/bundle-<command>.js:
+// the CLI's entry, parser and settings, and that one command's modules, so that a start
+// reads, hashes and deserialises no other command's code), for the first argument that
+// names a command; the whole CLI (dist/cli/bundle.js) without one, for `run`, and where
+// that argument was an option's value and the parsed command is another (the command's
+// bundle hands the command line back before printing anything, main.ts).
 //
-// On Node >= 22.1 that is Node's own compile cache (module.enableCompileCache). On Node 20
+// On Node >= 22.1 the code cache is Node's own compile cache (module.enableCompileCache). On Node 20
 // the bundle is compiled through vm.Script with the cached data of an earlier run, kept per
 // user in $XDG_CACHE_HOME/zeek-mgmt (else ~/.cache/zeek-mgmt), one file per command (what
 // V8 keeps is what the run compiled, which differs by command) and installation (the
@@ -40,11 +45,19 @@ function installation(bundle: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string[]): string | null {
-  // The first argument that names a command (an option's value rarely does, and then
-  // that only picks another cache file); runs without a command, and runs that only print
-  // a command's help, are not worth a cache.
-  const command = argv.find((a) => COMMANDS.includes(a));
+/** The process event by which a command's bundle hands its command line back (main.ts). */
+const COMMAND_NOT_BUNDLED = 'zeek-mgmt:command-not-bundled';
+
+/**
+ * The command the command line names: its first argument that is a command's name (an
+ * option's value rarely is one, and then the command's bundle hands the command line back).
+ */
+function commandOf(argv: readonly string[]): string | undefined {
+  return argv.find((a) => COMMANDS.includes(a));
+}
+
+function cacheFile(bundle: string, env: NodeJS.ProcessEnv, argv: readonly string[], command: string | undefined): string | null {
+  // Runs without a command, and runs that only print a command's help, are not worth a cache.
   if (command === undefined || command === 'run' || argv.includes('-h') || argv.includes('--help')) return null;
   try {
     const st = fs.statSync(bundle);
@@ -75,13 +88,18 @@ function writeCache(file: string, script: vm.Script): void {
   }
 }
 
-function load(bundle: string): void {
-  // The bundle's require: this file's own where the bundle sits next to it (as
-  // scripts/bundle-cli.ts puts it), which resolves what the bundle requires alike.
-  const bundleRequire: NodeJS.Require = path.dirname(bundle) === __dirname
-    ? require
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    : (require('node:module') as typeof import('node:module')).createRequire(bundle);
+function load(argv: readonly string[]): void {
+  const command = commandOf(argv);
+  const whole = path.join(__dirname, 'bundle.js');
+  const bundle = command === undefined || command === 'run' ? whole : path.join(__dirname, `bundle-${command}.js`);
+  // The bundle's require: this file's own, which resolves what the bundle requires alike
+  // (all bundles sit next to it, as scripts/bundle-cli.ts puts them).
+  const bundleRequire = require;
+  let handedBack = false;
+  process.once(COMMAND_NOT_BUNDLED, () => {
+    handedBack = true;
+    bundleRequire(whole);
+  });
   const enableCompileCache = nodeEnableCompileCache();
   if (enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) {
     enableCompileCache?.();
@@ -89,7 +107,7 @@ function load(bundle: string): void {
     return;
   }
   const source = fs.readFileSync(bundle, 'utf8');
-  const file = cacheFile(bundle, process.env, process.argv.slice(2));
+  const file = cacheFile(bundle, process.env, argv, command);
   let cachedData: Buffer | undefined;
   if (file !== null) {
     try {
@@ -110,7 +128,8 @@ function load(bundle: string): void {
   // every later successful run compiling its connection and output code anew.
   if (file !== null && (cachedData === undefined || script.cachedDataRejected)) {
     process.once('exit', (code) => {
-      if (code === 0) writeCache(file, script);
+      // (A run handed back to the whole CLI compiled little of this bundle.)
+      if (code === 0 && !handedBack) writeCache(file, script);
     });
   }
   const entry = script.runInThisContext() as Entry;
@@ -122,4 +141,4 @@ function load(bundle: string): void {
 if (takeDeferredExtraCaCerts() === 'rerun') rerun();
 // `zeek-mgmt --version` is answered here, as main.ts does, without compiling the bundle.
 else if (process.argv.length === 3 && process.argv[2] === '--version') process.stdout.write(`${packageVersion()}\n`);
-else load(path.join(__dirname, 'bundle.js'));
+else load(process.argv.slice(2));

@@ -11,11 +11,40 @@ import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { EXTRA_COMMANDS, ZEEK_CLIENT_COMMANDS } from '../cli/command-names';
 import { nodeEnableCompileCache } from '../cli/compile-cache';
 import { nodeDefaultCasAreBundled } from '../sdk/transport/extra-ca-certs';
 import { CLI_MAIN, cli, tempDir } from './cli-harness';
 
 const UNBUNDLED = path.resolve(__dirname, '../dist/cli/main.js');
+const DIST = path.resolve(__dirname, '../dist');
+const BUNDLED_COMMANDS = [...ZEEK_CLIENT_COMMANDS, ...EXTRA_COMMANDS].filter((c) => c !== 'run');
+
+/** The modules (paths under dist/) a bundle holds: its entry, main.js, and those whose wrappers esbuild names by their paths. */
+function bundledModules(bundle: string): Set<string> {
+  return new Set(['dist/cli/main.js', ...[...fs.readFileSync(bundle, 'utf8').matchAll(/"(dist\/[\w./-]+\.js)"\(/g)].map((m) => m[1])]);
+}
+
+/**
+ * What tsc's dist/cli/main.js requires of ours, transitively (lazy require()s too), with
+ * cli.js's dispatch cut down to `command`'s module and framework/run (outside the bundles) left out.
+ */
+function modulesOf(command: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    const rel = path.relative(path.dirname(DIST), file).split(path.sep).join('/');
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/require\(["'](\.{1,2}\/[^"']+)["']\)/g)) {
+      if (rel === 'dist/cli/cli.js' && m[1].startsWith('./commands/') && m[1] !== `./commands/${command}`) continue;
+      if (/framework\/run$/.test(m[1])) continue;
+      const target = path.resolve(path.dirname(file), m[1]);
+      visit(fs.existsSync(`${target}.js`) ? `${target}.js` : path.join(target, 'index.js'));
+    }
+  };
+  visit(path.join(DIST, 'cli/main.js'));
+  return seen;
+}
 const nodeHasCompileCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 
 describe('the zeek-mgmt executable (bundled CLI)', function () {
@@ -35,6 +64,31 @@ describe('the zeek-mgmt executable (bundled CLI)', function () {
       const unbundled = await cli(args, { env, script: UNBUNDLED });
       assert.deepEqual(bundled, unbundled, args.join(' '));
     }
+  });
+
+  it('has a bundle per command that holds what that command runs and no other command\'s modules', () => {
+    const whole = bundledModules(path.join(DIST, 'cli/bundle.js'));
+    for (const c of BUNDLED_COMMANDS) assert.ok(whole.has(`dist/cli/commands/${c}.js`), c);
+    for (const c of BUNDLED_COMMANDS) {
+      const own = bundledModules(path.join(DIST, `cli/bundle-${c}.js`));
+      assert.deepEqual([...own].sort(), [...modulesOf(c)].sort(), c);
+    }
+    // For instance: get-instances' bundle has none of plan's, stage-config's or the parser's commands' modules.
+    const gi = bundledModules(path.join(DIST, 'cli/bundle-get-instances.js'));
+    assert.deepEqual([...gi].filter((f) => f.startsWith('dist/cli/commands/')), ['dist/cli/commands/get-instances.js']);
+    for (const f of ['dist/cli/plan-report.js', 'dist/cli/config-input.js', 'dist/cli/drift-report.js']) assert.ok(!gi.has(f), f);
+  });
+
+  it('runs a command line whose command is not the one the loader took it for with the whole CLI, and keeps no cache for it', async () => {
+    const env = { XDG_CACHE_HOME: dir };
+    // `-c get-nodes`: a configuration file named like a command (there is none), the command show-settings.
+    for (const args of [['-c', 'get-nodes', 'show-settings'], ['-c', 'get-nodes', '--set', 'client.verbosity=x', 'show-settings'], ['--controller', 'deploy', 'show-settings']]) {
+      const bundled = await cli(args, { env });
+      assert.deepEqual(bundled, await cli(args, { env, script: UNBUNDLED }), args.join(' '));
+      assert.deepEqual(bundled, await cli(args, { env, throughNode: true }), args.join(' '));
+    }
+    const cacheDir = path.join(dir, 'zeek-mgmt');
+    assert.deepEqual(fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((f) => !f.startsWith('cli-show-settings.')) : [], []);
   });
 
   it('keeps a code cache per command, rewrites it only when V8 turns it down, drops older ones', async function () {
