@@ -69,7 +69,11 @@ export interface Hosts {
   uncap(host: NetnsHost): void;
   /** A TCP relay inside the host: listens on listen, connects each accepted connection to target, holds every chunk delayMs in each direction. */
   relay(host: NetnsHost, listen: { host: string; port: number }, target: { host: string; port: number }, delayMs: number): Promise<Relay>;
-  /** Makes the host's 127.0.0.1:port (or addr:port) reachable from the test process. */
+  /**
+   * Makes the host's 127.0.0.1:port (or addr:port) reachable from the test process (an SDK
+   * client, say). The test process's own event loop carries the bytes, so a client run with
+   * spawnSync cannot use it: run such a client inside the host with execSync instead.
+   */
   forward(host: NetnsHost, port: number, addr?: string): Promise<Forward>;
   /** Pids of every process inside the host's namespace. */
   pids(host: NetnsHost): number[];
@@ -233,6 +237,7 @@ export async function createHosts(sensors: number): Promise<Hosts> {
   const children = new Set<ChildProcess>();
   const servers = new Set<net.Server>();
   const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zmns-sock-'));
+  let forwards = 0;
   let torn = false;
 
   const teardownSync = (): void => {
@@ -329,7 +334,7 @@ export async function createHosts(sensors: number): Promise<Hosts> {
       };
     },
     async forward(host, port, addr = '127.0.0.1') {
-      const sock = path.join(sockDir, `${host.name}-${port}-${children.size}.sock`);
+      const sock = path.join(sockDir, `${host.name}-${port}-${++forwards}.sock`);
       const child = exec(host, [process.execPath, '-e', FORWARD_JS, sock, addr, String(port)]);
       try {
         await waitListening(child, `forward into ${host.name} to ${addr}:${port}`);
