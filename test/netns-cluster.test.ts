@@ -209,6 +209,36 @@ describe('a controller and eight sensors in network namespaces (issue 24)', func
         assert.ok(before.size + 1 === after.size);
       });
 
+      if (!dial) {
+        it('the controller\'s host restarts (kill -9 of everything there): nodes keep running, agents reconnect, get-nodes shows the same pids', async () => {
+          const before = pids();
+          const killed = await hosts.killAll(hosts.controller);
+          assert.ok(killed.includes(controller!.child.pid!));
+          for (const [k, pid] of before) assert.ok(hosts.pids(hosts.sensors.find((s) => k.startsWith(`${s.name}/`))!).includes(pid), `${k} kept running`);
+          startController();
+          await waitFor('eight agents back at the controller', () => connected().length === SENSORS, 60000, 500);
+          const after = await waitFor('every node in get-nodes', () => (pids().size === before.size ? pids() : null), 30000, 500);
+          assert.deepEqual([...after].sort(), [...before].sort());
+        });
+
+        it('one sensor reboots with an empty state directory: the next deploy restores it and leaves the others\' pids', async () => {
+          const before = pids();
+          const rebooted = hosts.sensors[3];
+          await hosts.killAll(rebooted);
+          assert.deepEqual(hosts.pids(rebooted), []);
+          startAgent(rebooted, dial, true);
+          await waitFor('sensor-4 back at the controller', () => connected().length === SENSORS, 60000, 500);
+          const r = cliJson(['deploy']);
+          assert.equal(r.errors.length, 0, JSON.stringify(r));
+          const after = pids();
+          assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort());
+          for (const [k, v] of before) {
+            if (k.startsWith(`${rebooted.name}/`)) assert.ok(hosts.pids(rebooted).includes(after.get(k)!), `${k} runs on ${rebooted.name}`);
+            else assert.equal(after.get(k), v, `${k} untouched`);
+          }
+        });
+      }
+
       it('zeek-client sees the same cluster', function () {
         if (!zeekClient) {
           console.log('      skipped: no zeek-client here');
