@@ -27,10 +27,12 @@ export function makeCa(dir: string, name: string): string {
   return path.join(dir, `${name}.pem`);
 }
 
-export function makeTestCerts(): TestCerts {
+/** extraAddresses: more IP addresses for the server certificate's subjectAltName (hosts in network namespaces, say). */
+export function makeTestCerts(extraAddresses: string[] = []): TestCerts {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-certs-'));
   makeCa(dir, 'ca');
-  fs.writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n');
+  const sans = ['IP:127.0.0.1', 'IP:::1', 'DNS:localhost', ...extraAddresses.map((a) => `IP:${a}`)];
+  fs.writeFileSync(path.join(dir, 'server.ext'), `subjectAltName = ${sans.join(', ')}\n`);
   for (const who of ['server', 'client']) {
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who}`], dir);
     openssl([
