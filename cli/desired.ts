@@ -5,6 +5,7 @@
 import type { Configuration } from '../sdk/model/schemas';
 import type { CommandContext } from './command';
 import { loadConfiguration } from './config-input';
+import { LoadedSite, loadSiteOption, withSite } from './site-input';
 
 /** --strict, or the setting client.strict (not one of zeek-client's: show-settings lists it only when set). */
 export function strictWanted(ctx: CommandContext): boolean {
@@ -33,4 +34,14 @@ export async function loadValidConfiguration(ctx: CommandContext, file: string |
   if (errors.length === 0) return config;
   for (const e of errors) ctx.log.error(`configuration is invalid${notSending}: ${e}`);
   return null;
+}
+
+/** plan's and apply's desired state: FILE validated, with --site's directory when given; null after the error lines. */
+export async function loadDesiredWithSite(ctx: CommandContext): Promise<{ desired: Configuration; site: LoadedSite | null; source: string } | null> {
+  const file = ctx.args.config as string;
+  const config = await loadValidConfiguration(ctx, file);
+  if (config === null) return null;
+  const site = loadSiteOption(ctx);
+  if (site === 'error') return null;
+  return { desired: withSite(config, site), site, source: file === '-' ? '<stdin>' : file };
 }

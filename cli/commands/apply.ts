@@ -9,7 +9,7 @@
 import { diffConfigurations } from '../../sdk/plan/diff';
 import type { Configuration } from '../../sdk/model/schemas';
 import type { CommandContext } from '../command';
-import { loadValidConfiguration } from '../desired';
+import { loadDesiredWithSite } from '../desired';
 import { fetchConfiguration, fetchRunning } from '../fetch-state';
 import { warnAboutUnconnected } from '../instances-check';
 import { printJson } from '../output';
@@ -21,7 +21,7 @@ import { deployReportOn } from './deploy';
 import { planJson, renderPlanText } from '../plan-report';
 import { paletteFor } from '../color';
 import { stageOn } from './stage-config';
-import { loadSiteOption, nodesOnly, renderSitePlanText, sitePlanFor, sitePlanJson, stageSiteOn, withSite } from '../site-input';
+import { nodesOnly, renderSitePlanText, sitePlanFor, sitePlanJson, stageSiteOn } from '../site-input';
 import { sitePlanSummary } from '../../sdk/plan/site';
 
 /** What apply prints on stdout: deploy-config's JSON, or with --json one document around it. */
@@ -46,13 +46,9 @@ async function unchanged(ctx: CommandContext, s: Session, deployed: Configuratio
 }
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const file = ctx.args.config as string;
-  const config = await loadValidConfiguration(ctx, file);
-  if (config === null) return 1;
-  const site = loadSiteOption(ctx);
-  if (site === 'error') return 1;
-  const desired = withSite(config, site);
-  const source = file === '-' ? '<stdin>' : file;
+  const loaded = await loadDesiredWithSite(ctx);
+  if (loaded === null) return 1;
+  const { desired, site, source } = loaded;
   const onTerminal = ctx.io.stderr.isTTY === true && ctx.args.quiet !== true;
   const status = (line: string): void => {
     if (onTerminal) ctx.io.stderr.write(`${line}\n`);

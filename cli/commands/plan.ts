@@ -4,22 +4,18 @@
 import { diffConfigurations } from '../../sdk/plan/diff';
 import { paletteFor } from '../color';
 import type { CommandContext } from '../command';
-import { loadValidConfiguration } from '../desired';
+import { loadDesiredWithSite } from '../desired';
 import { fetchConfiguration } from '../fetch-state';
 import { warnAboutUnconnected } from '../instances-check';
 import { printJson } from '../output';
 import { planJson, renderPlanText } from '../plan-report';
 import { withController } from '../session';
-import { loadSiteOption, nodesOnly, renderSitePlanText, sitePlanFor, sitePlanJson, withSite } from '../site-input';
+import { nodesOnly, renderSitePlanText, sitePlanFor, sitePlanJson } from '../site-input';
 
 export async function run(ctx: CommandContext): Promise<number> {
-  const file = ctx.args.config as string;
-  const config = await loadValidConfiguration(ctx, file);
-  if (config === null) return 1;
-  const site = loadSiteOption(ctx);
-  if (site === 'error') return 1;
-  const desired = withSite(config, site);
-  const source = file === '-' ? '<stdin>' : file;
+  const loaded = await loadDesiredWithSite(ctx);
+  if (loaded === null) return 1;
+  const { desired, site, source } = loaded;
   return withController(ctx, async (s) => {
     const deployed = await fetchConfiguration(ctx, s, true);
     // Nodes without the site's mark in their env: the site has a part of its own.
