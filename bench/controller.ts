@@ -29,13 +29,14 @@ import { EndpointClient } from '../sdk/transport/endpoint-client';
 import { agentTopic } from '../sdk/transport/topics';
 import { stageConfiguration } from '../framework/controller/staging';
 import { bigConfig } from './big-config';
+import { getInstancesLoad, LoadFigures, percentile } from './get-instances-load';
 import { readOptions } from './options';
+import { statusKB } from './proc-status';
 
 function options(): { duration: number; clients: number[]; json: boolean } {
   return readOptions({ duration: 'seconds', clients: 'counts', json: 'flag' }, { duration: 4, clients: [1, 16, 64] });
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 function benchStaging(n: number, iterations: number): { nodes: number; medianMs: number; maxMs: number } {
   const config = bigConfig(n, Math.max(1, Math.floor(n / 100)), `bench-${n}`);
@@ -68,50 +69,12 @@ async function startController(dir: string): Promise<{ proc: ChildProcess; wsPor
 }
 
 function memoryOf(pid: number): { rssMb: number; peakMb: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  return { rssMb: statusKB(pid, 'VmRSS') / 1024, peakMb: statusKB(pid, 'VmHWM') / 1024 };
 }
 
-interface LoadResult { clients: number; requests: number; reqPerSec: number; p50Ms: number; p99Ms: number; maxMs: number; controllerCpuUsPerRequest: number }
-
-/** User + system CPU time of a process, in milliseconds (Linux /proc). */
-function cpuMsOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function benchLoad(port: number, pid: number, n: number, durationS: number): Promise<LoadResult> {
+async function benchLoad(port: number, pid: number, n: number, durationS: number): Promise<LoadFigures> {
   const clients = await Promise.all(Array.from({ length: n }, () => ControllerClient.connect({ host: '127.0.0.1', port, peeringAttempts: 3, peeringRetryDelaySecs: 0.2, requestTimeoutSecs: 30 })));
-  const latencies: number[] = [];
-  let measuring = false;
-  let stop = false;
-  const loop = async (c: ControllerClient): Promise<void> => {
-    while (!stop) {
-      const t0 = process.hrtime.bigint();
-      const r = await c.getInstances();
-      if (!r.success) throw new Error(`get_instances failed: ${r.error}`);
-      if (measuring) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-  };
-  const running = clients.map(loop);
-  await new Promise((r) => setTimeout(r, 1000)); // warm-up
-  measuring = true;
-  const t0 = process.hrtime.bigint();
-  const cpu0 = cpuMsOf(pid);
-  await new Promise((r) => setTimeout(r, durationS * 1000));
-  measuring = false;
-  const cpu1 = cpuMsOf(pid);
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-  stop = true;
-  await Promise.all(running);
-  for (const c of clients) await c.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    clients: n, requests: latencies.length, reqPerSec: latencies.length / elapsed,
-    p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies[latencies.length - 1],
-    controllerCpuUsPerRequest: ((cpu1 - cpu0) * 1000) / latencies.length,
-  };
+  return getInstancesLoad(clients, pid, durationS);
 }
 
 async function main(): Promise<void> {
@@ -129,7 +92,7 @@ async function main(): Promise<void> {
       agents.push(a);
     }
     const idle = memoryOf(ctl.proc.pid!);
-    const load: LoadResult[] = [];
+    const load: LoadFigures[] = [];
     for (const n of o.clients) load.push(await benchLoad(ctl.wsPort, ctl.proc.pid!, n, o.duration));
     const afterLoad = memoryOf(ctl.proc.pid!);
 
@@ -168,7 +131,7 @@ async function main(): Promise<void> {
     console.log(`controller bench (node ${report.node}, ${report.cpus} CPUs, load average ${os.loadavg()[0].toFixed(1)}; clients and controller share them)`);
     for (const s of staging) console.log(`  stage ${s.nodes} nodes (validate + assign, in-process): median ${f(s.medianMs)} ms, max ${f(s.maxMs)} ms`);
     console.log(`  stage 10000 nodes over the wire (incl. decode, durable write, answer): median ${f(report.stagingOverWire10k.medianMs)} ms`);
-    for (const l of load) console.log(`  get_instances, ${String(l.clients).padStart(2)} clients: ${Math.round(l.reqPerSec)} req/s, p50 ${f(l.p50Ms)} ms, p99 ${f(l.p99Ms)} ms, max ${f(l.maxMs)} ms (${l.requests} requests; controller CPU ${Math.round(l.controllerCpuUsPerRequest)} µs/request)`);
+    for (const l of load) console.log(`  get_instances, ${String(l.clients).padStart(2)} clients: ${Math.round(l.reqPerSec)} req/s, p50 ${f(l.p50Ms)} ms, p99 ${f(l.p99Ms)} ms, max ${f(l.maxMs)} ms (${l.requests} requests; controller CPU ${Math.round(l.controllerCpuUs)} µs/request)`);
     console.log(`  controller memory: idle RSS ${f(idle.rssMb)} MB, after load ${f(afterLoad.rssMb)} MB, after staging ${f(afterStaging.rssMb)} MB, peak ${f(afterStaging.peakMb)} MB`);
     for (const [k, t] of Object.entries(report.targets)) console.log(`  target ${k} ${t.target}: ${typeof t.measured === 'number' ? f(t.measured) : t.measured} ${t.met ? 'met' : 'NOT MET'}`);
   } finally {

@@ -33,7 +33,9 @@ import { startLocalCluster } from '../provider/local-cluster';
 import { findZeek, startRealZeek, RealZeekManagement } from '../test/helpers/real-zeek';
 import { bigConfig } from './big-config';
 import { statusKB } from './proc-status';
+import { getInstancesLoad } from './get-instances-load';
 import { readOptions } from './options';
+import { cpuWithReapedMs, ownCpuMs, selfCpuMs } from './proc-cpu';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RUN = path.join(ROOT, 'dist/framework/run.js');
@@ -47,14 +49,12 @@ const METRICS_START = 30000;
 
 type Side = 'zeek' | 'ours';
 const SIDES: Side[] = ['zeek', 'ours'];
-const CLK_TCK = 100;
 
 /** Median of the finite values (a failed round's NaN left out). */
 const median = (xs: number[]): number => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
 function portOpen(port: number): Promise<boolean> {
@@ -80,37 +80,9 @@ function children(pid: number): number[] {
   return out;
 }
 
-/** CPU time (user + system, and that of reaped children) of a process, in ms; 0 when gone. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * (1000 / CLK_TCK);
-  } catch {
-    return 0;
-  }
-}
-
-/** A process's own CPU time (user + system), in ms; 0 when gone. */
-function ownCpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * (1000 / CLK_TCK);
-  } catch {
-    return 0;
-  }
-}
-
-/** This (the client's) process's CPU time, in ms. */
-function clientCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 /** CPU time used so far by a process tree: every live process's own and its reaped children's (an exited node counts in its reaper). */
 function treeCpuMs(root: number): number {
-  return [root, ...descendants(root)].reduce((sum, p) => sum + cpuMs(p), 0);
+  return [root, ...descendants(root)].reduce((sum, p) => sum + cpuWithReapedMs(p), 0);
 }
 
 function descendants(pid: number): number[] {
@@ -201,10 +173,10 @@ interface Timed { ms: number[]; error?: string; controllerCpuMs?: number; client
 
 /** Runs `op` and records the controller's and this process's CPU time per completed call. */
 async function withCpu(pid: number, run: () => Promise<Timed>): Promise<Timed> {
-  const [c0, k0] = [ownCpuMs(pid), clientCpuMs()];
+  const [c0, k0] = [ownCpuMs(pid), selfCpuMs()];
   const r = await run();
   const n = Math.max(1, r.ms.length);
-  return { ...r, controllerCpuMs: (ownCpuMs(pid) - c0) / n, clientCpuMs: (clientCpuMs() - k0) / n };
+  return { ...r, controllerCpuMs: (ownCpuMs(pid) - c0) / n, clientCpuMs: (selfCpuMs() - k0) / n };
 }
 
 async function stageMany(c: ControllerClient, nodes: number, n: number, tag: string): Promise<Timed> {
@@ -242,40 +214,6 @@ async function getConfigMany(c: ControllerClient, n: number, expectNodes: number
   return { ms: times };
 }
 
-interface LoadFigures { reqPerSec: number; p99Ms: number; p50Ms: number; requests: number; controllerCpuUs: number; clientCpuUs: number }
-
-async function getInstancesLoad(port: number, pid: number, clients: number, seconds: number): Promise<LoadFigures> {
-  const cs = await Promise.all(Array.from({ length: clients }, () => connect(port)));
-  const lat: number[] = [];
-  let measuring = false;
-  let stop = false;
-  const loop = async (c: ControllerClient): Promise<void> => {
-    while (!stop) {
-      const t0 = process.hrtime.bigint();
-      const r = await c.getInstances();
-      if (!r.success) throw new Error(`get_instances failed: ${r.error}`);
-      if (measuring) lat.push(ms(t0));
-    }
-  };
-  const running = cs.map(loop);
-  await new Promise((r) => setTimeout(r, 1000));
-  measuring = true;
-  const t0 = process.hrtime.bigint();
-  const [c0, k0] = [ownCpuMs(pid), clientCpuMs()];
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
-  const elapsed = ms(t0) / 1000;
-  const [c1, k1] = [ownCpuMs(pid), clientCpuMs()];
-  stop = true;
-  await Promise.all(running);
-  await Promise.all(cs.map((c) => c.close()));
-  lat.sort((a, b) => a - b);
-  return {
-    reqPerSec: lat.length / elapsed, p99Ms: percentile(lat, 99), p50Ms: percentile(lat, 50), requests: lat.length,
-    controllerCpuUs: ((c1 - c0) * 1000) / lat.length, clientCpuUs: ((k1 - k0) * 1000) / lat.length,
-  };
-}
-
 interface DeployFigures { responseMs: number; runningMs: number; ok: boolean; nodeMB: Record<string, number>; nodeCpuMs: number; treeCpuMs: number }
 
 const MINI_NODES = ['logger', 'manager', 'worker-01', 'worker-02'];
@@ -307,7 +245,7 @@ async function deployMini(port: number, ini: string, root: number): Promise<Depl
       const pid = statuses.find((s) => s.node === n)?.pid;
       if (pid) {
         nodeMB[n] = statusKB(pid, 'VmHWM') / 1024;
-        nodeCpu += cpuMs(pid);
+        nodeCpu += cpuWithReapedMs(pid);
       }
     }
     return { responseMs, runningMs, ok: res.every((r) => r.success), nodeMB, nodeCpuMs: nodeCpu, treeCpuMs: tree };
@@ -378,7 +316,7 @@ async function main(): Promise<void> {
             await c.close();
           }
           if (only.has('get-instances')) {
-            const l = await getInstancesLoad(ctl[s]!.wsPort, ctl[s]!.controllerPid, 16, o.seconds);
+            const l = await getInstancesLoad(await Promise.all(Array.from({ length: 16 }, () => connect(ctl[s]!.wsPort))), ctl[s]!.controllerPid, o.seconds);
             put('gi-rps', s, l.reqPerSec);
             put('gi-ctlcpu', s, l.controllerCpuUs);
             put('gi-clientcpu', s, l.clientCpuUs);
