@@ -8,6 +8,21 @@ import { ControllerClient } from '../sdk/client/controller-client';
 import { Node } from '../sdk/model/schemas';
 import { alive, RunHandle, startRun, waitFor } from './run-support';
 
+/** A client of run's controller, once the controller lists run's own agent. */
+async function connectedToItsAgent(run: RunHandle): Promise<ControllerClient> {
+  const client = await ControllerClient.connect({ port: run.ports.websocket, peeringAttempts: 30, peeringRetryDelaySecs: 0.3 });
+  try {
+    await waitFor('the agent', async () => {
+      const r = await client.getInstances();
+      return r.data?.type === 'vector' && r.data.value.length === 1;
+    });
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
+}
+
 describe('zeek-mgmt run killed with SIGKILL', function () {
   this.timeout(30000);
   let run: RunHandle;
@@ -23,12 +38,8 @@ describe('zeek-mgmt run killed with SIGKILL', function () {
   it('leaves no orphaned controller, agent or node process behind', async () => {
     const agent = `agent-${os.hostname()}`;
     run = await startRun({ agentName: agent });
-    const client = await ControllerClient.connect({ port: run.ports.websocket, peeringAttempts: 30, peeringRetryDelaySecs: 0.3 });
+    const client = await connectedToItsAgent(run);
     try {
-      await waitFor('the agent', async () => {
-        const r = await client.getInstances();
-        return r.data?.type === 'vector' && r.data.value.length === 1;
-      });
       const node = (name: string, role: Node['role']): Node => ({ name, instance: agent, role, state: 'RUNNING', port: null, scripts: null, options: null, interface: null, cpu_affinity: null, env: {}, metrics_port: null });
       await client.stageConfiguration({ id: 'orphans', instances: [{ name: agent, host: '127.0.0.1', listen_port: null }], nodes: [node('manager', 'MANAGER'), node('worker', 'WORKER')] });
       const results = await client.deploy();
@@ -59,15 +70,7 @@ describe('zeek-mgmt run whose console reader has gone', function () {
   it('still stops cleanly on SIGTERM', async () => {
     const agent = `agent-${os.hostname()}`;
     run = await startRun({ agentName: agent });
-    const client = await ControllerClient.connect({ port: run.ports.websocket, peeringAttempts: 30, peeringRetryDelaySecs: 0.3 });
-    try {
-      await waitFor('the agent', async () => {
-        const r = await client.getInstances();
-        return r.data?.type === 'vector' && r.data.value.length === 1;
-      });
-    } finally {
-      await client.close();
-    }
+    await (await connectedToItsAgent(run)).close();
     run.proc.stdout!.destroy();
     run.proc.stderr!.destroy();
     const exited = new Promise<number | null>((r) => run.proc.once('exit', (code) => r(code)));
