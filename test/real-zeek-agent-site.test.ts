@@ -7,10 +7,10 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePorts } from '../provider/free-ports';
-import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
-import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
-import { miniConfigOnLo, sideBySide, skipUnlessZeek, waitForInstance } from './helpers/side-by-side';
+import { ControllerProcess } from './helpers/controller-process';
+import { findZeek, findZeekClient, RealZeekManagement } from './helpers/real-zeek';
+import { sideBySide, skipUnlessZeek } from './helpers/side-by-side';
+import { startZeekAgentUnderOurs, stopZeekAgentUnderOurs } from './helpers/zeek-agent-under-ours';
 
 describe('Zeek\'s agent and a deployment with a site', function () {
   this.timeout(180_000);
@@ -20,28 +20,20 @@ describe('Zeek\'s agent and a deployment with a site', function () {
   let z: RealZeekManagement;
   let mini: string;
   let site: string;
-  const s = sideBySide(zc ?? [], () => ctl.wsPort);
+  const started: { ctl?: ControllerProcess; z?: RealZeekManagement } = {};
+  const s = sideBySide(zc ?? [], () => started.ctl!.wsPort);
   const { ours } = s;
 
   before(async function () {
     skipUnlessZeek(this, zeek, zc);
-    const brokerStart = await freePorts(8);
-    const metricsStart = await freePorts(8);
-    ctl = await startControllerProcess({ settings: { autoAssignBrokerStartPort: brokerStart, autoAssignMetricsStartPort: metricsStart } });
-    z = await startRealZeek(zeek!, { components: ['agent'], env: { ZEEK_CONTROLLER_PORT: `${ctl.agentPort}/tcp` } });
-    mini = path.join(z.dir, 'mini-config.ini');
-    fs.writeFileSync(mini, miniConfigOnLo());
+    ({ ctl, z, mini } = await startZeekAgentUnderOurs(zeek!, s, started));
     site = path.join(z.dir, 'zeek-site');
     fs.mkdirSync(site);
     fs.writeFileSync(path.join(site, 'local.zeek'), 'const site_answer = 42 &redef;\n');
-    await waitForInstance(s, z.agentName, () => `Zeek's agent, under our controller:\n${fs.readFileSync(path.join(z.dir, 'zeek.out'), 'utf8')}`);
   });
 
   after(async () => {
-    if (ctl && z) await ours('deploy-config', '/dev/null').catch(() => undefined);
-    await z?.stop();
-    await ctl?.stop();
-    if (ctl) fs.rmSync(ctl.dir, { recursive: true, force: true });
+    await stopZeekAgentUnderOurs(s, started);
   });
 
   it('refuses the site before anything stops, naming the instance; without a site it deploys', async () => {

@@ -18,6 +18,7 @@ import { makeTestCerts, TestCerts } from './helpers/certs';
 import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
 import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
 import { miniConfigOnLo, sideBySide, skipUnlessZeek, waitForInstance } from './helpers/side-by-side';
+import { startZeekAgentUnderOurs, stopZeekAgentUnderOurs } from './helpers/zeek-agent-under-ours';
 import { RunHandle, runText, startRun, stopRuns } from './run-support';
 
 const zeekSsl = (c: TestCerts): string[] => [
@@ -33,29 +34,17 @@ describe('Zeek\'s agent peering with our controller over TLS with certificates (
   let ctl: ControllerProcess;
   let z: RealZeekManagement | undefined;
   let foreign: RealZeekManagement | undefined;
-  const s = sideBySide(zc ?? [], () => ctl.wsPort);
+  const started: { ctl?: ControllerProcess; z?: RealZeekManagement } = {};
+  const s = sideBySide(zc ?? [], () => started.ctl!.wsPort);
 
   before(async function () {
     skipUnlessZeek(this, zeek, zc);
     certs = makeTestCerts();
     otherCa = makeTestCerts();
-    ctl = await startControllerProcess({
-      settings: {
-        autoAssignBrokerStartPort: await freePorts(8), autoAssignMetricsStartPort: await freePorts(8),
-        sslCafile: certs.caCert, sslCertificate: certs.serverCert, sslKeyfile: certs.serverKey,
-      },
-    });
-    z = await startRealZeek(zeek!, { components: ['agent'], env: { ZEEK_CONTROLLER_PORT: `${ctl.agentPort}/tcp` }, redefs: zeekSsl(certs) });
-    await waitForInstance(s, z.agentName, () => `Zeek's agent, with certificates:\n${fs.readFileSync(path.join(z!.dir, 'zeek.out'), 'utf8')}`);
-  });
-
-  after(async () => {
-    if (ctl && z) await s.ours('deploy-config', '/dev/null').catch(() => undefined);
-    await foreign?.stop();
-    await z?.stop();
-    await ctl?.stop();
-    if (ctl) fs.rmSync(ctl.dir, { recursive: true, force: true });
-    for (const c of [certs, otherCa]) if (c) fs.rmSync(c.dir, { recursive: true, force: true });
+    ({ ctl, z } = await startZeekAgentUnderOurs(zeek!, s, started, {
+      settings: { sslCafile: certs.caCert, sslCertificate: certs.serverCert, sslKeyfile: certs.serverKey },
+      redefs: zeekSsl(certs), what: 'with certificates',
+    }));
   });
 
   it('checked in over verified TLS', () => {

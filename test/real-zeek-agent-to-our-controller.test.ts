@@ -11,10 +11,10 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePorts } from '../provider/free-ports';
-import { ControllerProcess, startControllerProcess } from './helpers/controller-process';
-import { findZeek, findZeekClient, RealZeekManagement, startRealZeek } from './helpers/real-zeek';
-import { miniConfigOnLo, restartGivesManagerNewPid, sideBySide, skipUnlessZeek, waitForInstance } from './helpers/side-by-side';
+import { ControllerProcess } from './helpers/controller-process';
+import { findZeek, findZeekClient, RealZeekManagement } from './helpers/real-zeek';
+import { restartGivesManagerNewPid, sideBySide, skipUnlessZeek } from './helpers/side-by-side';
+import { startZeekAgentUnderOurs, stopZeekAgentUnderOurs } from './helpers/zeek-agent-under-ours';
 
 describe('Zeek\'s agent peering natively with our controller', function () {
   this.timeout(180_000);
@@ -25,27 +25,17 @@ describe('Zeek\'s agent peering natively with our controller', function () {
   let mini: string;
 
   // Both clients against our controller: the same output (pids masked) and exit code.
-  const s = sideBySide(zc ?? [], () => ctl.wsPort);
+  const started: { ctl?: ControllerProcess; z?: RealZeekManagement } = {};
+  const s = sideBySide(zc ?? [], () => started.ctl!.wsPort);
   const { ours, zeekClient, same } = s;
 
   before(async function () {
     skipUnlessZeek(this, zeek, zc);
-    const brokerStart = await freePorts(8);
-    const metricsStart = await freePorts(8);
-    ctl = await startControllerProcess({ settings: { autoAssignBrokerStartPort: brokerStart, autoAssignMetricsStartPort: metricsStart } });
-    // Zeek's agent connects to 127.0.0.1 (Management::Agent::controller's default) at the
-    // controller port its config reads from ZEEK_CONTROLLER_PORT: ours.
-    z = await startRealZeek(zeek!, { components: ['agent'], env: { ZEEK_CONTROLLER_PORT: `${ctl.agentPort}/tcp` } });
-    mini = path.join(z.dir, 'mini-config.ini');
-    fs.writeFileSync(mini, miniConfigOnLo());
-    await waitForInstance(s, z.agentName, () => `Zeek's agent, under our controller:\n${fs.readFileSync(path.join(z.dir, 'zeek.out'), 'utf8')}`);
+    ({ ctl, z, mini } = await startZeekAgentUnderOurs(zeek!, s, started));
   });
 
   after(async () => {
-    if (ctl && z) await ours('deploy-config', '/dev/null').catch(() => undefined);
-    await z?.stop();
-    await ctl?.stop();
-    if (ctl) fs.rmSync(ctl.dir, { recursive: true, force: true });
+    await stopZeekAgentUnderOurs(s, started);
   });
 
   it('checked in over native Broker with anonymous TLS', () => {
