@@ -31,6 +31,14 @@ const HASH_SEED = Math.floor(Math.random() * TWO_32) | 0;
 const HASH_HEAD = 64;
 const HASH_TAIL = 16;
 
+/** Whether buf's ranges [a, aEnd) and [b, bEnd) hold the same bytes. */
+function sameRanges(buf: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  const n = aEnd - a;
+  if (bEnd - b !== n) return false;
+  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
 /**
  * A 32-bit hash of the length and at most the first 64 and the last 16 bytes of
  * buf[from, to): cheap on large ranges, so equal hashes need a byte comparison to mean
@@ -240,11 +248,7 @@ export class ByteWriter {
 
   /** Whether the written ranges [a, aEnd) and [b, bEnd) hold the same bytes. */
   sameBytes(a: number, aEnd: number, b: number, bEnd: number): boolean {
-    const n = aEnd - a;
-    if (bEnd - b !== n) return false;
-    const buf = this.buf;
-    for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
-    return true;
+    return sameRanges(this.buf, a, aEnd, b, bEnd);
   }
 
   /** A copy of what was written, exactly as long. */
@@ -414,10 +418,6 @@ export class ByteReader {
 
   /** Whether the ranges [a, aEnd) and [b, bEnd) hold the same bytes. */
   sameBytes(a: number, aEnd: number, b: number, bEnd: number): boolean {
-    const n = aEnd - a;
-    if (bEnd - b !== n) return false;
-    const buf = this.buf;
-    for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
-    return true;
+    return sameRanges(this.buf, a, aEnd, b, bEnd);
   }
 }
