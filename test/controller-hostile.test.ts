@@ -21,6 +21,7 @@ import { EndpointId } from '../sdk/broker/native/endpoint-id';
 import { frame } from '../sdk/broker/native/framing';
 import { dataEnvelope, encodeEnvelope, encodeHandshake } from '../sdk/broker/native/messages';
 import { NativePeer } from '../sdk/broker/native/peer';
+import { badHandshakeIsClosed } from './helpers/hostile-websocket';
 import { helloFrame, rawPeering, sendRaw } from './helpers/native-raw';
 import { miniConfig } from './helpers/controller-configs';
 import { ControllerProcess, eventually, startControllerProcess } from './helpers/controller-process';
@@ -129,14 +130,7 @@ describe('controller under hostile input', function () {
   });
 
   it('refuses a bad handshake and other paths', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${ctl.wsPort}/v1/messages/json`);
-    closers.push(() => ws.terminate());
-    const msgs: string[] = [];
-    ws.on('message', (m) => msgs.push(m.toString()));
-    await new Promise((r) => ws.once('open', r));
-    ws.send('{"subscribe": "everything"}');
-    assert.equal(await new Promise<number>((r) => ws.on('close', (c) => r(c))), 1008);
-    assert.match(msgs[0], /handshake must be a JSON array/);
+    await badHandshakeIsClosed(`ws://127.0.0.1:${ctl.wsPort}/v1/messages/json`, closers);
     const other = new WebSocket(`ws://127.0.0.1:${ctl.wsPort}/v2/other`);
     const status = await new Promise<string>((r) => other.on('error', (e) => r(e.message)));
     assert.match(status, /404/);

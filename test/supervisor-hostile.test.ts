@@ -16,6 +16,7 @@ import { B, BrokerData } from '../sdk/broker/data';
 import { eventToData } from '../sdk/broker/event';
 import { encodeDataMessage, ErrorMessage } from '../sdk/broker/messages';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
+import { badHandshakeIsClosed } from './helpers/hostile-websocket';
 import { authorizationHeader, generateSecret, SECRET_FILE_ENV } from '../framework/supervisor/control-secret';
 import { SupervisorControl } from '../framework/supervisor/events';
 import { nodeConfig, nodeConfigToData, statusFromData } from '../framework/supervisor/records';
@@ -234,14 +235,7 @@ describe('Supervisor control port under hostile input', function () {
     });
 
     it('closes a bad handshake (1008) and a peer that never sends one', async () => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port()}/v1/messages/json`, { headers: authorizationHeader(secret) });
-      closers.push(() => ws.terminate());
-      const msgs: string[] = [];
-      ws.on('message', (m) => msgs.push(m.toString()));
-      await new Promise((r) => ws.once('open', r));
-      ws.send('{"subscribe": "everything"}');
-      assert.equal(await new Promise<number>((r) => ws.on('close', (c) => r(c))), 1008);
-      assert.match(msgs[0], /handshake must be a JSON array/);
+      await badHandshakeIsClosed(`ws://127.0.0.1:${port()}/v1/messages/json`, closers, authorizationHeader(secret));
       const silent = new WebSocket(`ws://127.0.0.1:${port()}/v1/messages/json`, { headers: authorizationHeader(secret) });
       closers.push(() => silent.terminate());
       assert.equal(await new Promise<number>((r) => silent.on('close', (c) => r(c))), 1008);
