@@ -68,7 +68,7 @@ describe('native Broker binary data format', () => {
     const v = B.vec([B.bool(false), B.count(1), B.str('hello world')]);
     const body = '0100 020000000000000001 050b' + Buffer.from('hello world').toString('hex');
     assert.equal(hex(encodeBinary(v)), ('0e03' + body).replace(/\s+/g, ''));
-    assert.equal(hex(encodeBinary(B.set(v.value as BrokerData[]))), ('0c03' + body).replace(/\s+/g, ''));
+    assert.equal(hex(encodeBinary(B.set((v as { value: BrokerData[] }).value))), ('0c03' + body).replace(/\s+/g, ''));
     const t = B.table([[B.count(1), B.str('a')]]);
     assert.equal(hex(encodeBinary(t)), '0d01' + '020000000000000001' + '050161');
     assert.deepEqual(decodeBinary(encodeBinary(t)), t);

@@ -251,7 +251,7 @@ describe('controller under hostile input', function () {
   it('skips malformed native envelopes and events from a native peer, then closes it on an oversized frame, and changes nothing', async () => {
     const before = ctl.logEntries().length;
     const s = await rawPeering(ctl.agentPort, NATIVE_ID, ['zeek/management/agent/agent-native-bad']);
-    closers.push(() => s.destroy());
+    closers.push(() => void s.destroy());
     const topic = 'zeek/management/agent/agent-native-bad';
     const header = (type: number, t: string): Buffer => Buffer.concat([NATIVE_ID.bytes, Buffer.alloc(16), Buffer.from([type, 0, 16, 0, t.length]), Buffer.from(t)]);
     const event = (name: string, args: BrokerData[]): Buffer => frame(encodeEnvelope(dataEnvelope(NATIVE_ID, topic, eventToData({ name, args }))));

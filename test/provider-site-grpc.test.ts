@@ -4,57 +4,41 @@
 // alone is DIFF_SOME without replacement; Update deploys it; a bad site fails Check.
 
 import { strict as assert } from 'node:assert';
-import * as path from 'node:path';
 import { DIFF_CHANGES as DIFF, DynamicProviderPlugin, Props } from '../provider/plugin-client';
-import { serializableProvider } from '../provider/serializable-provider';
-import { LiveCluster, startLiveCluster } from './helpers/provider-cluster';
+import { pluginWithLiveCluster } from './helpers/provider-plugin';
 
 const URN = 'urn:pulumi:ci::zeek-mgmt::pulumi-nodejs:dynamic/zeek-mgmt:ZeekCluster::sensors';
 
 describe('ZeekCluster site preview through the dynamic-provider plugin', function () {
   this.timeout(45000);
-  let cluster: LiveCluster;
-  let plugin: DynamicProviderPlugin | undefined;
-  let providerText: string;
+  const t = pluginWithLiveCluster();
 
-  before(async () => {
-    const pulumi = require('@pulumi/pulumi');
-    providerText = (await pulumi.runtime.serializeFunction(() => serializableProvider, { allowSecrets: false })).text;
-    cluster = await startLiveCluster();
-    plugin = await DynamicProviderPlugin.start(path.resolve(__dirname, '..'));
-  });
-
-  after(async () => {
-    await plugin?.stop();
-    await cluster?.stop();
-  });
-
-  const check = (olds: Props, news: Props): ReturnType<DynamicProviderPlugin['check']> => plugin!.check(URN, olds, { ...news, __provider: providerText });
+  const check = (olds: Props, news: Props): ReturnType<DynamicProviderPlugin['check']> => t.plugin.check(URN, olds, { ...news, __provider: t.providerText });
   const program = (local: string, extra: Record<string, string> = {}): Props => ({
-    controller: { host: cluster.host, port: cluster.port },
+    controller: { host: t.cluster.host, port: t.cluster.port },
     nodes: { manager: { role: 'manager' }, 'worker-01': { role: 'worker', interface: 'lo' } },
     site: { files: { 'local.zeek': local, ...extra } },
   });
 
   it('check, create, a site-only change as DIFF_SOME with its files in the inputs, update; a bad site fails check', async () => {
-    await plugin!.configure({ 'zeek-mgmt:controller': `${cluster.host}:${cluster.port}` });
+    await t.plugin.configure({ 'zeek-mgmt:controller': `${t.cluster.host}:${t.cluster.port}` });
     const first = await check({}, program('const site_answer = 1 &redef;\n'));
     assert.deepEqual(first.failures, []);
     assert.deepEqual(Object.keys(first.inputs.site.manifest), ['local.zeek']);
     assert.match(first.inputs.site.hash, /^sha256:[0-9a-f]{64}$/);
-    const created = await plugin!.create(URN, first.inputs);
+    const created = await t.plugin.create(URN, first.inputs);
     const id = created.id;
-    assert.equal(created.properties.siteStatus[cluster.agentName], 'ok');
+    assert.equal(created.properties.siteStatus[t.cluster.agentName], 'ok');
 
     const same = await check(first.inputs, program('const site_answer = 1 &redef;\n'));
-    assert.equal((await plugin!.diff(URN, id, created.properties, same.inputs)).changes, DIFF.DIFF_NONE);
+    assert.equal((await t.plugin.diff(URN, id, created.properties, same.inputs)).changes, DIFF.DIFF_NONE);
 
     const changed = await check(same.inputs, program('const site_answer = 2 &redef;\n', { 'networks.zeek': '# nets\n' }));
     assert.deepEqual(Object.keys(changed.inputs.site.manifest), ['local.zeek', 'networks.zeek']);
     assert.notEqual(changed.inputs.site.manifest['local.zeek'], first.inputs.site.manifest['local.zeek']);
     assert.notEqual(changed.inputs.site.hash, first.inputs.site.hash);
-    assert.deepEqual(await plugin!.diff(URN, id, created.properties, changed.inputs), { changes: DIFF.DIFF_SOME, replaces: [], deleteBeforeReplace: false });
-    const updated = await plugin!.update(URN, id, created.properties, changed.inputs);
+    assert.deepEqual(await t.plugin.diff(URN, id, created.properties, changed.inputs), { changes: DIFF.DIFF_SOME, replaces: [], deleteBeforeReplace: false });
+    const updated = await t.plugin.update(URN, id, created.properties, changed.inputs);
     assert.equal(updated.site.hash, changed.inputs.site.hash);
     assert.match(updated.deployed.nodes.manager.env.ZEEK_MGMT_SITE, /^sha256:/);
 

@@ -35,7 +35,7 @@ class ScriptLauncher implements Launcher {
 
 /** A WebSocket client on a bare TCP socket that keeps every frame it receives as raw bytes. */
 class RawClient {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   readonly frames: Buffer[] = [];
   private waiters: Array<() => void> = [];
 

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import WebSocket from 'ws';
 import { B } from '../sdk/broker/data';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
-import { EndpointServer, Peer } from '../sdk/transport/endpoint-server';
+import { EndpointServer, Peer, WebSocketPeer } from '../sdk/transport/endpoint-server';
 
 const until = async (what: string, cond: () => boolean, ms = 30000): Promise<void> => {
   const end = Date.now() + ms;
@@ -58,7 +58,7 @@ describe('EndpointServer and a peer that does not read', function () {
     await until('the ack', () => acked);
     silent.pause(); // reads nothing from here on
 
-    const peer = [...server.peers].find((p) => p.appName === 'silent') as Peer;
+    const peer = [...server.peers].find((p) => p.appName === 'silent') as WebSocketPeer;
     assert.ok(peer, 'the silent peer is known to the server');
 
     // 40,000 messages of ~1 KB (40 MB), a few hundred per turn of the event loop, as a busy

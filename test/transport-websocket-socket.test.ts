@@ -14,7 +14,7 @@ import { B } from '../sdk/broker/data';
 import { WireError } from '../sdk/broker/errors';
 import { eventToData } from '../sdk/broker/event';
 import { EndpointClient, ConnectError } from '../sdk/transport/endpoint-client';
-import { EndpointServer, Peer } from '../sdk/transport/endpoint-server';
+import { EndpointServer, Peer, WebSocketPeer } from '../sdk/transport/endpoint-server';
 import { clientTlsOptions } from '../sdk/transport/tls';
 import { ClientWebSocket, ClientWebSocketOptions, WebSocketProtocolError } from '../sdk/transport/websocket-socket';
 import { makeTestCerts, TestCerts } from './helpers/certs';
@@ -165,7 +165,7 @@ describe('ClientWebSocket against ws servers', function () {
     const client = await EndpointClient.connect({ host: '127.0.0.1', port, topics: [], attempts: 1 });
     const closed = new Promise<[number, string]>((r) => client.once('close', (code, reason) => r([code, reason])));
     await until(() => peers.length === 1, 'the peer');
-    const serverSaw = new Promise<number>((r) => peers[0].socket.once('close', (code) => r(code)));
+    const serverSaw = new Promise<number>((r) => (peers[0] as WebSocketPeer).socket.once('close', (code: number) => r(code)));
     peers[0].close(1008, 'go away ✋');
     assert.deepEqual(await closed, [1008, 'go away ✋']);
     assert.equal(await serverSaw, 1008, 'the server got our echo of its close frame');
