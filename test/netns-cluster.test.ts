@@ -239,18 +239,34 @@ describe('a controller and eight sensors in network namespaces (issue 24)', func
         });
       }
 
-      it('zeek-client sees the same cluster', function () {
+      it('zeek-client deploys the same cluster, restarts a node on one sensor, and sees every host', async function () {
         if (!zeekClient) {
           console.log('      skipped: no zeek-client here');
           this.skip();
         }
-        const r = spawnSync('ip', ['netns', 'exec', hosts.controller.ns, ...zeekClient!, '--controller', `127.0.0.1:${WS_PORT}`, 'get-nodes'], { encoding: 'utf8', timeout: 60000 });
-        assert.equal(r.status, 0, r.stderr);
-        const out = JSON.parse(r.stdout);
-        assert.deepEqual(Object.keys(out.results).sort(), hosts.sensors.map((s) => s.name).sort());
-        const ids = spawnSync('ip', ['netns', 'exec', hosts.controller.ns, ...zeekClient!, '--controller', `127.0.0.1:${WS_PORT}`, 'get-id-value', 'Cluster::node', 'worker-3'], { encoding: 'utf8', timeout: 60000 });
-        assert.equal(ids.status, 0, ids.stderr);
-        assert.equal(JSON.parse(ids.stdout).results['worker-3'], 'worker-3');
+        const zc = (args: string[], input?: string): any => {
+          const r = spawnSync('ip', ['netns', 'exec', hosts.controller.ns, ...zeekClient!, '--controller', `127.0.0.1:${WS_PORT}`, ...args], { encoding: 'utf8', timeout: 90000, input });
+          assert.equal(r.status, 0, `zeek-client ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+          return JSON.parse(r.stdout);
+        };
+        const deployed = zc(['deploy-config', '-'], clusterIni(hosts, dial));
+        assert.deepEqual(deployed.errors, []);
+        const expected = ['sensor-1/manager', 'sensor-1/proxy-1', 'sensor-2/logger-1', ...hosts.sensors.map((s, i) => `${s.name}/worker-${i + 1}`)].sort();
+        assert.deepEqual(Object.entries<any>(deployed.results.nodes).map(([n, r]) => `${r.instance}/${n}`).sort(), expected);
+        assert.ok(Object.values<any>(deployed.results.nodes).every((r) => r.success), JSON.stringify(deployed));
+        const before = pids();
+        assert.deepEqual([...before.keys()].sort(), expected);
+        const nodes = zc(['get-nodes']);
+        assert.deepEqual(Object.keys(nodes.results).sort(), hosts.sensors.map((s) => s.name).sort());
+        for (const [k, pid] of before) assert.equal(nodes.results[k.split('/')[0]][k.split('/')[1]].pid, pid, k);
+        assert.deepEqual(zc(['restart', 'worker-3']), { errors: [], results: { 'worker-3': true } });
+        const after = await waitFor('worker-3 back with a new pid', () => {
+          const p = pids();
+          return p.get('sensor-3/worker-3') && p.get('sensor-3/worker-3') !== before.get('sensor-3/worker-3') ? p : null;
+        }, 30000, 500);
+        assert.ok(hosts.pids(hosts.sensors[2]).includes(after.get('sensor-3/worker-3')!), 'worker-3 runs on sensor-3');
+        for (const [k, v] of before) if (k !== 'sensor-3/worker-3') assert.equal(after.get(k), v, k);
+        assert.equal(zc(['get-id-value', 'Cluster::node', 'worker-3']).results['worker-3'], 'worker-3');
       });
     });
   }
