@@ -180,10 +180,10 @@ const zeek = findZeek();
     const ini = ['[manager]', 'role = manager', `scripts = ${script}`, ''].join('\n');
     const r = await cli(['--controller', cluster.controller, 'deploy-config', '-'], { input: ini, timeoutMs: 60000 });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    const d = await waitFor('the manager to have exited', async () => {
+    const d = await waitFor('the manager to have exited and been restarted', async () => {
       const out = await cli(['--controller', cluster.controller, 'diag', '--json', 'manager'], { timeoutMs: 30000 });
       const m = json(out).results?.[HOST_AGENT]?.manager;
-      return m?.last_exit ? m : null;
+      return m?.last_exit && m.restarts >= 1 ? m : null;
     }, 30000, 500);
     assert.equal(d.last_exit.code, 1, JSON.stringify(d));
     assert.ok(d.last_exit.stderr.some((l: string) => l.startsWith(`error in ${script}, line 3: syntax error`)), JSON.stringify(d.last_exit.stderr));
