@@ -105,7 +105,7 @@ export function createParser(ctx: ParserContext): ArgumentParser {
     .addOption(STRICT_OPTION)
     .addOption({ flags: ['--format'], metavar: 'FORMAT', choices: ['json', 'markdown'], default: 'markdown', help: 'Report format: json or markdown (default: markdown)' });
 
-  parser.addSubcommand('diag', { help: 'Show why nodes stopped: last exit, restarts, last stderr/stdout lines, as ZeekControl\'s diag (exit 0: none did, 2: some did, 1: error).', hidden: hideExtras, epilog: DIAG_EXIT })
+  parser.addSubcommand('diag', { help: 'Show each node\'s last exit, restart count and last stderr/stdout lines, like ZeekControl\'s diag (exit 0: no node exited, 2: some did, 1: error).', hidden: hideExtras, epilog: DIAG_EXIT })
     .addPositional({ dest: 'nodes', metavar: 'NODES', nargs: '*', help: 'Name(s) of nodes to report on. When omitted, reports on all nodes.' })
     .addOption({ flags: ['--json'], action: 'store_true', help: 'Report in JSON, laid out like get-nodes (every kept line)' })
     .addOption({ flags: ['--lines', '-n'], metavar: 'N', help: 'Show the last N lines of each output stream (default: 10; 0: all kept)' });

@@ -138,7 +138,7 @@ describe('zeek-mgmt diag against a live zeek-mgmt run', function () {
 
   it('is listed in zeek-mgmt -h, with its exit codes in diag -h, and not under the zeek-client name', async () => {
     const h = await cli(['-h']);
-    assert.match(h.stdout, /^ {4}diag +Show why nodes stopped/m);
+    assert.match(h.stdout, /^ {4}diag +Show each node's last exit, restart count/m);
     const dh = await cli(['diag', '-h']);
     assert.match(dh.stdout, /exit status:\n {2}0 {2}every instance answered, no node ended on its own since deployment\n {2}2 {2}every instance answered, some node ended on its own/);
     const linkDir = tempDir('zeek-mgmt-diag-link-');
