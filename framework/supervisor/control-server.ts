@@ -100,7 +100,7 @@ export class SupervisorControlServer {
       reqid = stringArg(ev, 0);
       node = ev.args.length > 1 ? stringArg(ev, 1) : '';
     } catch (err) {
-      this.options.log?.('warning', `supervisor request ${ev.name} refused: ${(err as Error).message}`);
+      this.options.log?.('warning', `supervisor request refused: ${(err as Error).message}`);
       return;
     }
     this.publish(`${this.options.topicPrefix}/get_node_diagnostics_response/${reqid}`, DiagApi.supervisor_diagnostics_response,
