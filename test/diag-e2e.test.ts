@@ -134,6 +134,11 @@ describe('zeek-mgmt diag against a live zeek-mgmt run', function () {
     assert.match(bad.stderr, /--lines must be a whole number of lines \(0 for all kept\), got 'ten'/);
     const usage = await z('diag', '--no-such-flag');
     assert.equal(usage.code, 1, 'a usage error of diag exits 1, never 2');
+    // No controller there: one error line at once, exit 1 (as plan, apply and drift).
+    const refused = await cli(['--controller', '127.0.0.1:1', 'diag']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: socket error in connect\(\) .*connection refused/m);
+    assert.doesNotMatch(refused.stderr, /attempt/);
   });
 
   it('is listed in zeek-mgmt -h, with its exit codes in diag -h, and not under the zeek-client name', async () => {
