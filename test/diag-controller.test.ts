@@ -4,7 +4,8 @@
 // named after the controller's request timeout, not waited for; one whose link goes away
 // while asked is named as lost; a deployed instance that is not connected is named; answers
 // that are not well-formed diagnostics of the instance asked are refused with the reason,
-// and the controller goes on serving; a forged answer over another agent's link is ignored.
+// and the controller goes on serving; a forged answer over another agent's link is ignored;
+// the answer stays within one Broker message.
 
 import { strict as assert } from 'node:assert';
 import { B } from '../sdk/broker/data';
@@ -161,6 +162,20 @@ describe('controller and node diagnostics', function () {
     await waitInstances(0);
     const again = await client.getNodeDiagnostics();
     assert.deepEqual(again.map((r) => [r.instance, r.success, r.error]), [['agent-testbox', false, "instance 'agent-testbox' is not connected"]]);
+  });
+
+  it('keeps its answer within one Broker message: an instance whose diagnostics do not fit beside the others is named', async () => {
+    const names = ['agent-a', 'agent-b', 'agent-c'];
+    const as = await Promise.all(names.map((n) => connect(n, [DIAG_CAPABILITY])));
+    await waitInstances(3);
+    // ~3.5 MB each: two fit in the controller's 8 MiB, the third does not.
+    const big = (inst: string): string => JSON.stringify([{ ...diagnostics('w', inst), stderr: Array.from({ length: 100 }, () => 'z'.repeat(35_000)) }]);
+    const done = Promise.all(as.map((a, i) => answerNext(a, () => resultToData(makeResult('', { instance: names[i], data: B.str(big(names[i])) })))));
+    const rs = byInstance(await client.getNodeDiagnostics());
+    await done;
+    assert.equal(rs.get('agent-a')!.success, true);
+    assert.equal(rs.get('agent-b')!.success, true);
+    assert.match(rs.get('agent-c')!.error ?? '', /^instance 'agent-c': its node diagnostics \(\d+ bytes\) do not fit in this answer beside the other instances'; ask for its nodes by name$/);
   });
 
   it('with no instance at all: Zeek\'s "no instances connected"', async () => {

@@ -17,6 +17,9 @@ import { ControllerRuntime } from './runtime';
 import { stageConfiguration } from './staging';
 import { resultToString, short } from './strings';
 
+/** The most node diagnostics text one get_node_diagnostics_response carries (Broker messages are at most 16 MiB). */
+export const DIAGNOSTICS_RESPONSE_BUDGET_BYTES = 8 * 1024 * 1024;
+
 export type ClientRequestHandler = (rt: ControllerRuntime, args: Record<string, unknown>) => void;
 
 const C = ControllerApi;
@@ -259,7 +262,17 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
       rt.respond(DiagApi.get_node_diagnostics_response, [B.str(id), resultVecToData([makeResult(id, { success: false, error: 'no instances connected' })])]);
       return;
     }
-    void rt.diagnostics.gather(connected, requested).then((rs) => {
+    void rt.diagnostics.gather(connected, requested).then((gathered) => {
+      // The response must fit one Broker message (16 MiB); each answer is at most 2 MiB.
+      let room = DIAGNOSTICS_RESPONSE_BUDGET_BYTES;
+      const rs = gathered.map((r) => {
+        const size = r.data?.type === 'string' ? Buffer.byteLength(r.data.value) : 0;
+        if (size <= room) {
+          room -= size;
+          return r;
+        }
+        return makeResult(id, { success: false, instance: r.instance, error: `instance '${r.instance}': its node diagnostics (${size} bytes) do not fit in this answer beside the other instances'; ask for its nodes by name` });
+      });
       const results = [
         ...rs.map((r) => ({ ...r, reqid: id })),
         ...missing.map((n) => makeResult(id, { success: false, instance: n, error: `instance '${n}' is not connected` })),

@@ -81,6 +81,35 @@ class SupervisedNode {
   }
 }
 
+/** A line longer than this is cut in diagnostics (the kept window and the files keep it whole). */
+export const DIAGNOSTICS_LINE_CHARS = 4096;
+/**
+ * At most this much JSON text per diagnostics answer: it travels agent → controller → client
+ * inside Broker messages of at most 16 MiB, with other instances' answers beside it.
+ */
+export const DIAGNOSTICS_BUDGET_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The diagnostics as sent: every line at most DIAGNOSTICS_LINE_CHARS, and when the whole
+ * would exceed `budget` bytes of JSON, every stream cut to its most recent lines (halving
+ * their number) until it fits or one line of each is left.
+ */
+export function fitDiagnostics(list: NodeDiagnostics[], budget: number): NodeDiagnostics[] {
+  const cut = (l: string): string => (l.length <= DIAGNOSTICS_LINE_CHARS ? l : `${l.slice(0, DIAGNOSTICS_LINE_CHARS)} [... ${l.length - DIAGNOSTICS_LINE_CHARS} more characters]`);
+  const keep = (lines: string[], n: number): string[] => lines.slice(-n).map(cut);
+  const withLines = (n: number): NodeDiagnostics[] => list.map((d) => ({
+    ...d, stdout: keep(d.stdout, n), stderr: keep(d.stderr, n),
+    last_exit: d.last_exit && { ...d.last_exit, stdout: keep(d.last_exit.stdout, n), stderr: keep(d.last_exit.stderr, n) },
+  }));
+  let most = Math.max(1, ...list.flatMap((d) => [d.stdout.length, d.stderr.length, d.last_exit?.stdout.length ?? 0, d.last_exit?.stderr.length ?? 0]));
+  let out = withLines(most);
+  while (most > 1 && Buffer.byteLength(JSON.stringify(out)) > budget) {
+    most = Math.floor(most / 2);
+    out = withLines(most);
+  }
+  return out;
+}
+
 let tasksetAvailable: boolean | undefined;
 
 function hasTaskset(): boolean {
@@ -300,6 +329,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * started again after its process ended, and how it last ended.
    */
   diagnostics(name = ''): NodeDiagnostics[] {
+    return fitDiagnostics(this.allDiagnostics(name), DIAGNOSTICS_BUDGET_BYTES);
+  }
+
+  private allDiagnostics(name: string): NodeDiagnostics[] {
     const out: NodeDiagnostics[] = [];
     for (const n of this.nodes.values()) {
       if (name !== '' && n.config.name !== name) continue;
