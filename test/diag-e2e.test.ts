@@ -113,6 +113,18 @@ describe('zeek-mgmt diag against a live zeek-mgmt run', function () {
     assert.equal(json(await z('get-nodes')).results[HOST_AGENT]['worker-ok'].pid, after.pid);
   });
 
+  it('a restart asked for by the client is neither an exit nor a restart count', async () => {
+    const before = await diagOf('worker-ok');
+    const r = await z('restart', 'worker-ok');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const after = await waitFor('worker-ok running with a new pid', async () => {
+      const d = await diagOf('worker-ok');
+      return d.state === 'RUNNING' && d.pid !== before.pid ? d : null;
+    }, 20000, 300);
+    assert.equal(after.restarts, before.restarts);
+    assert.deepEqual(after.last_exit, before.last_exit);
+  });
+
   it('--lines limits each stream to its last N lines', async () => {
     const full = await diagOf('worker-bad');
     const n = full.last_exit.stderr.length;
