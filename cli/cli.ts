@@ -1,5 +1,5 @@
 // zeek-mgmt's command line: zeek-client's (same arguments, settings, output and exit
-// codes) plus plan, apply, drift and run. Start-up time matters: this file loads only
+// codes) plus plan, apply, drift, diag and run. Start-up time matters: this file loads only
 // the argument parser and the settings; each command loads what it needs (ws, zod, the
 // codec) when it runs. The executable is main.ts.
 
@@ -38,6 +38,7 @@ const COMMAND_MODULES: Record<string, () => CommandModule> = {
   plan: () => require('./commands/plan'),
   apply: () => require('./commands/apply'),
   drift: () => require('./commands/drift'),
+  diag: () => require('./commands/diag'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -67,8 +68,8 @@ function hostPort(settings: Settings): string {
   return `${settings.raw('controller', 'host') ?? ''}:${settings.raw('controller', 'port') ?? ''}`;
 }
 
-/** zeek-mgmt's own commands, for which CI reads 2 as "changes" or "drifted": a usage error there exits 1. */
-const EXIT_1_ON_USAGE = new Set(['plan', 'apply', 'drift']);
+/** zeek-mgmt's own commands, for which CI reads 2 as "changes", "drifted" or "a node crashed": a usage error there exits 1. */
+const EXIT_1_ON_USAGE = new Set(['plan', 'apply', 'drift', 'diag']);
 /** zeek-client's options before the command that take a value in the next argument. */
 const VALUED_OPTIONS = new Set(['-c', '--configfile', '--controller', '--set']);
 

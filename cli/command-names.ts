@@ -6,4 +6,4 @@ export const ZEEK_CLIENT_COMMANDS = [
   'monitor', 'restart', 'stage-config', 'show-settings', 'test-timeout',
 ] as const;
 
-export const EXTRA_COMMANDS = ['plan', 'apply', 'drift', 'run'] as const;
+export const EXTRA_COMMANDS = ['plan', 'apply', 'drift', 'diag', 'run'] as const;

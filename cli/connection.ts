@@ -110,11 +110,11 @@ export async function connectController(ctx: CommandContext): Promise<Controller
 }
 
 /** zeek-mgmt's own commands, which fail at once on a refused connection (a CI job should not wait ~10 s for it). */
-const FAIL_FAST_ON_REFUSAL = new Set(['plan', 'apply', 'drift']);
+const FAIL_FAST_ON_REFUSAL = new Set(['plan', 'apply', 'drift', 'diag']);
 
 /**
  * Whether a refused connection is tried again: always for zeek-client's commands (as
- * zeek-client does, client.peering_attempts times); for plan, apply and drift only where
+ * zeek-client does, client.peering_attempts times); for plan, apply, drift and diag only where
  * client.peering_attempts was set to other than its default, i.e. retries were asked for.
  */
 function refusalRetried(ctx: CommandContext): boolean {

@@ -1,5 +1,5 @@
 // The zeek-mgmt command line: zeek-client's arguments, help texts and commands
-// (cli.py's create_parser), plus plan, apply, drift and run. Invoked under the name
+// (cli.py's create_parser), plus plan, apply, drift, diag and run. Invoked under the name
 // "zeek-client" (a symlink), help lists only zeek-client's commands, so the output is
 // zeek-client's; the extra commands still work.
 
@@ -24,6 +24,7 @@ const STRICT_OPTION = { flags: ['--strict'], action: 'store_true' as const, help
 const PLAN_EXIT = 'exit status:\n  0  no changes\n  2  changes to deploy\n  1  error (also a usage error)';
 const APPLY_EXIT = 'exit status:\n  0  deployed, or no changes and nothing deployed (every node running)\n  1  error, a node that failed, or a deployed node not running (also a usage error)';
 const DRIFT_EXIT = 'exit status:\n  0  in sync\n  2  drifted\n  1  error (also a usage error)';
+const DIAG_EXIT = 'exit status:\n  0  every instance answered, no node ended on its own since deployment\n  2  every instance answered, some node ended on its own (see last exit)\n  1  error: no controller, an instance that cannot or did not answer, an unknown node (also a usage error)';
 const SITE_OPTION = { flags: ['--site'], metavar: 'DIR', help: 'Site policy directory (local.zeek, scripts, settings) deployed with the cluster to every instance' };
 
 export function createParser(ctx: ParserContext): ArgumentParser {
@@ -103,6 +104,11 @@ export function createParser(ctx: ParserContext): ArgumentParser {
     .addPositional({ dest: 'config', metavar: 'FILE', nargs: '?', help: `Desired cluster configuration file, "-" for stdin (optional)` })
     .addOption(STRICT_OPTION)
     .addOption({ flags: ['--format'], metavar: 'FORMAT', choices: ['json', 'markdown'], default: 'markdown', help: 'Report format: json or markdown (default: markdown)' });
+
+  parser.addSubcommand('diag', { help: 'Show each node\'s last exit, restart count and last stderr/stdout lines, like ZeekControl\'s diag (exit 0: no node exited, 2: some did, 1: error).', hidden: hideExtras, epilog: DIAG_EXIT })
+    .addPositional({ dest: 'nodes', metavar: 'NODES', nargs: '*', help: 'Name(s) of nodes to report on. When omitted, reports on all nodes.' })
+    .addOption({ flags: ['--json'], action: 'store_true', help: 'Report in JSON, laid out like get-nodes (every kept line)' })
+    .addOption({ flags: ['--lines', '-n'], metavar: 'N', help: 'Show the last N lines of each output stream (default: 10; 0: all kept)' });
 
   parser.addSubcommand('run', { help: 'Run a controller and/or an agent: run [controller] [agent] [NAME=VALUE ...]', hidden: hideExtras, passthrough: true });
 

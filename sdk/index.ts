@@ -9,6 +9,7 @@ export * from './broker/messages';
 export * from './model/schemas';
 export * from './model/records';
 export * from './model/events';
+export * from './model/diagnostics';
 export * from './transport/topics';
 export * from './transport/tls';
 export { EndpointClient, EndpointClientOptions, ConnectError } from './transport/endpoint-client';

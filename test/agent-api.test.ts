@@ -3,12 +3,14 @@
 // and emulated nodes; the test plays the controller over the agent's port, once over
 // WebSocket JSON (as our controller connects) and once over native Broker with anonymous
 // TLS (as Zeek's controller does; with the real one: real-zeek-controller-to-our-agent).
+// Also ours beside Zeek's: the capabilities it announces and node diagnostics.
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { B, BrokerData } from '../sdk/broker/data';
 import { ZeekEvent } from '../sdk/broker/event';
-import { AgentApi } from '../sdk/model/events';
+import { AgentApi, DIAG_CAPABILITY, DiagApi, SITE_CAPABILITY, SiteApi } from '../sdk/model/events';
+import { nodeDiagnosticsOf } from '../sdk/client/result-data';
 import { configurationToData, nodeOutputsFromData, nodeStatusFromData, Result, resultFromData, resultVecFromData } from '../sdk/model/records';
 import { Configuration, Node, NodeStatus } from '../sdk/model/schemas';
 import { NativePeer } from '../sdk/broker/native/peer';
@@ -94,6 +96,18 @@ for (const wire of ['websocket', 'native'] as const) describe(`agent API (contro
     // Over native Broker the id is the agent's endpoint id, by which Zeek's controller finds the peering (find_endpoint).
     if (ctl.remoteId !== undefined) assert.deepEqual(hello.args[1], B.str(ctl.remoteId));
     assert.deepEqual(hello.args.slice(2), [B.bool(false), B.count(1)]);
+  });
+
+  it('announces site-v1 and diag-v1 after its hello, and answers node diagnostics (ours) for the nodes asked for', async () => {
+    const caps = await waitFor('notify_agent_capabilities', () => events.find((e) => e.name === SiteApi.notify_agent_capabilities));
+    assert.deepEqual(caps.args, [B.str(AGENT), B.vec([B.str(SITE_CAPABILITY), B.str(DIAG_CAPABILITY)])]);
+    const all = resultFromData((await request(DiagApi.agent_diagnostics_request, DiagApi.agent_diagnostics_response, [B.set([])])).args[1]);
+    assert.equal(all.success, true, all.error ?? '');
+    assert.equal(all.instance, AGENT);
+    const list = nodeDiagnosticsOf(all);
+    assert.deepEqual(list.map((d) => [d.node, d.instance, d.mgmt_role, d.state]), [[AGENT, AGENT, 'AGENT', 'RUNNING']]);
+    const none = resultFromData((await request(DiagApi.agent_diagnostics_request, DiagApi.agent_diagnostics_response, [B.set([B.str('not-here')])])).args[1]);
+    assert.deepEqual(nodeDiagnosticsOf(none), []);
   });
 
   it('answers agent_welcome_request', async () => {

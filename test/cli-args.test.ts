@@ -28,10 +28,10 @@ describe('zeek-mgmt command line', () => {
     assert.equal(r.stdout, transcriptOutput('zeek-client-help.console'));
   });
 
-  it('run as zeek-mgmt, --help lists plan, apply, drift and run as well', async () => {
+  it('run as zeek-mgmt, --help lists plan, apply, drift, diag and run as well', async () => {
     const r = await cli(['-h']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^usage: zeek-mgmt \[-h\] \[-c FILE\] \[--controller HOST:PORT\]\n {17}\[--set SECTION\.KEY=VAL\] \[--quiet \| --verbose\] \[--version\]\n {17}\{deploy,.*,test-timeout,plan,apply,drift,run\}\n {17}\.\.\.\n/);
+    assert.match(r.stdout, /^usage: zeek-mgmt \[-h\] \[-c FILE\] \[--controller HOST:PORT\]\n {17}\[--set SECTION\.KEY=VAL\] \[--quiet \| --verbose\] \[--version\]\n {17}\{deploy,.*,test-timeout,plan,apply,drift,diag,run\}\n {17}\.\.\.\n/);
     assert.match(r.stdout, /\n {4}plan {16}Show what deploying a cluster configuration would\n/);
     assert.match(r.stdout, /See `zeek-mgmt <command> -h` for per-command usage/);
   });

@@ -4,7 +4,7 @@
 // frames, truncated and never-finished request heads, many at once) is refused before a
 // WebSocket message is read; with the secret (a misbehaving holder), bad handshakes,
 // binary, malformed, non-event, ill-typed and oversized frames, truncated frames and a
-// client that never reads. After each: the Supervisor is up, its agent is the same
+// client that never reads; ill-typed diagnostics requests (ours). After each: the Supervisor is up, its agent is the same
 // process, and no node was created or changed.
 
 import * as assert from 'node:assert/strict';
@@ -15,6 +15,8 @@ import WebSocket from 'ws';
 import { B, BrokerData } from '../sdk/broker/data';
 import { eventToData } from '../sdk/broker/event';
 import { encodeDataMessage, ErrorMessage } from '../sdk/broker/messages';
+import { nodeDiagnosticsFromJson } from '../sdk/model/diagnostics';
+import { DiagApi } from '../sdk/model/events';
 import { EndpointClient } from '../sdk/transport/endpoint-client';
 import { badHandshakeIsClosed } from './helpers/hostile-websocket';
 import { authorizationHeader, generateSecret, SECRET_FILE_ENV } from '../framework/supervisor/control-secret';
@@ -219,6 +221,24 @@ describe('Supervisor control port under hostile input', function () {
       await waitFor('the invalid configurations answered', () => answers.length >= 3);
       assert.ok(answers.every((a) => /^invalid node configuration: /.test(a)), JSON.stringify(answers));
       await waitFor('ill-typed requests logged', () => /supervisor request SupervisorControl::create_request failed: .*argument 1 must be a string/.test(run.stderr()));
+      await unaffected();
+    });
+
+    it('refuses ill-typed diagnostics requests (ours), logging them, and still answers a good one', async () => {
+      const { client } = await holder();
+      const answers: Array<[string, string]> = [];
+      client.on('event', (e) => {
+        if (e.name === DiagApi.supervisor_diagnostics_response && e.args[0]?.type === 'string' && e.args[1]?.type === 'string') answers.push([e.args[0].value, e.args[1].value]);
+      });
+      client.sendRaw(ev(DiagApi.supervisor_diagnostics_request, [B.count(1), B.str('')]));
+      client.sendRaw(ev(DiagApi.supervisor_diagnostics_request, [B.str('d1'), B.count(2)]));
+      client.sendRaw(ev(DiagApi.supervisor_diagnostics_request, []));
+      client.sendRaw(ev(DiagApi.supervisor_diagnostics_request, [B.str('d2'), B.str(run.agentName)]));
+      await waitFor('the good request answered', () => answers.length > 0);
+      await waitFor('ill-typed requests logged', () => /supervisor request refused: ZeekMgmt::Supervisor::API::get_node_diagnostics_request: argument 2 must be a string/.test(run.stdout() + run.stderr()));
+      assert.deepEqual(answers.map(([id]) => id), ['d2']);
+      const list = nodeDiagnosticsFromJson(answers[0][1]);
+      assert.deepEqual(list.map((d) => [d.node, d.mgmt_role, d.state, d.pid]), [[run.agentName, 'AGENT', 'RUNNING', agentPid]]);
       await unaffected();
     });
 

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
-import { AgentApi, NodeApi, SITE_CAPABILITY, SiteApi, SupervisorApi } from '../../sdk/model/events';
+import { AgentApi, DIAG_CAPABILITY, DiagApi, NodeApi, SITE_CAPABILITY, SiteApi, SupervisorApi } from '../../sdk/model/events';
+import { nodeDiagnosticsFromJson } from '../../sdk/model/diagnostics';
 import { configurationSite } from '../../sdk/site/apply';
 import { SITE_DIR_ENV } from '../../sdk/site/site';
 import { AgentSites } from './site';
@@ -299,11 +300,12 @@ export class Agent {
   }
 
   /**
-   * Ours, right after the hello on the same link: this agent takes sites. Zeek's
-   * controller has no handler for the event and drops it (Broker's process_event).
+   * Ours, right after the hello on the same link: this agent takes sites and answers node
+   * diagnostics. Zeek's controller has no handler for the event and drops it (Broker's
+   * process_event).
    */
   private capabilities(): ZeekEvent {
-    return { name: SiteApi.notify_agent_capabilities, args: [B.str(this.name), B.vec([B.str(SITE_CAPABILITY)])] };
+    return { name: SiteApi.notify_agent_capabilities, args: [B.str(this.name), B.vec([B.str(SITE_CAPABILITY), B.str(DIAG_CAPABILITY)])] };
   }
 
   /** A controller peering with us gets notify_agent_hello; cluster nodes announce themselves. */
@@ -398,6 +400,9 @@ export class Agent {
         this.publish(SiteApi.site_status_response, [B.str(reqid), resultToData(this.result(reqid, { success: a.success, error: a.error ?? null, data: a.data !== undefined ? B.str(a.data) : null }))]);
         return;
       }
+      case DiagApi.agent_diagnostics_request:
+        void this.onDiagnostics(reqid, strings(ev.args[1]));
+        return;
       case AgentApi.agent_standby_request:
         this.log('info', `rx ${ev.name} ${reqid}`);
         void this.onDeploy('', { id: '', instances: [], nodes: [] }, false);
@@ -615,6 +620,43 @@ export class Agent {
     }
     const res = this.result(reqid, { data: B.vec(statuses.map(nodeStatusToData)) });
     this.publish(AgentApi.get_nodes_response, [B.str(reqid), resultToData(res)]);
+  }
+
+  // ---- diagnostics (ours) ------------------------------------------------------------
+
+  /**
+   * ZeekMgmt::Agent::API::get_node_diagnostics_request: the Supervisor's diagnostics of this
+   * instance's nodes (all, or those named that run here), with the instance filled in.
+   */
+  private async onDiagnostics(reqid: string, nodes: string[]): Promise<void> {
+    this.log('info', `rx ${DiagApi.agent_diagnostics_request} ${reqid} ${JSON.stringify([...nodes].sort())}`);
+    const answer = (fields: Partial<Omit<Result, 'reqid'>>): void => {
+      this.publish(DiagApi.agent_diagnostics_response, [B.str(reqid), resultToData(this.result(reqid, fields))]);
+    };
+    let text: string;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A Supervisor that does not answer (one without diagnostics) must not leave the request hanging.
+      text = await Promise.race([
+        this.supervisor!.diagnostics(''),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs / 1000} s`)), this.timeoutMs); }),
+      ]);
+    } catch (err) {
+      answer({ success: false, error: `instance '${this.name}': supervisor diagnostics unavailable: ${(err as Error).message}` });
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    let list;
+    try {
+      list = nodeDiagnosticsFromJson(text, 'supervisor');
+    } catch (err) {
+      answer({ success: false, error: `instance '${this.name}': malformed supervisor diagnostics: ${(err as Error).message}` });
+      return;
+    }
+    const wanted = new Set(nodes);
+    const mine = list.filter((d) => wanted.size === 0 || wanted.has(d.node)).map((d) => ({ ...d, instance: this.name }));
+    answer({ data: B.str(JSON.stringify(mine)) });
   }
 
   // ---- node_dispatch -----------------------------------------------------------------

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
+import { DiagApi } from '../../sdk/model/events';
 import { ConnectError, EndpointClient } from '../../sdk/transport/endpoint-client';
 import { authorizationHeader, SECRET_FILE_ENV } from '../supervisor/control-secret';
 import { SupervisorControl } from '../supervisor/events';
@@ -109,6 +110,14 @@ export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
   async destroy(node: string): Promise<boolean> {
     const ev = await this.request(SupervisorControl.destroy_request, [B.str(node)]);
     return ev.args[1]?.type === 'boolean' ? ev.args[1].value : false;
+  }
+
+  /** The Supervisor's node diagnostics (ours), as its JSON text; node '' = all. */
+  async diagnostics(node = ''): Promise<string> {
+    const ev = await this.request(DiagApi.supervisor_diagnostics_request, [B.str(node)]);
+    const r = ev.args[1];
+    if (r?.type !== 'string') throw new Error(`malformed ${DiagApi.supervisor_diagnostics_response}: argument 2 is ${r?.type ?? 'missing'}, not a string`);
+    return r.value;
   }
 
   async restart(node: string): Promise<boolean> {

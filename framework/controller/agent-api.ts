@@ -5,7 +5,7 @@
 // that connection, and matches the kind of request it claims to answer.
 
 import { B } from '../../sdk/broker/data';
-import { AgentApi, ControllerApi, SiteApi } from '../../sdk/model/events';
+import { AgentApi, ControllerApi, DiagApi, SiteApi } from '../../sdk/model/events';
 import { BrokerData } from '../../sdk/broker/data';
 import {
   nodeOutputsFromData, nodeOutputsToData, nodeStatusFromData, nodeStatusToData, Result, resultVecToData,
@@ -186,7 +186,7 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     rt.requests.finish(req.key);
   },
 
-  // Ours: the site policy. An agent that takes sites says so after its hello.
+  // Ours: what an agent of ours takes beyond Zeek's API (sites, diagnostics), said after its hello.
   [SiteApi.notify_agent_capabilities](rt, { instance, capabilities }, link) {
     const name = instance as string;
     if (link.instance !== name) {
@@ -195,6 +195,13 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     }
     rt.log.info(`rx ZeekMgmt::Agent::API::notify_agent_capabilities ${short(name)} [${(capabilities as string[]).map((c) => short(c)).join(', ')}]`);
     rt.sites.capabilities(name, capabilities as string[], link);
+    rt.diagnostics.capabilities(name, capabilities as string[], link);
+  },
+
+  // Ours: node diagnostics (framework/controller/diagnostics.ts).
+  [DiagApi.agent_diagnostics_response](rt, { reqid, result }, link) {
+    rt.log.info(`rx ${DiagApi.agent_diagnostics_response} ${short(reqid as string)}`);
+    rt.diagnostics.agentResponse(reqid as string, result as BrokerData, link);
   },
 
   [SiteApi.site_chunk_response](rt, { reqid, result }, link) {

@@ -3,7 +3,7 @@
 // Arguments arrive already decoded and type-checked (arguments.ts).
 
 import { B } from '../../sdk/broker/data';
-import { AgentApi, ControllerApi, SiteApi } from '../../sdk/model/events';
+import { AgentApi, ControllerApi, DiagApi, SiteApi } from '../../sdk/model/events';
 import { configurationSite } from '../../sdk/site/apply';
 import { siteManifest } from '../../sdk/site/site';
 import {
@@ -16,6 +16,9 @@ import { requestToString } from './requests';
 import { ControllerRuntime } from './runtime';
 import { stageConfiguration } from './staging';
 import { resultToString, short } from './strings';
+
+/** The most node diagnostics text one get_node_diagnostics_response carries (Broker messages are at most 16 MiB). */
+export const DIAGNOSTICS_RESPONSE_BUDGET_BYTES = 8 * 1024 * 1024;
 
 export type ClientRequestHandler = (rt: ControllerRuntime, args: Record<string, unknown>) => void;
 
@@ -241,6 +244,48 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
         ...missing.map((n) => makeResult(id, { success: false, instance: n, error: `instance '${n}' is not connected` })),
       ];
       rt.respond(SiteApi.get_site_status_response, [B.str(id), resultVecToData(results)]);
+    });
+  },
+
+  // Ours: node diagnostics (framework/controller/diagnostics.ts). Every connected instance
+  // is asked, and every instance of the deployed configuration that is not connected is
+  // named; a node asked for that no instance reports is an unknown cluster node (only when
+  // every instance answered: otherwise it may be on one that did not).
+  [DiagApi.get_node_diagnostics_request](rt, { reqid, nodes }) {
+    const id = reqid as string;
+    const requested = [...new Set(nodes as string[])].sort(strcmp);
+    rt.log.info(`rx ${DiagApi.get_node_diagnostics_request} ${short(id)} [${requested.map((n) => short(n)).join(', ')}]`);
+    const deployed = (rt.configs.get('DEPLOYED')?.instances ?? []).map((i) => i.name);
+    const connected = [...rt.known.keys()].sort(strcmp);
+    const missing = deployed.filter((n) => !rt.known.has(n)).sort(strcmp);
+    if (connected.length === 0 && missing.length === 0) {
+      rt.respond(DiagApi.get_node_diagnostics_response, [B.str(id), resultVecToData([makeResult(id, { success: false, error: 'no instances connected' })])]);
+      return;
+    }
+    void rt.diagnostics.gather(connected, requested).then((gathered) => {
+      // The response must fit one Broker message (16 MiB); each answer is at most 2 MiB.
+      let room = DIAGNOSTICS_RESPONSE_BUDGET_BYTES;
+      const rs = gathered.map((r) => {
+        const size = r.data?.type === 'string' ? Buffer.byteLength(r.data.value) : 0;
+        if (size <= room) {
+          room -= size;
+          return r;
+        }
+        return makeResult(id, { success: false, instance: r.instance, error: `instance '${r.instance}': its node diagnostics (${size} bytes) do not fit in this answer beside the other instances'; ask for its nodes by name` });
+      });
+      const results = [
+        ...rs.map((r) => ({ ...r, reqid: id })),
+        ...missing.map((n) => makeResult(id, { success: false, instance: n, error: `instance '${n}' is not connected` })),
+      ];
+      if (requested.length > 0 && results.every((r) => r.success)) {
+        const seen = new Set<string>();
+        for (const r of results) {
+          if (r.data?.type === 'string') for (const d of JSON.parse(r.data.value) as Array<{ node: string }>) seen.add(d.node);
+        }
+        for (const n of requested) if (!seen.has(n)) results.push(makeResult(id, { success: false, error: 'unknown cluster node', node: n }));
+      }
+      rt.log.info(`tx ${DiagApi.get_node_diagnostics_response} ${requestToString({ id, results, finished: true })}`);
+      rt.respond(DiagApi.get_node_diagnostics_response, [B.str(id), resultVecToData(results)]);
     });
   },
 

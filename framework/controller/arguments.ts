@@ -91,6 +91,9 @@ export const SIGNATURES: Readonly<Record<string, readonly Param[]>> = {
   [`${ZA}site_chunk_response`]: [p('reqid', str), p('result', raw)],
   [`${ZA}site_check_response`]: [p('reqid', str), p('results', raw)],
   [`${ZA}site_status_response`]: [p('reqid', str), p('result', raw)],
+  // Ours: node diagnostics (sdk/model/events.ts DiagApi).
+  [`${ZC}get_node_diagnostics_request`]: [p('reqid', str), p('nodes', stringSet, () => [])],
+  [`${ZA}get_node_diagnostics_response`]: [p('reqid', str), p('result', raw)],
 
   [`${A}notify_agent_hello`]: [p('instance', str), p('id', str), p('connecting', bool), p('api_version', count)],
   [`${A}agent_welcome_response`]: [p('reqid', str), p('result', result)],

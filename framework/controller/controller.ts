@@ -13,7 +13,7 @@ import { eventToData, ZeekEvent } from '../../sdk/broker/event';
 import type { KnownTexts } from '../../sdk/broker/json-encode';
 import { encodeError } from '../../sdk/broker/messages';
 import { brokerTls } from '../../sdk/broker/native/tls';
-import { AgentApi, CONTROLLER_REQUESTS } from '../../sdk/model/events';
+import { AgentApi, CONTROLLER_REQUESTS, DiagApi } from '../../sdk/model/events';
 import { EndpointServer, LogFn, Peer } from '../../sdk/transport/endpoint-server';
 import { ServerTlsSettings } from '../../sdk/transport/tls';
 import { AGENT_EVENT_HANDLERS } from './agent-api';
@@ -33,6 +33,7 @@ const CONTROLLER_API_PREFIX = 'Management::Controller::API::';
 const AGENT_REQUESTS = new Set<string>([
   AgentApi.deploy_request, AgentApi.get_nodes_request, AgentApi.node_dispatch_request,
   AgentApi.agent_welcome_request, AgentApi.agent_standby_request, AgentApi.restart_request,
+  DiagApi.agent_diagnostics_request,
 ]);
 
 export class Controller {
@@ -229,6 +230,7 @@ export class Controller {
     this.closed = true;
     this.rt?.requests.clear();
     this.rt?.sites.close();
+    this.rt?.diagnostics.close();
     await this.links?.close();
     await this.wsServer?.close();
     await this.agentServer?.close();

@@ -22,6 +22,7 @@ import { Request, requestToString, RequestTable } from './requests';
 import { StoredConfigs } from './persistence';
 import { ConfigStore } from './state';
 import { short } from './strings';
+import { ControllerDiagnostics } from './diagnostics';
 import { ControllerSites } from './site';
 import { configurationSite } from '../../sdk/site/apply';
 
@@ -88,6 +89,8 @@ export class ControllerRuntime {
   readonly requests: RequestTable;
   /** Sites (ours): staged ones, agents that take them, the steps before a deployment with one. */
   readonly sites: ControllerSites;
+  /** Node diagnostics (ours): agents that answer them, gatherings in progress. */
+  readonly diagnostics: ControllerDiagnostics;
 
   constructor(
     readonly config: ControllerConfig,
@@ -100,6 +103,7 @@ export class ControllerRuntime {
   ) {
     this.requests = new RequestTable(config.requestTimeoutMs, (req) => this.requestExpired(req));
     this.sites = new ControllerSites(config.stateDir, config.siteKeep, log, config.requestTimeoutMs, (n) => this.known.get(n)?.link);
+    this.diagnostics = new ControllerDiagnostics(log, config.requestTimeoutMs, (n) => this.known.get(n)?.link);
   }
 
   // ---- publishing -----------------------------------------------------------------
@@ -407,6 +411,7 @@ export class ControllerRuntime {
   /** Broker::peer_lost: forget the instance that checked in over this link. */
   linkLost(link: AgentLink): void {
     this.sites.linkLost(link);
+    this.diagnostics.linkLost(link);
     for (const [name, k] of this.known) {
       if (k.link !== link) continue;
       this.known.delete(name);

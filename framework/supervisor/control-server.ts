@@ -4,7 +4,9 @@
 // later create or restart waits until every destroy in progress is done, so a new node
 // never finds an old one on its port), publishes responses on zeek/supervisor/<what>_response/<reqid>,
 // SupervisorControl::node_status on (re)starts and, for the Management framework,
-// Management::Supervisor::API::notify_node_exit with a dead node's recent output.
+// Management::Supervisor::API::notify_node_exit with a dead node's recent output, and
+// (ours) ZeekMgmt::Supervisor::API::get_node_diagnostics_request, answered at once with the
+// JSON text of Supervisor.diagnostics().
 // A status reply lists every node's NodeConfig with its whole cluster layout, as Zeek's
 // does (O(nodes²) text): it is built around the Supervisor's shared layout subtrees and
 // written as one frame in parts (EndpointServer's sendParts), never made whole.
@@ -14,7 +16,7 @@
 import { B, BrokerData } from '../../sdk/broker/data';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { KnownTexts } from '../../sdk/broker/json-encode';
-import { SupervisorApi } from '../../sdk/model/events';
+import { DiagApi, SupervisorApi } from '../../sdk/model/events';
 import { EndpointServer, LogFn } from '../../sdk/transport/endpoint-server';
 import { checkAuthorization, localConnectionOwner } from './control-secret';
 import { SupervisorControl } from './events';
@@ -63,6 +65,11 @@ export class SupervisorControlServer {
       },
     });
     this.server.on('event', (ev) => {
+      if (ev.name === DiagApi.supervisor_diagnostics_request) {
+        // Read-only and immediate: not queued behind creates and destroys.
+        this.diagnostics(ev);
+        return;
+      }
       const run = ev.name === SupervisorControl.create_request ? this.createHandler(ev) : () => this.handle(ev);
       this.queue = this.queue.then(run).catch((err) => options.log?.('error', `supervisor request ${ev.name} failed: ${(err as Error).message}`));
     });
@@ -84,6 +91,20 @@ export class SupervisorControlServer {
 
   private respond(what: string, reqid: string, result: BrokerData, known?: KnownTexts): void {
     this.publish(`${this.options.topicPrefix}/${what}_response/${reqid}`, `SupervisorControl::${what}_response`, [B.str(reqid), result], known);
+  }
+
+  private diagnostics(ev: ZeekEvent): void {
+    let reqid: string;
+    let node: string;
+    try {
+      reqid = stringArg(ev, 0);
+      node = ev.args.length > 1 ? stringArg(ev, 1) : '';
+    } catch (err) {
+      this.options.log?.('warning', `supervisor request refused: ${(err as Error).message}`);
+      return;
+    }
+    this.publish(`${this.options.topicPrefix}/get_node_diagnostics_response/${reqid}`, DiagApi.supervisor_diagnostics_response,
+      [B.str(reqid), B.str(JSON.stringify(this.supervisor.diagnostics(node)))]);
   }
 
   /**

@@ -60,6 +60,11 @@ export class OutputLines {
     return this.lines.join('\n');
   }
 
+  /** A copy of the kept lines. */
+  recent(): string[] {
+    return this.lines.slice();
+  }
+
   get count(): number {
     return this.lines.length;
   }

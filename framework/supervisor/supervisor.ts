@@ -3,12 +3,16 @@
 // captured to files there and kept as a window of recent lines; a node that dies is
 // started again after a delay that doubles with each quick failure. Management nodes
 // (agent, controller) are nodes like any other, marked by env ZEEK_MANAGEMENT_NODE.
+// For `zeek-mgmt diag` (ours) it also keeps, per node, how its process last ended on its
+// own (status or signal, when, its last output lines: the next start truncates the output
+// files and the window) and how often it was started again since it was created.
 
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BrokerData } from '../../sdk/broker/data';
+import { NodeDiagnostics, NodeExit } from '../../sdk/model/diagnostics';
 import { OutputLines } from './output-lines';
 import { NodeConfig, statusToData, SupervisedNodeStatus, SupervisorStatus } from './records';
 import { StoredNodeConfigs } from './stored-node-configs';
@@ -62,6 +66,12 @@ class SupervisedNode {
   stopping: Promise<void> | null = null;
   readonly stdout: OutputLines;
   readonly stderr: OutputLines;
+  /** Starts after the process ended on its own (or failed to start), since the node was created. */
+  restarts = 0;
+  /** How the process last ended on its own, with its last output. */
+  lastExit: NodeExit | null = null;
+  /** When the pending restart is due (ms since the epoch), while one is. */
+  nextStartAt: number | null = null;
 
   constructor(readonly config: NodeConfig, opts: SupervisorOptions) {
     this.restartDelay = opts.restartDelayMs ?? 1000;
@@ -69,6 +79,35 @@ class SupervisedNode {
     this.stdout = new OutputLines(opts.outputMaxLines, echo(process.stdout, opts.printStdout));
     this.stderr = new OutputLines(opts.outputMaxLines, echo(process.stderr, opts.printStderr));
   }
+}
+
+/** A line longer than this is cut in diagnostics (the kept window and the files keep it whole). */
+export const DIAGNOSTICS_LINE_CHARS = 4096;
+/**
+ * At most this much JSON text per diagnostics answer: it travels agent → controller → client
+ * inside Broker messages of at most 16 MiB, with other instances' answers beside it.
+ */
+export const DIAGNOSTICS_BUDGET_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The diagnostics as sent: every line at most DIAGNOSTICS_LINE_CHARS, and when the whole
+ * would exceed `budget` bytes of JSON, every stream cut to its most recent lines (halving
+ * their number) until it fits or one line of each is left.
+ */
+export function fitDiagnostics(list: NodeDiagnostics[], budget: number): NodeDiagnostics[] {
+  const cut = (l: string): string => (l.length <= DIAGNOSTICS_LINE_CHARS ? l : `${l.slice(0, DIAGNOSTICS_LINE_CHARS)} [... ${l.length - DIAGNOSTICS_LINE_CHARS} more characters]`);
+  const keep = (lines: string[], n: number): string[] => lines.slice(-n).map(cut);
+  const withLines = (n: number): NodeDiagnostics[] => list.map((d) => ({
+    ...d, stdout: keep(d.stdout, n), stderr: keep(d.stderr, n),
+    last_exit: d.last_exit && { ...d.last_exit, stdout: keep(d.last_exit.stdout, n), stderr: keep(d.last_exit.stderr, n) },
+  }));
+  let most = Math.max(1, ...list.flatMap((d) => [d.stdout.length, d.stderr.length, d.last_exit?.stdout.length ?? 0, d.last_exit?.stderr.length ?? 0]));
+  let out = withLines(most);
+  while (most > 1 && Buffer.byteLength(JSON.stringify(out)) > budget) {
+    most = Math.floor(most / 2);
+    out = withLines(most);
+  }
+  return out;
 }
 
 let tasksetAvailable: boolean | undefined;
@@ -142,6 +181,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       cmd = given ?? this.options.launcher.command(node.config);
     } catch (err) {
       node.stderr.line(`error: ${(err as Error).message}`);
+      this.recordExit(node, null, null, 0);
       this.scheduleRestart(node);
       return;
     }
@@ -152,6 +192,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       child = spawn(cmd.file, cmd.args, { cwd: cmd.cwd, env: cmd.env, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       node.stderr.line(`error: cannot start ${cmd.file}: ${(err as Error).message}`);
+      this.recordExit(node, null, null, 0);
       this.scheduleRestart(node);
       return;
     }
@@ -194,6 +235,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.log('warning', `node ${node.config.name} (pid ${node.pid}) exited ${signal ? `on signal ${signal}` : `with code ${code}`}`);
+    this.recordExit(node, code, signal, Date.now() - node.spawnedAt);
     this.emit('node-exit', node.config.name, { stdout: node.stdout.text(), stderr: node.stderr.text() }, code, signal);
     node.stdout.close();
     node.stderr.close();
@@ -207,10 +249,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const delay = node.restartDelay;
     node.restartDelay = Math.min(delay * 2, this.options.maxRestartDelayMs ?? 60000);
     this.log('info', `restarting node ${node.config.name} in ${delay / 1000} s`);
+    node.nextStartAt = Date.now() + delay;
     node.restartTimer = setTimeout(() => {
       node.restartTimer = null;
+      node.nextStartAt = null;
+      node.restarts++;
       this.spawn(node);
     }, delay);
+  }
+
+  /** Keeps how the process ended (code and signal null: it did not start) and its last lines, for diagnostics(). */
+  private recordExit(node: SupervisedNode, code: number | null, signal: string | null, ranMs: number): void {
+    node.lastExit = {
+      time: Date.now() / 1000, code, signal, ran: Math.max(0, ranMs) / 1000,
+      stdout: node.stdout.recent(), stderr: node.stderr.recent(),
+    };
   }
 
   /** Terminates a node's current process (SIGTERM, then SIGKILL), without removing it. */
@@ -268,6 +321,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       nodes[n.config.name] = { node: n.config, pid: n.pid };
     }
     return { nodes };
+  }
+
+  /**
+   * What `zeek-mgmt diag` shows of one node or all (''), ours: whether a process runs
+   * (pid, since when, its last lines) or a restart is pending, how often the node was
+   * started again after its process ended, and how it last ended.
+   */
+  diagnostics(name = ''): NodeDiagnostics[] {
+    return fitDiagnostics(this.allDiagnostics(name), DIAGNOSTICS_BUDGET_BYTES);
+  }
+
+  private allDiagnostics(name: string): NodeDiagnostics[] {
+    const out: NodeDiagnostics[] = [];
+    for (const n of this.nodes.values()) {
+      if (name !== '' && n.config.name !== name) continue;
+      const running = n.child !== null && n.child.exitCode === null && n.child.signalCode === null && n.pid !== null;
+      const mgmt = n.config.env.ZEEK_MANAGEMENT_NODE;
+      out.push({
+        node: n.config.name, instance: '',
+        cluster_role: n.config.cluster[n.config.name]?.role ?? 'NONE',
+        mgmt_role: mgmt === 'AGENT' || mgmt === 'CONTROLLER' ? mgmt : 'NONE',
+        state: running ? 'RUNNING' : 'CRASHED',
+        pid: running ? n.pid : null, started: running ? n.spawnedAt / 1000 : null,
+        next_start: running || n.nextStartAt === null ? null : n.nextStartAt / 1000,
+        restarts: n.restarts,
+        directory: n.config.directory !== null ? path.resolve(n.config.directory) : null,
+        stdout_file: this.outputFile(n, 'stdout'), stderr_file: this.outputFile(n, 'stderr'),
+        stdout: running ? n.stdout.recent() : [], stderr: running ? n.stderr.recent() : [],
+        last_exit: n.lastExit,
+      });
+    }
+    return out;
   }
 
   /**

@@ -6,7 +6,7 @@ import { randomUUID } from '../transport/random';
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
 import { ZeekEvent } from '../broker/event';
-import { ControllerApi, SiteApi } from '../model/events';
+import { ControllerApi, DiagApi, SiteApi } from '../model/events';
 import { configurationToData, Result, resultFromData, resultVecFromData } from '../model/records';
 import { Configuration } from '../model/schemas';
 import { EndpointClient, EndpointClientOptions } from '../transport/endpoint-client';
@@ -206,6 +206,16 @@ export class ControllerClient {
   /** What each agent's disk holds of the deployed site (ours). */
   getSiteStatus(): Promise<Result[]> {
     return this.multi(SiteApi.get_site_status_request, SiteApi.get_site_status_response, []);
+  }
+
+  /**
+   * Node diagnostics (ours; `zeek-mgmt diag`): per instance, a Result whose data is the JSON
+   * text of its nodes' diagnostics (read it with nodeDiagnosticsOf), or success=F with an
+   * error naming the instance (not connected, a Zeek agent, no answer in time); one Result
+   * per unknown node. `nodes` empty: every node.
+   */
+  getNodeDiagnostics(nodes: string[] = []): Promise<Result[]> {
+    return this.multi(DiagApi.get_node_diagnostics_request, DiagApi.get_node_diagnostics_response, [B.set(nodes.map(B.str))]);
   }
 
   testNoop(): void {

@@ -6,6 +6,7 @@ import {
   configurationFromData, instanceFromData, nodeOutputsFromData, nodeStatusFromData, Result,
 } from '../model/records';
 import { Configuration, Instance, NodeOutputs, NodeStatus } from '../model/schemas';
+import { NodeDiagnostics, nodeDiagnosticsFromJson } from '../model/diagnostics';
 
 /** Responses may come from an older Zeek controller: read its records as zeek-client does. */
 const OLDER_ZEEK = { olderZeek: true } as const;
@@ -40,4 +41,11 @@ export function nodeOutputsOf(r: Result): NodeOutputs | null {
 /** get_id_value_response: the node's JSON rendering of the identifier's value. */
 export function idValueOf(r: Result): string | null {
   return r.data !== null && r.data.type === 'string' ? r.data.value : null;
+}
+
+/** get_node_diagnostics_response (ours): an instance's nodes' diagnostics; [] for a failed Result. */
+export function nodeDiagnosticsOf(r: Result): NodeDiagnostics[] {
+  if (!r.success || r.data === null) return [];
+  if (r.data.type !== 'string') throw new ShapeError(`node diagnostics must be a string (JSON text), got ${r.data.type}`);
+  return nodeDiagnosticsFromJson(r.data.value, '$.data');
 }

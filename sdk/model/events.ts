@@ -109,3 +109,30 @@ export const SiteApi = {
 
 /** The capability an agent announces when it takes sites. */
 export const SITE_CAPABILITY = 'site-v1';
+
+// Ours, beside Zeek's: node diagnostics, as ZeekControl's `diag` gives them (ARCHITECTURE.md,
+// "Node diagnostics"). Request/response with a reqid, like Zeek's get_nodes; the data travels
+// as the JSON text of NodeDiagnostics records (sdk/model/diagnostics.ts) so that no Zeek
+// record layout changes.
+const ZS = 'ZeekMgmt::Supervisor::API::';
+
+export const DiagApi = {
+  /** Client → controller: (reqid, nodes: set of string, empty = all). */
+  get_node_diagnostics_request: `${ZC}get_node_diagnostics_request`,
+  /**
+   * (reqid, vector of Result): one per instance asked, data the JSON text of that instance's
+   * NodeDiagnostics list, or success=F with an error naming the instance; one per unknown node.
+   */
+  get_node_diagnostics_response: `${ZC}get_node_diagnostics_response`,
+  /** Controller → agent: (reqid, nodes: set of string, empty = all). */
+  agent_diagnostics_request: `${ZA}get_node_diagnostics_request`,
+  /** (reqid, Result): data the JSON text of the instance's NodeDiagnostics list. */
+  agent_diagnostics_response: `${ZA}get_node_diagnostics_response`,
+  /** Agent → its Supervisor: (reqid, node, '' = all). */
+  supervisor_diagnostics_request: `${ZS}get_node_diagnostics_request`,
+  /** (reqid, string): the JSON text of the Supervisor's NodeDiagnostics list. */
+  supervisor_diagnostics_response: `${ZS}get_node_diagnostics_response`,
+} as const;
+
+/** The capability an agent announces when it answers DiagApi.agent_diagnostics_request. */
+export const DIAG_CAPABILITY = 'diag-v1';
