@@ -14,8 +14,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { netnsSkipReason, Relay } from './helpers/netns';
-import { CLI_JS, clusterIni, CONTROLLER_PORT, NetnsCluster } from './helpers/netns-mgmt';
-import { RUN_JS, waitFor } from './run-support';
+import { AGENT_PORT, CLI_JS, clusterIni, CONTROLLER_PORT, NetnsCluster, RUN_JS } from './helpers/netns-mgmt';
+import { waitFor } from './run-support';
 
 const SENSORS = 8;
 const RELAY_PORT = 2160;
@@ -159,5 +159,55 @@ describe('a slow link and partitions during deploys, across network namespaces (
     const { hosts } = cluster;
     const s3 = hosts.sensors[2];
     await partition({ cutIndex: 2, cut: () => hosts.linkDown(s3), heal: () => hosts.linkUp(s3), moved: 'worker-3', movedTo: 'sensor-4', added: 'worker-3b', file: 'veth.ini' });
+  });
+});
+
+describe('a slow link with the controller connecting to the agents, across network namespaces (issue 24 point 2)', function () {
+  this.timeout(120000);
+  const skip = netnsSkipReason() ?? (fs.existsSync(RUN_JS) && fs.existsSync(CLI_JS) ? null : 'build first (npm run build)');
+  let cluster: NetnsCluster;
+
+  before(async function () {
+    if (skip) {
+      console.log(`      skipped: ${skip}`);
+      this.skip();
+    }
+    cluster = await NetnsCluster.create(SENSORS, LIVENESS);
+    const { hosts } = cluster;
+    const slow = hosts.sensors[5];
+    // The controller dials sensor-6 at its relay, which passes on to the agent's port.
+    await hosts.relay(slow, { host: slow.addr, port: RELAY_PORT }, { host: '127.0.0.1', port: AGENT_PORT }, 200);
+    hosts.cap(slow, '1mbit');
+    cluster.startController();
+    for (const s of hosts.sensors) cluster.startAgent(s, { dial: true });
+    // Every agent listening, so that the deploy's time is the links', not the agents' start-up.
+    await waitFor('eight agents listening', () => hosts.sensors.every((s) => hosts.execSync(s, ['ss', '-Htln', 'sport', `= :${AGENT_PORT}`]).trim() !== ''), 60000, 300);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(cluster.outputs(3000));
+  });
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('deploys across the slow link within the controller\'s timeouts', () => {
+    const { hosts } = cluster;
+    const slow = hosts.sensors[5];
+    const dialPorts = new Map(hosts.sensors.map((s) => [s.name, { host: s.addr, port: s === slow ? RELAY_PORT : AGENT_PORT }]));
+    const t0 = Date.now();
+    const r = cluster.cli(['deploy-config', '-'], clusterIni(hosts, { dialPorts }));
+    const ms = Date.now() - t0;
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.errors, []);
+    assert.deepEqual(out.results.nodes['worker-6'], { success: true, instance: 'sensor-6' });
+    assert.equal(Object.keys(out.results.nodes).length, 3 + SENSORS);
+    assert.ok(ms < 10000, `deploy took ${ms} ms, the controller's request timeout is 10 s`);
+    // The controller's peering with sensor-6 is the one through the relay.
+    const viaRelay = hosts.execSync(slow, ['ss', '-Htn', 'state', 'established', 'sport', `= :${RELAY_PORT}`]);
+    assert.match(viaRelay, new RegExp(`${hosts.controller.addr.replace(/\./g, '\\.')}:\\d+`));
+    assert.ok(hosts.pids(slow).includes(cluster.pids().get('sensor-6/worker-6')!), 'worker-6 runs on the slow sensor');
   });
 });

@@ -9,9 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeTestCerts, TestCerts } from './certs';
 import { createHosts, Hosts, NetnsHost } from './netns';
-import { REPO, RUN_JS, tempDir } from '../run-support';
+import { tempDir } from '../run-support';
 
-export const CLI_JS = path.join(REPO, 'dist/cli/zeek-mgmt.js');
+/** The checkout: two levels up from test/helpers, three from dist/test/helpers (a bench's build). */
+const ROOT = [path.resolve(__dirname, '../..'), path.resolve(__dirname, '../../..')].find((d) => fs.existsSync(path.join(d, 'package.json')))!;
+export const RUN_JS = path.join(ROOT, 'dist/framework/run.js');
+export const CLI_JS = path.join(ROOT, 'dist/cli/zeek-mgmt.js');
 export const CONTROLLER_PORT = 2150;
 export const WS_PORT = 2149;
 export const AGENT_PORT = 2151;
