@@ -84,7 +84,11 @@ async function phase(dial: boolean, rounds: number): Promise<Record<'slow' | 'di
   };
   const until = async (what: string, ok: () => boolean): Promise<void> => {
     for (let i = 0; i < 120; i++) {
-      if (ok()) return;
+      try {
+        if (ok()) return;
+      } catch {
+        // not up yet (the controller's port refuses, say)
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     throw new Error(`${what}:\n${cluster.outputs()}`);

@@ -162,10 +162,11 @@ describe('a slow link and partitions during deploys, across network namespaces (
   });
 });
 
-describe('a slow link with the controller connecting to the agents, across network namespaces (issue 24 point 2)', function () {
+describe('a slow link with the controller connecting to the agents, across network namespaces (issue 24 points 2, 3)', function () {
   this.timeout(120000);
   const skip = netnsSkipReason() ?? (fs.existsSync(RUN_JS) && fs.existsSync(CLI_JS) ? null : 'build first (npm run build)');
   let cluster: NetnsCluster;
+  let relay: Relay;
 
   before(async function () {
     if (skip) {
@@ -176,7 +177,7 @@ describe('a slow link with the controller connecting to the agents, across netwo
     const { hosts } = cluster;
     const slow = hosts.sensors[5];
     // The controller dials sensor-6 at its relay, which passes on to the agent's port.
-    await hosts.relay(slow, { host: slow.addr, port: RELAY_PORT }, { host: '127.0.0.1', port: AGENT_PORT }, 200);
+    relay = await hosts.relay(slow, { host: slow.addr, port: RELAY_PORT }, { host: '127.0.0.1', port: AGENT_PORT }, 200);
     hosts.cap(slow, '1mbit');
     cluster.startController();
     for (const s of hosts.sensors) cluster.startAgent(s, { dial: true });
@@ -209,5 +210,18 @@ describe('a slow link with the controller connecting to the agents, across netwo
     const viaRelay = hosts.execSync(slow, ['ss', '-Htn', 'state', 'established', 'sport', `= :${RELAY_PORT}`]);
     assert.match(viaRelay, new RegExp(`${hosts.controller.addr.replace(/\./g, '\\.')}:\\d+`));
     assert.ok(hosts.pids(slow).includes(cluster.pids().get('sensor-6/worker-6')!), 'worker-6 runs on the slow sensor');
+  });
+
+  it('the relay stalls without closing: the controller drops sensor-6, get-nodes names it, and peers with it again once it resumes; its nodes kept running', async () => {
+    const before = cluster.pids();
+    relay.stall();
+    await waitFor('sensor-6 dropped', () => !cluster.connected().includes('sensor-6'), 30000, 500);
+    const gn = cluster.cli(['get-nodes']);
+    assert.equal(gn.status, 1, gn.stdout + gn.stderr);
+    assert.deepEqual(JSON.parse(gn.stdout).errors, [{ source: 'sensor-6', error: "instance 'sensor-6' is not connected" }]);
+    relay.resume();
+    await waitFor('sensor-6 back', () => cluster.connected().includes('sensor-6'), 40000, 500);
+    const after = await waitFor('every node in get-nodes', () => { const p = cluster.pids(); return p.size === before.size ? p : null; }, 30000, 500);
+    assert.deepEqual([...after].sort(), [...before].sort());
   });
 });
