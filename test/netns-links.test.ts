@@ -20,7 +20,7 @@ import { waitFor } from './run-support';
 const SENSORS = 8;
 const RELAY_PORT = 2160;
 /** Liveness of the native links in these tests (defaults 2 s and 10 s). */
-const LIVENESS = ['ZeekMgmt::peer_ping_interval=0.5 secs', 'ZeekMgmt::peer_timeout=3 secs'];
+const LIVENESS = ['ZeekMgmt::peer_ping_interval=1 secs', 'ZeekMgmt::peer_timeout=5 secs'];
 
 /** Node name → the sensors running a process of it, from every namespace's /proc. */
 function runningWhere(cluster: NetnsCluster): Map<string, string[]> {
