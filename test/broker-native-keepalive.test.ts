@@ -77,8 +77,9 @@ describe('native Broker keepalive: a link that stalls without closing', function
       s.relay.frozen = true;
       const { reason, at } = await s.closed;
       assert.match(reason, /^peer_timeout: nothing heard from the peer for \d+ ms$/);
-      // Not before the timeout since the last pong (up to 100 ms before the freeze), and soon after it.
-      assert.ok(at - t0 >= 290 && at - t0 < 1500, `closed ${at - t0} ms after the freeze`);
+      // Not before the timeout since the last pong (up to some 125 ms before the freeze); the
+      // upper bound only says it did close, with room for a loaded machine.
+      assert.ok(at - t0 >= 250 && at - t0 < 5000, `closed ${at - t0} ms after the freeze`);
     } finally {
       await s.stop();
     }

@@ -13,8 +13,10 @@
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { netnsSkipReason, Relay } from './helpers/netns';
-import { AGENT_PORT, CLI_JS, clusterIni, CONTROLLER_PORT, NetnsCluster, RUN_JS } from './helpers/netns-mgmt';
+import { findZeek, findZeekClient } from './helpers/real-zeek';
+import { AGENT_PORT, CLI_JS, clusterIni, CONTROLLER_PORT, NetnsCluster, RUN_JS, WS_PORT } from './helpers/netns-mgmt';
 import { waitFor } from './run-support';
 
 const SENSORS = 8;
@@ -38,6 +40,7 @@ describe('a slow link and partitions during deploys, across network namespaces (
   const skip = netnsSkipReason() ?? (fs.existsSync(RUN_JS) && fs.existsSync(CLI_JS) ? null : 'build first (npm run build)');
   let cluster: NetnsCluster;
   let relay: Relay;
+  const zeekClient = findZeekClient(findZeek());
 
   before(async function () {
     if (skip) {
@@ -74,16 +77,15 @@ describe('a slow link and partitions during deploys, across network namespaces (
     const peered = hosts.execSync(slow, ['ss', '-Htn', 'state', 'established', 'dst', `127.0.0.1:${RELAY_PORT}`]);
     assert.ok(peered.trim().length > 0, 'sensor-6\'s agent is connected to the relay');
     assert.match(hosts.execSync(slow, ['tc', 'qdisc', 'show', 'dev', 'eth0']), /tbf .*rate 1Mbit/);
-    const t0 = Date.now();
+    // Success means every agent answered within the controller's request timeout (10 s),
+    // else the result would be "request timed out"; bench:netns measures how long it takes.
     const r = cluster.cli(['deploy-config', '-'], clusterIni(hosts));
-    const ms = Date.now() - t0;
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.errors, []);
     assert.equal(out.results.nodes['worker-6'].instance, 'sensor-6');
     assert.equal(out.results.nodes['worker-6'].success, true);
     assert.equal(Object.keys(out.results.nodes).length, 3 + SENSORS);
-    assert.ok(ms < 10000, `deploy took ${ms} ms, the controller's request timeout is 10 s`);
     const p = cluster.pids();
     assert.ok(hosts.pids(slow).includes(p.get('sensor-6/worker-6')!), 'worker-6 runs on the slow sensor');
   });
@@ -124,6 +126,12 @@ describe('a slow link and partitions during deploys, across network namespaces (
     assert.deepEqual(g.errors, [{ source: cut, error: `instance '${cut}' is not connected` }]);
     assert.deepEqual(Object.keys(g.results).sort(), hosts.sensors.map((s) => s.name).filter((n) => n !== cut).sort());
     assert.ok(!cluster.connected().includes(cut));
+    // zeek-client (where installed) renders the same: the cut sensor under errors, exit 1.
+    if (zeekClient) {
+      const z = spawnSync('ip', ['netns', 'exec', hosts.controller.ns, ...zeekClient, '--controller', `127.0.0.1:${WS_PORT}`, 'get-nodes'], { encoding: 'utf8', timeout: 60000 });
+      assert.equal(z.status, 1, z.stderr);
+      assert.deepEqual(JSON.parse(z.stdout).errors, [{ source: cut, error: `instance '${cut}' is not connected` }]);
+    }
     // drift sees the cut instance and the deployment that did not settle.
     const drift = cluster.cli(['drift', '--format', 'json', file]);
     assert.equal(drift.status, 2, drift.stdout + drift.stderr);
@@ -197,15 +205,12 @@ describe('a slow link with the controller connecting to the agents, across netwo
     const { hosts } = cluster;
     const slow = hosts.sensors[5];
     const dialPorts = new Map(hosts.sensors.map((s) => [s.name, { host: s.addr, port: s === slow ? RELAY_PORT : AGENT_PORT }]));
-    const t0 = Date.now();
     const r = cluster.cli(['deploy-config', '-'], clusterIni(hosts, { dialPorts }));
-    const ms = Date.now() - t0;
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const out = JSON.parse(r.stdout);
     assert.deepEqual(out.errors, []);
     assert.deepEqual(out.results.nodes['worker-6'], { success: true, instance: 'sensor-6' });
     assert.equal(Object.keys(out.results.nodes).length, 3 + SENSORS);
-    assert.ok(ms < 10000, `deploy took ${ms} ms, the controller's request timeout is 10 s`);
     // The controller's peering with sensor-6 is the one through the relay.
     const viaRelay = hosts.execSync(slow, ['ss', '-Htn', 'state', 'established', 'sport', `= :${RELAY_PORT}`]);
     assert.match(viaRelay, new RegExp(`${hosts.controller.addr.replace(/\./g, '\\.')}:\\d+`));
