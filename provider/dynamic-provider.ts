@@ -260,6 +260,7 @@ function deploymentFrom(results: Result[]): Deployment {
     }
     if (r.instance === null || r.node === null) continue; // the controller's own id result, or an agent without nodes
     const res: NodeDeployResult = { instance: r.instance, success: r.success };
+    if (!r.success && r.error) res.error = r.error;
     const outputs = nodeOutputsOf(r);
     if (outputs !== null) {
       res.stdout = outputs.stdout;
@@ -275,7 +276,8 @@ function failureLines(d: Deployment): string[] {
   for (const [node, r] of Object.entries(d.results).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (r.success) continue;
     const stderr = (r.stderr ?? '').trim();
-    lines.push(`node '${node}' on instance '${r.instance}' failed${stderr ? `: ${stderr}` : ' (no output)'}`);
+    const why = stderr || r.error;
+    lines.push(`node '${node}' on instance '${r.instance}' failed${why ? `: ${why}` : ' (no output)'}`);
   }
   return lines;
 }

@@ -36,6 +36,8 @@ export interface NodeDeployResult {
   success: boolean;
   stdout?: string;
   stderr?: string;
+  /** Why the node failed when the result says (e.g. its instance did not answer the deployment). */
+  error?: string;
 }
 
 /** Per node (cluster nodes, agents and the controller), as get_nodes reports it. */

@@ -136,8 +136,13 @@ describe('controller API', function () {
     assert.ok(Date.now() - t0 < 2500);
     const { resultVecFromData } = await import('../sdk/model/records');
     const results = resultVecFromData(ev.args[1]);
-    // Zeek's text first, then which instance kept it waiting.
-    assert.deepEqual(results.map((r) => [r.reqid, r.success, r.error]), [['deploy-one', false, "request timed out: instance 'agent-testbox' is connected but did not answer in time (answered: none)"]]);
+    // Each node of the silent instance, with what is known of it; then Zeek's text, and
+    // which instance kept it waiting.
+    const silent = "instance 'agent-testbox' (connected) did not answer its deploy_request: whether the node runs this configuration is unknown";
+    assert.deepEqual(results.map((r) => [r.reqid, r.success, r.instance, r.node, r.error]), [
+      ...miniConfig().nodes.map((n) => n.name).sort().map((n) => ['deploy-one', false, 'agent-testbox', n, silent]),
+      ['deploy-one', false, null, null, "request timed out: instance 'agent-testbox' is connected but did not answer in time (answered: none)"],
+    ]);
     // The pending state cleared: a new deployment goes ahead.
     const third = c.deploy();
     await eventually(() => a.count(AgentApi.deploy_request) === 2, 'second deploy_request');
@@ -153,7 +158,9 @@ describe('controller API', function () {
     // zeek-client's instance-local simplification named the instance after another host.
     assert.equal((await c.stageConfiguration(miniConfig('agent-vm'))).at(0)!.success, true);
     const results = await c.deploy();
+    const notSent = "instance 'agent-vm' (not connected) was not sent the configuration: the node was not deployed there";
     assert.deepEqual(results.map((r) => [r.success, r.instance, r.node, r.error]), [
+      ...miniConfig('agent-vm').nodes.map((n) => n.name).sort().map((n) => [false, 'agent-vm', n, notSent]),
       [false, null, null, "request timed out: instance 'agent-vm' is not connected (connected: agent-testbox)"],
     ]);
     await eventually(() => ctl.logEntries().some((e) => /timed out: instance 'agent-vm' is not connected/.test(e.message)), 'the timeout log line');
@@ -167,7 +174,11 @@ describe('controller API', function () {
     assert.equal((await c.stageConfiguration(two)).at(0)!.success, true);
     await agents.splice(0)[0].close();
     await eventually(async () => instancesOf(await c.getInstances()).length === 0, 'agent-testbox to be gone');
-    assert.deepEqual((await c.deploy()).map((r) => r.error), ["request timed out: instances 'agent-x', 'agent-y' are not connected (connected: none)"]);
+    assert.deepEqual((await c.deploy()).map((r) => [r.node, r.error]), [
+      ['manager', "instance 'agent-x' (not connected) was not sent the configuration: the node was not deployed there"],
+      ['w1', "instance 'agent-y' (not connected) was not sent the configuration: the node was not deployed there"],
+      [null, "request timed out: instances 'agent-x', 'agent-y' are not connected (connected: none)"],
+    ]);
   });
 
   it('a deployment that one of two connected agents does not answer times out naming the silent one', async () => {
@@ -184,7 +195,8 @@ describe('controller API', function () {
     assert.equal((await c.stageConfiguration(config)).at(0)!.success, true);
     const results = await c.deploy();
     // agent-a's node result arrived; the request's own result names agent-b.
-    assert.deepEqual(results.filter((r) => r.node).map((r) => [r.instance, r.node, r.success]), [['agent-a', 'manager', true]]);
+    assert.deepEqual(results.filter((r) => r.node).map((r) => [r.instance, r.node, r.success]), [['agent-a', 'manager', true], ['agent-b', 'w1', false]]);
+    assert.equal(results.find((r) => r.node === 'w1')!.error, "instance 'agent-b' (connected) did not answer its deploy_request: whether the node runs this configuration is unknown");
     assert.equal(results.at(-1)!.error, "request timed out: instance 'agent-b' is connected but did not answer in time (answered: agent-a)");
 
     // An agent that never answers the welcome is named too.
@@ -194,7 +206,13 @@ describe('controller API', function () {
     assert.equal((await c.stageConfiguration(withC)).at(0)!.success, true);
     const again = await c.deploy();
     await slow.waitFor(AgentApi.agent_welcome_request);
-    assert.deepEqual(again.map((r) => r.error), ["request timed out: instance 'agent-c' is connected but did not answer in time (answered: agent-a, agent-b)"]);
+    // Nothing was sent to anyone: agent-c never became ready.
+    assert.deepEqual(again.map((r) => [r.node, r.error]), [
+      ['manager', "instance 'agent-a' (connected) was not sent the configuration: the node was not deployed there"],
+      ['w1', "instance 'agent-b' (connected) was not sent the configuration: the node was not deployed there"],
+      ['w2', "instance 'agent-c' (connected) was not sent the configuration: the node was not deployed there"],
+      [null, "request timed out: instance 'agent-c' is connected but did not answer in time (answered: agent-a, agent-b)"],
+    ]);
   });
 
   it('includes per-node failures with their outputs in the deploy response', async () => {
@@ -297,7 +315,8 @@ describe('controller API', function () {
     await agent('agent-mute', { silent: [AgentApi.get_nodes_request] });
     await waitKnown(c, ['agent-a', 'agent-mute']);
     const results = await c.getNodes();
-    assert.deepEqual(results.map((r) => [r.instance, r.success, r.error]), [['agent-a', true, null], [null, false, 'request timed out']]);
+    // Zeek says only "request timed out"; we name the instance that did not answer.
+    assert.deepEqual(results.map((r) => [r.instance, r.success, r.error]), [['agent-a', true, null], ['agent-mute', false, "request timed out: instance 'agent-mute' did not answer"]]);
   });
 
   it('get_id_value: errors without a cluster, "unknown cluster node" for unknown names, values otherwise', async () => {

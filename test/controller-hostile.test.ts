@@ -201,7 +201,11 @@ describe('controller under hostile input', function () {
     await eventually(() => ctl.logEntries().some((e) => /Controller::API requests are accepted only from WebSocket clients/.test(e.message)), 'the rejected-request log line');
     const results = resultVecFromData((await pending).args[1]);
     // agent-testbox (from the forge test) answered; the other two did not validly, so the request timed out.
-    assert.deepEqual(results.map((r) => [r.instance, r.error]), [['agent-testbox', null], [null, 'request timed out']]);
+    assert.deepEqual(results.map((r) => [r.instance, r.error]), [
+      ['agent-testbox', null],
+      ['agent-liar', "request timed out: instance 'agent-liar' did not answer"],
+      ['agent-mute', "request timed out: instance 'agent-mute' did not answer"],
+    ]);
   });
 
   it('answers malformed input on the agent port with errors and keeps such peers out of its instances', async () => {

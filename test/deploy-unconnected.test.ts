@@ -21,6 +21,8 @@ describe('deployments waiting on an agent that never connects', function () {
   const z = (...args: string[]): Promise<CliResult> => cli(['--controller', cluster.controller, ...args]);
   const warning = `warning: instance '${HOST_AGENT}' is not connected to the controller (connected: ${AGENT}); a deployment waits for its agent and times out; name the instance '${AGENT}' in the configuration, or start its agent with Management::Agent::name=${HOST_AGENT}\n`;
   const timedOut = `request timed out: instance '${HOST_AGENT}' is not connected (connected: ${AGENT})`;
+  // Its nodes, not deployed (zeek-client lists node results without their error).
+  const notDeployed = { nodes: Object.fromEntries(['logger', 'manager', 'worker-01'].map((n) => [n, { instance: HOST_AGENT, success: false }])) };
 
   before(async () => {
     cluster = await startCluster({ agentName: AGENT, settings: ['Management::Request::timeout_interval=2sec'] });
@@ -58,13 +60,13 @@ describe('deployments waiting on an agent that never connects', function () {
     assert.equal(apply.code, 1);
     assert.ok(apply.stderr.startsWith('Plan for '), apply.stderr);
     assert.ok(apply.stderr.includes(`\nPlan: 4 to add, 0 to change, 0 to remove.\n${warning}`), apply.stderr);
-    assert.deepEqual(JSON.parse(apply.stdout), { errors: [timedOut], results: {} });
+    assert.deepEqual(JSON.parse(apply.stdout), { errors: [timedOut], results: notDeployed });
   });
 
   it('deploy-config answers with the same error (zeek-client\'s JSON shape, Zeek\'s text first)', async () => {
     const r = await z('deploy-config', implied);
     assert.equal(r.code, 1);
-    assert.deepEqual(JSON.parse(r.stdout), { errors: [timedOut], results: {} });
+    assert.deepEqual(JSON.parse(r.stdout), { errors: [timedOut], results: notDeployed });
   });
 
   it('a configuration naming the connected agent gives no warning and deploys', async () => {

@@ -178,10 +178,12 @@ describe('ZeekCluster through the dynamic-provider plugin over gRPC', function (
     const err: any = await rpc.create(inputs).then(() => null, (e: unknown) => e);
     assert.ok(err, 'create must fail');
     // Zeek's text first, then the cause (the controller's Management::Request::timeout_interval, 10 s here).
-    assert.match(err.details, new RegExp(`failed:\\n  request timed out: instance 'agent-elsewhere' is not connected \\(connected: ${t.cluster.agentName}\\)$`));
+    // Then the instance's nodes, with what the controller knows of them.
+    const notSent = "node 'manager' on instance 'agent-elsewhere' failed: instance 'agent-elsewhere' (not connected) was not sent the configuration: the node was not deployed there";
+    assert.match(err.details, new RegExp(`failed:\\n  request timed out: instance 'agent-elsewhere' is not connected \\(connected: ${t.cluster.agentName}\\)\\n  ${notSent.replace(/[()]/g, '\\$&')}$`));
     const detail = initFailureOf(err);
     assert.ok(detail, 'the failure carries ErrorResourceInitFailed');
-    assert.deepEqual(detail.reasons, [`request timed out: instance 'agent-elsewhere' is not connected (connected: ${t.cluster.agentName})`]);
+    assert.deepEqual(detail.reasons, [`request timed out: instance 'agent-elsewhere' is not connected (connected: ${t.cluster.agentName})`, notSent]);
     await rpc.delete(detail.id, { ...detail.properties, __provider: t.providerText });
   });
 });

@@ -167,7 +167,7 @@ export class Agent {
     // management/node, unchanged) peer natively and check in on the node topic.
     this.server = new EndpointServer({
       host: listen.address, port: listen.port, relay: false, log: (lvl, msg) => this.log(lvl, msg),
-      native: { filter: [this.topic, this.nodeTopic], tls: this.brokerTls() },
+      native: { filter: [this.topic, this.nodeTopic], tls: this.brokerTls(), keepalive: this.keepalive() },
     });
     this.server.on('event', (ev, topic, peer) => this.onEvent(ev, { kind: 'peer', peer }, topic));
     this.server.on('peer', (peer) => this.onPeer(peer));
@@ -268,6 +268,7 @@ export class Agent {
       // Broker::peer(..., Management::connect_retry): ZEEK_DEFAULT_CONNECT_RETRY overrides it.
       retryMs: peerRetryMs(this.settings.num('Management::connect_retry')),
       endpointId: this.endpointId,
+      keepalive: this.keepalive(),
     });
     this.controller = peering;
     peering.on('failed', (err, attempt) => {
@@ -284,6 +285,14 @@ export class Agent {
       if (!this.stopped) this.log('warning', `lost the connection to the controller (${reason}), reconnecting`);
     });
     peering.start();
+  }
+
+  /**
+   * Ours: a native link silent for ZeekMgmt::peer_timeout is closed (Broker has no such
+   * check): a controller we dialed is dialed again, one that dialed us will do so itself.
+   */
+  private keepalive(): { intervalMs: number; timeoutMs: number } {
+    return { intervalMs: this.settings.num('ZeekMgmt::peer_ping_interval') * 1000, timeoutMs: this.settings.num('ZeekMgmt::peer_timeout') * 1000 };
   }
 
   /** Broker's TLS for native links: anonymous, with certificates (Broker::ssl_*), or none (Broker::disable_ssl). */

@@ -117,7 +117,7 @@ export const AGENT_EVENT_HANDLERS: Readonly<Record<string, AgentEventHandler>> =
     const c = claim(rt, id, link, A.deploy_request, 'deploy');
     if (!c?.parent) return;
     c.parent.results.push(...checked);
-    rt.deployResponseArrived(c.parent, c.areq.key);
+    rt.deployResponseArrived(c.parent, c.areq.key, (c.areq.state as { instance: string }).instance);
   },
 
   [A.get_nodes_response](rt, { reqid, result }, link) {

@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { BrokerData } from '../../sdk/broker/data';
+import { KeepaliveOptions } from '../../sdk/broker/native/peer';
 import { BrokerTlsFiles } from '../../sdk/broker/native/tls';
 import { ZeekEvent } from '../../sdk/broker/event';
 import { encodeError } from '../../sdk/broker/messages';
@@ -148,6 +149,8 @@ export interface AgentLinksOptions {
   tls?: boolean | BrokerTlsFiles;
   /** Our Broker endpoint id (a UUID) on the connections we make; one random id for all of them by default, as Broker has one per endpoint. */
   endpointId?: string;
+  /** Liveness of the links we make (ZeekMgmt::peer_ping_interval, ZeekMgmt::peer_timeout). */
+  keepalive?: KeepaliveOptions;
   log: ManagementLog;
 }
 
@@ -241,6 +244,7 @@ export class AgentLinks extends EventEmitter<AgentLinksEvents> {
       retryMs: peerRetryMs(this.opts.connectRetryMs / 1000),
       maxMessageBytes: this.opts.maxMessageBytes,
       endpointId: this.endpointId,
+      keepalive: this.opts.keepalive,
     });
     const c: Connector = { key, name, host, port, peering };
     this.connectors.set(key, c);

@@ -127,6 +127,11 @@ export const CLIENT_REQUEST_HANDLERS: Readonly<Record<string, ClientRequestHandl
       return;
     }
     const req = rt.requests.create(id, { kind: 'get_nodes', requests: new Set() });
+    // Ours: instances of the cluster whose agent is not connected are named (Zeek leaves
+    // them out), so that a cut-off sensor shows as such rather than as absent.
+    for (const name of [...rt.instances.keys()].sort(strcmp)) {
+      if (!rt.known.has(name)) req.results.push(makeResult(id, { success: false, instance: name, error: `instance '${short(name)}' is not connected` }));
+    }
     for (const name of [...rt.known.keys()].sort(strcmp)) {
       const areq = rt.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.get_nodes_request }, req.key);
       if (req.state?.kind === 'get_nodes') req.state.requests.add(areq.key);

@@ -112,6 +112,10 @@ export interface ControllerConfig {
   handshakeTimeoutMs: number;
   /** ZeekMgmt::site_keep (ours, 3): staged sites kept besides the newest. */
   siteKeep: number;
+  /** ZeekMgmt::peer_ping_interval (ours, 2 s), in ms: a native agent link silent this long gets a Broker ping. */
+  peerPingIntervalMs: number;
+  /** ZeekMgmt::peer_timeout (ours, 10 s), in ms: a native agent link silent this long is closed, its instance dropped; 0: never. */
+  peerTimeoutMs: number;
 }
 
 /** Zeek's fully qualified setting names, as accepted in overrides. */
@@ -143,6 +147,8 @@ export const ZEEK_SETTING_NAMES: Readonly<Record<string, keyof ControllerConfig>
   'Broker::ssl_passphrase': 'sslPassphrase',
   'Management::Log::level': 'logLevel',
   'ZeekMgmt::site_keep': 'siteKeep',
+  'ZeekMgmt::peer_ping_interval': 'peerPingIntervalMs',
+  'ZeekMgmt::peer_timeout': 'peerTimeoutMs',
 };
 
 export const CONTROLLER_DEFAULTS = {
@@ -161,6 +167,8 @@ export const CONTROLLER_DEFAULTS = {
   stderrFile: 'stderr',
   maxMessageBytes: 16 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  peerPingIntervalMs: 2_000,
+  peerTimeoutMs: 10_000,
 } as const;
 
 export class ControllerConfigError extends Error {
@@ -211,6 +219,12 @@ export function parseIntervalMs(value: unknown, what: string): number {
     }
   }
   throw new ControllerConfigError(`${what}: expected a positive interval (milliseconds or e.g. "10 sec"), got ${JSON.stringify(value)}`);
+}
+
+/** Like parseIntervalMs, and 0 (or "0 sec") for "off". */
+function parseIntervalOrZeroMs(value: unknown, what: string): number {
+  if (value === 0 || (typeof value === 'string' && /^\s*0+(?:\.0+)?\s*[a-z]*\s*$/.test(value))) return 0;
+  return parseIntervalMs(value, what);
 }
 
 function parseString(value: unknown, what: string): string {
@@ -301,6 +315,8 @@ const PARSERS: { [K in keyof ControllerConfig]-?: (v: unknown, what: string) => 
   maxMessageBytes: parsePositiveInt,
   handshakeTimeoutMs: parseIntervalMs,
   siteKeep: parsePositiveInt,
+  peerPingIntervalMs: parseIntervalMs,
+  peerTimeoutMs: parseIntervalOrZeroMs,
 };
 
 /** Normalizes overrides keyed by field name or Zeek name into checked field values. */
@@ -370,6 +386,8 @@ export function controllerConfigFromEnv(
     maxMessageBytes: o.maxMessageBytes ?? CONTROLLER_DEFAULTS.maxMessageBytes,
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? CONTROLLER_DEFAULTS.handshakeTimeoutMs,
     siteKeep: o.siteKeep ?? 3,
+    peerPingIntervalMs: o.peerPingIntervalMs ?? CONTROLLER_DEFAULTS.peerPingIntervalMs,
+    peerTimeoutMs: o.peerTimeoutMs ?? CONTROLLER_DEFAULTS.peerTimeoutMs,
   };
 }
 

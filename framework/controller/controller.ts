@@ -91,7 +91,9 @@ export class Controller {
           // Native Broker beside WebSocket JSON, as Zeek's controller listens with
           // Broker::listen: Zeek's own agents peer natively. The filter is what Zeek's
           // controller subscribes to: Management::Agent::topic_prefix and Management::Controller::topic.
-          native: { filter: [cfg.agentTopicPrefix, cfg.topic], tls: brokerTlsMode },
+          // A native link silent for ZeekMgmt::peer_timeout is closed (ours; Broker never
+          // notices a link that stalls without closing), and its instance dropped.
+          native: { filter: [cfg.agentTopicPrefix, cfg.topic], tls: brokerTlsMode, keepalive: { intervalMs: cfg.peerPingIntervalMs, timeoutMs: cfg.peerTimeoutMs } },
           // With certificates, an agent must prove itself in native Broker over TLS; a
           // WebSocket JSON peer could not, so none is let in on this port then.
           ...(typeof brokerTlsMode === 'object'
@@ -130,6 +132,7 @@ export class Controller {
       maxMessageBytes: cfg.maxMessageBytes,
       disableSsl: cfg.disableSsl,
       tls: brokerTlsMode,
+      keepalive: { intervalMs: cfg.peerPingIntervalMs, timeoutMs: cfg.peerTimeoutMs },
       log: this.log,
     });
     const ws = this.wsServer;

@@ -15,6 +15,8 @@ export type RequestState =
     kind: 'deploy'; config: Configuration; isInternal: boolean; requests: Set<string>;
     /** With a site (ours): instances to stand down once the site is in place, what to restore if it is refused, whether its steps have started. */
     deferredDrops?: string[]; before?: { instances: Map<string, Instance>; ready: Set<string> }; sitePreparing?: boolean; siteDone?: boolean;
+    /** Instances a deploy_request went to, and those that answered (ours: a timeout names the rest, node by node). */
+    sent?: Set<string>; answered?: Set<string>;
   }
   | { kind: 'get_nodes'; requests: Set<string> }
   | { kind: 'node_dispatch'; action: string[]; requests: Set<string> }

@@ -12,7 +12,7 @@ import { encodeDataFieldsAfter, KnownTexts } from '../../sdk/broker/json-encode'
 import { eventToData, ZeekEvent } from '../../sdk/broker/event';
 import { encodeDataMessage } from '../../sdk/broker/messages';
 import { AgentApi, ControllerApi } from '../../sdk/model/events';
-import { configurationToData, makeResult, resultToData, resultVecToData } from '../../sdk/model/records';
+import { configurationToData, makeResult, Result, resultToData, resultVecToData } from '../../sdk/model/records';
 import { Configuration, Instance } from '../../sdk/model/schemas';
 import { strcmp } from '../../sdk/validation/configuration';
 import { AgentLink, AgentLinks, PreparedMessage } from './agents';
@@ -91,6 +91,16 @@ export class ControllerRuntime {
   readonly sites: ControllerSites;
   /** Node diagnostics (ours): agents that answer them, gatherings in progress. */
   readonly diagnostics: ControllerDiagnostics;
+  /**
+   * Ours: a configuration whose deployment timed out before every instance answered, while
+   * DEPLOYED (Zeek's rule: only a deployment every agent answered is adopted) still holds
+   * the one before; null once a deployment completes. When the instances are all ready
+   * again with no deployment pending, this one is deployed (internally) rather than
+   * DEPLOYED: Zeek's notify_agents_ready would send DEPLOYED to every instance, rolling
+   * back those that took the newer one and leaving two generations of a moved node side
+   * by side until then. Agents that already run it do nothing.
+   */
+  unsettledDeploy: Configuration | null = null;
 
   constructor(
     readonly config: ControllerConfig,
@@ -283,6 +293,7 @@ export class ControllerRuntime {
     const state = req.state;
     if (state?.kind !== 'deploy') return;
     this.requests.finish(req.key);
+    this.unsettledDeploy = null;
     const answer = (error: string | null): void => {
       if (this.pendingDeploy === req.key) this.pendingDeploy = '';
       req.results.push(error === null
@@ -309,11 +320,12 @@ export class ControllerRuntime {
   notifyAgentsReady(names: string[]): void {
     this.log.info(`rx Management::Controller::API:notify_agents_ready ${names.join(', ')}`);
     const deployed = this.configs.get('DEPLOYED');
-    if (this.pendingDeploy === '' && deployed) {
-      // Some agents may have restarted: bring them in sync. Agents already running
-      // this configuration do nothing.
-      const internal = this.requests.create(undefined, { kind: 'deploy', config: deployed, isInternal: true, requests: new Set() });
-      this.log.info(`no deployment in progress, triggering via ${internal.id}`);
+    const resync = this.unsettledDeploy ?? deployed;
+    if (this.pendingDeploy === '' && resync) {
+      // Some agents may have restarted or been cut off: bring them in sync. Agents already
+      // running this configuration do nothing.
+      const internal = this.requests.create(undefined, { kind: 'deploy', config: resync, isInternal: true, requests: new Set() });
+      this.log.info(`no deployment in progress, triggering via ${internal.id}${resync !== deployed ? ` (configuration ${resync.id}, whose deployment did not reach every instance)` : ''}`);
       this.deploy(internal);
     }
     if (this.pendingDeploy === '') return;
@@ -382,15 +394,17 @@ export class ControllerRuntime {
       if (!this.ready.has(name)) continue;
       const areq = this.requests.create(undefined, { kind: 'agent', instance: name, event: AgentApi.deploy_request }, req.key);
       req.state.requests.add(areq.key);
+      (req.state.sent ??= new Set()).add(name);
       this.log.info(`tx Management::Agent::API::deploy_request ${areq.id} to ${name}`);
       const n = this.agents.publishPrepared(name, message(this.agents.topicFor(name), areq.id));
       if (n === 0) this.log.debug(`no connection to agent ${name}, deploy_request not delivered`);
     }
   }
 
-  /** An agent's deploy_response arrived and was added to `req`; finish when all have. */
-  deployResponseArrived(req: Request, areqId: string): void {
+  /** Instance `instance`'s deploy_response arrived and was added to `req`; finish when all have. */
+  deployResponseArrived(req: Request, areqId: string, instance: string): void {
     if (req.state?.kind !== 'deploy') return;
+    (req.state.answered ??= new Set()).add(instance);
     req.state.requests.delete(areqId);
     if (req.state.requests.size > 0) return;
     this.completeDeployment(req);
@@ -454,6 +468,28 @@ export class ControllerRuntime {
     return `${subject(late)} connected but did not answer in time (answered: ${list(wanted.filter((n) => !waiting.has(n)))})`;
   }
 
+  /**
+   * Ours, for a deployment that timed out: one failed Result per node of each instance that
+   * gave no deploy_response (instance and node set, as zeek-client lists node results),
+   * saying what the controller knows: the request went out and no answer came, so the
+   * node's state there is unknown; or it never went out, so the node was not deployed.
+   */
+  unansweredNodeResults(req: Request): Result[] {
+    const state = req.state;
+    if (state?.kind !== 'deploy') return [];
+    const out: Result[] = [];
+    const nodes = [...state.config.nodes].sort((a, b) => strcmp(a.name, b.name));
+    for (const inst of sorted(state.config.instances.map((i) => i.name))) {
+      if (state.answered?.has(inst)) continue;
+      const link = this.known.has(inst) ? 'connected' : 'not connected';
+      const error = state.sent?.has(inst)
+        ? `instance '${short(inst)}' (${link}) did not answer its deploy_request: whether the node runs this configuration is unknown`
+        : `instance '${short(inst)}' (${link}) was not sent the configuration: the node was not deployed there`;
+      for (const n of nodes) if (n.instance === inst) out.push(makeResult(req.id, { success: false, instance: inst, node: n.name, error }));
+    }
+    return out;
+  }
+
   /** Management::Request::request_expired. */
   requestExpired(req: Request): void {
     const state = req.state;
@@ -464,17 +500,25 @@ export class ControllerRuntime {
     switch (state.kind) {
       case 'deploy':
         if (this.pendingDeploy === req.key) this.pendingDeploy = '';
-        req.results.push(res);
+        if (state.config !== this.configs.get('DEPLOYED')) this.unsettledDeploy = state.config;
+        req.results.push(...this.unansweredNodeResults(req), res);
         if (!state.isInternal) {
           this.log.info(`tx Management::Controller::API::deploy_response ${requestToString(req)}`);
           this.respond(ControllerApi.deploy_response, [B.str(req.id), resultVecToData(req.results)]);
         }
         break;
-      case 'get_nodes':
-        req.results.push(res);
+      case 'get_nodes': {
+        // Ours: the instances that did not answer, by name (Zeek: one "request timed out").
+        const silent = sorted([...state.requests].flatMap((k) => {
+          const child = this.requests.lookup(k)?.state;
+          return child?.kind === 'agent' ? [child.instance] : [];
+        }));
+        if (silent.length === 0) req.results.push(res);
+        for (const inst of silent) req.results.push(makeResult(req.id, { success: false, instance: inst, error: `request timed out: instance '${short(inst)}' did not answer` }));
         this.log.info(`tx Management::Controller::API::get_nodes_response ${requestToString(req)}`);
         this.respond(ControllerApi.get_nodes_response, [B.str(req.id), resultVecToData(req.results)]);
         break;
+      }
       case 'node_dispatch':
         req.results.push(res);
         if (state.action[0] === 'get_id_value') {

@@ -56,6 +56,9 @@ const DEFS: SettingDef[] = [
   { name: 'Management::Agent::zeek_binary', type: 'string', default: 'zeek', env: 'ZEEK_MGMT_ZEEK_BINARY', doc: 'The zeek executable for the ZEEK runtime.' },
   // Ours: the site policy (README, "Site policy").
   { name: 'ZeekMgmt::site_keep', type: 'count', default: 3, doc: 'How many sites the controller and each agent keep besides the one in use (older ones are removed).' },
+  // Ours: liveness of native Broker links (Broker itself has none; README, "Slow links and partitions").
+  { name: 'ZeekMgmt::peer_ping_interval', type: 'interval', default: 2, doc: 'A native Broker link between controller and agent that has been silent this long gets a Broker ping.' },
+  { name: 'ZeekMgmt::peer_timeout', type: 'interval', default: 10, doc: 'A native Broker link between controller and agent silent this long is closed (the controller drops the instance, the side that dialed reconnects); 0 sec: never.' },
 
   // policy/frameworks/management/controller/config.zeek
   { name: 'Management::Controller::name', type: 'string', default: '', env: 'ZEEK_CONTROLLER_NAME', doc: 'Controller name; empty means controller-<hostname>.' },

@@ -53,6 +53,8 @@ export function controllerOverrides(s: Settings): Record<string, unknown> {
     writeOutputFiles: false,
     stateDir: s.stateDir(),
     siteKeep: Math.max(1, s.num('ZeekMgmt::site_keep')),
+    peerPingIntervalMs: s.num('ZeekMgmt::peer_ping_interval') * 1000,
+    peerTimeoutMs: s.num('ZeekMgmt::peer_timeout') * 1000,
     requestTimeoutMs: s.num('Management::Request::timeout_interval') * 1000,
     connectRetryMs: s.num('Management::connect_retry') * 1000,
     disableSsl: s.bool('Broker::disable_ssl'),

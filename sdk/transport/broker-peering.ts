@@ -14,7 +14,7 @@ import { BrokerData } from '../broker/data';
 import { WireError } from '../broker/errors';
 import { eventFromData, eventToData, ZeekEvent } from '../broker/event';
 import { EndpointId } from '../broker/native/endpoint-id';
-import { NativePeer } from '../broker/native/peer';
+import { KeepaliveOptions, NativePeer } from '../broker/native/peer';
 import { BrokerTlsFiles } from '../broker/native/tls';
 import { NativeBrokerPeer } from './endpoint-server';
 import { formatHost } from './endpoint-client';
@@ -38,6 +38,8 @@ export interface BrokerPeeringOptions {
   maxMessageBytes?: number;
   /** Milliseconds for each attempt's handshake, TLS included (10 s). */
   handshakeTimeoutMs?: number;
+  /** Ping a silent peer, close one silent too long (NativePeer's keepalive); a closed peering is retried as a lost one. */
+  keepalive?: KeepaliveOptions;
 }
 
 export interface BrokerPeeringEvents {
@@ -127,7 +129,7 @@ export class BrokerPeering extends EventEmitter<BrokerPeeringEvents> {
       let native: NativePeer;
       try {
         native = await NativePeer.connect(o.host, o.port, {
-          id: this.id, filter: [...o.topics], tls: o.tls, maxFrame: o.maxMessageBytes, handshakeTimeoutMs: o.handshakeTimeoutMs,
+          id: this.id, filter: [...o.topics], tls: o.tls, maxFrame: o.maxMessageBytes, handshakeTimeoutMs: o.handshakeTimeoutMs, keepalive: o.keepalive,
         });
       } catch (err) {
         attempt++;

@@ -37,7 +37,7 @@ import {
 } from '../broker/messages';
 import { serverTlsOptions, ServerTlsSettings } from './tls';
 import { EndpointId } from '../broker/native/endpoint-id';
-import { NativePeer } from '../broker/native/peer';
+import { KeepaliveOptions, NativePeer } from '../broker/native/peer';
 import { BrokerTlsFiles, serverTlsOptions as brokerServerTlsOptions } from '../broker/native/tls';
 import { topicMatches } from './topics';
 
@@ -75,7 +75,7 @@ export interface EndpointServerOptions {
    * files (Broker::ssl_*), a native peer must come over TLS and present a certificate the
    * files' CAs signed, as Broker requires then; plain-TCP native peerings are refused.
    */
-  native?: { filter: string[]; tls?: boolean | BrokerTlsFiles };
+  native?: { filter: string[]; tls?: boolean | BrokerTlsFiles; keepalive?: KeepaliveOptions };
 }
 
 export const BROKER_VERSION = '2.8.0-zeek-mgmt';
@@ -543,6 +543,7 @@ export class EndpointServer extends EventEmitter<EndpointServerEvents> {
       filter: [...(this.options.native?.filter ?? [])],
       handshakeTimeoutMs: this.options.handshakeTimeoutMs ?? 10000,
       maxFrame: this.maxMessageBytes,
+      keepalive: this.options.native?.keepalive,
     }).then((native) => {
       const peer = new NativeBrokerPeer(native, remoteAddress, remotePort);
       this.log('info', `native Broker peer ${native.remoteId.toString()} over ${how}`, { remote: remoteAddress, port: remotePort });

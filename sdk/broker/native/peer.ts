@@ -9,7 +9,12 @@
 //   - received data whose topic matches our filter is emitted as 'data' (and 'event'
 //     when it is a Zeek event); other topics are dropped;
 //   - a ping is answered with a pong carrying the same bytes; unpeer() sends Broker's
-//     BYE ping ("BYE" and 8 bytes) and closes once its pong is back (peering.cc).
+//     BYE ping ("BYE" and 8 bytes) and closes once its pong is back (peering.cc);
+//   - with `keepalive` (ours: Broker has no liveness check on a peering, so a link that
+//     stalls without closing stays "peered" until TCP gives up, which a stopped relay or a
+//     cut cable can put off indefinitely), a peer silent for `intervalMs` gets a ping, and
+//     one silent for `timeoutMs` is closed with the reason 'peer_timeout'. Any bytes
+//     arriving count as a sign of life. Broker answers pings, so this works against Zeek.
 // A bad frame closes the connection; a malformed envelope is reported ('malformed') and
 // skipped, as Broker skips envelopes it cannot read. Nothing thrown escapes to the
 // socket's event loop.
@@ -45,6 +50,15 @@ export interface NativePeerOptions {
   limits?: BinaryLimits;
   /** Sees every frame's message bytes, in and out (for captures and debugging). */
   tap?: (direction: 'in' | 'out', message: Buffer, phase: 'handshake' | 'peered') => void;
+  /** Pings a silent peer and closes one silent too long (see the header); off when absent. */
+  keepalive?: KeepaliveOptions;
+}
+
+export interface KeepaliveOptions {
+  /** A peer we heard nothing from for this long gets a ping (ms). */
+  intervalMs: number;
+  /** A peer we heard nothing from for this long is closed (ms); 0 turns the check off. */
+  timeoutMs: number;
 }
 
 /** Is `prefix` a prefix of `topic`? (topic.cc, topic::is_prefix) */
@@ -72,6 +86,9 @@ export class NativePeer extends EventEmitter {
   private remote: string[];
   private closed = false;
   private pings = new Map<string, () => void>();
+  /** When bytes last arrived from the peer (keepalive). */
+  private lastHeard = Date.now();
+  private keepaliveTimer: NodeJS.Timeout | null = null;
   /**
    * What arrives before connect()/accept()'s caller could add its listeners (frames that
    * came with the last handshake message, or in the same turn of the event loop), held
@@ -87,6 +104,7 @@ export class NativePeer extends EventEmitter {
     peered: Peered,
     private readonly limits: BinaryLimits,
     private readonly tap?: (direction: 'in' | 'out', message: Buffer, phase: 'handshake' | 'peered') => void,
+    private readonly keepalive?: KeepaliveOptions,
   ) {
     super();
     this.localId = localId;
@@ -166,7 +184,7 @@ export class NativePeer extends EventEmitter {
             const step = hs.receive(decodeHandshake(frames[i]));
             send(step.send);
             if (step.peered) {
-              const peer = new NativePeer(socket, reader, id, filter, step.peered, limits, tap);
+              const peer = new NativePeer(socket, reader, id, filter, step.peered, limits, tap, opts.keepalive);
               finish(undefined, peer);
               peer.attach();
               // Frames that came with the last handshake message are envelopes already.
@@ -197,7 +215,9 @@ export class NativePeer extends EventEmitter {
       this.held = null;
       for (const fn of queue) fn();
     });
+    this.startKeepalive();
     this.socket.on('data', (chunk: Buffer) => {
+      this.lastHeard = Date.now();
       let frames: Buffer[];
       try {
         frames = this.reader.push(chunk);
@@ -210,6 +230,38 @@ export class NativePeer extends EventEmitter {
     });
     this.socket.on('error', (err) => this.later(() => this.shut(`connection error: ${err.message}`)));
     this.socket.on('close', () => this.later(() => this.shut('connection closed by peer')));
+  }
+
+  /**
+   * The keepalive check, every quarter of the interval (at most a second apart). When the
+   * check itself runs late (our own event loop was blocked), the silence it sees is ours,
+   * not the peer's: the clock restarts instead.
+   */
+  private startKeepalive(): void {
+    const k = this.keepalive;
+    if (!k || !(k.timeoutMs > 0) || !(k.intervalMs > 0)) return;
+    const every = Math.max(10, Math.min(1000, k.intervalMs / 4, k.timeoutMs / 4));
+    let lastCheck = Date.now();
+    this.keepaliveTimer = setInterval(() => {
+      const now = Date.now();
+      const late = now - lastCheck > every * 2 + 1000;
+      lastCheck = now;
+      if (this.closed) return;
+      if (late) {
+        this.lastHeard = now;
+        return;
+      }
+      const silent = now - this.lastHeard;
+      if (silent >= k.timeoutMs) {
+        this.shut(`peer_timeout: nothing heard from the peer for ${silent} ms`);
+        this.socket.destroy();
+        return;
+      }
+      if (silent >= k.intervalMs && this.pings.size === 0) {
+        this.ping(randomBytes(8), Math.max(k.timeoutMs - silent, 1)).catch(() => undefined);
+      }
+    }, every);
+    this.keepaliveTimer.unref();
   }
 
   /** Runs `fn` now, or, while arrivals are held for the caller, after those before it. */
@@ -335,6 +387,7 @@ export class NativePeer extends EventEmitter {
   private shut(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.socket.on('error', () => undefined);
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 200).unref();
