@@ -72,7 +72,7 @@ function cmdline(pid: number): string {
   }
 }
 
-describe('our controller and Zeek 8.0.9\'s agents on eight sensor hosts in network namespaces (issue 24)', function () {
+describe('Zeek 8.0.9\'s own processes with ours on a controller host and eight sensor hosts in network namespaces (issue 24)', function () {
   this.timeout(240_000);
   const zeek = findZeek();
   const skip = netnsSkipReason()
@@ -129,13 +129,50 @@ describe('our controller and Zeek 8.0.9\'s agents on eight sensor hosts in netwo
     }));
   };
 
+  /** Zeek's controller on the controller host, with its Supervisor; state, spool and output below root/controller. */
+  const startZeekController = (): void => {
+    for (const d of ['state', 'spool']) fs.mkdirSync(path.join(ctlDir, d), { recursive: true });
+    controller = start(hosts.controller, [
+      zeek!, '-j', 'policy/frameworks/management/controller',
+      'Management::Request::timeout_interval=60 secs', ...tls(),
+    ], {
+      cwd: ctlDir,
+      env: {
+        ...process.env,
+        ZEEK_CONTROLLER_ADDR: hosts.controller.addr,
+        ZEEK_CONTROLLER_PORT: `${CONTROLLER_PORT}/tcp`,
+        ZEEK_CONTROLLER_WEBSOCKET_ADDR: '127.0.0.1',
+        ZEEK_CONTROLLER_WEBSOCKET_PORT: `${WS_PORT}/tcp`,
+        ZEEK_MANAGEMENT_STATE_DIR: path.join(ctlDir, 'state'),
+        ZEEK_MANAGEMENT_SPOOL_DIR: path.join(ctlDir, 'spool'),
+      },
+    });
+  };
+
+  /** Our agent (`zeek-mgmt run agent`, our Supervisor) on a sensor, its nodes real zeek processes. */
+  const startOurAgent = (host: NetnsHost, dial: boolean): void => {
+    const dir = path.join(root, host.name);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    agents.set(host.name, start(host, [
+      process.execPath, RUN_JS, 'agent', `Management::state_dir=${dir}`, `Management::spool_dir=${dir}/spool`,
+      'Broker::default_port=9999/tcp', `Management::Agent::default_port=${AGENT_PORT}/tcp`, `Management::Agent::name=${host.name}`,
+      'Management::Agent::node_runtime=ZEEK', `Management::Agent::zeek_binary=${zeek}`, 'Management::Request::timeout_interval=50 secs',
+      dial ? 'Management::Agent::controller=[$address="0.0.0.0", $bound_port=0/unknown]' : `Management::Agent::controller=[$address="${hosts.controller.addr}", $bound_port=${CONTROLLER_PORT}/tcp]`,
+      ...tls(),
+    ]));
+  };
+
   /** A command line run inside the controller's namespace: exit status and output. */
   const inController = (argv: string[], input?: string): Run => {
     const r = spawnSync('ip', ['netns', 'exec', hosts.controller.ns, ...argv], { encoding: 'utf8', timeout: 150_000, input });
     return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
   };
-  const cli = (args: string[], input?: string): Run => inController([process.execPath, CLI_JS, '--controller', `127.0.0.1:${WS_PORT}`, ...args], input);
-  const zc = (args: string[]): Run => inController([...zeekClient!, '--controller', `127.0.0.1:${WS_PORT}`, '--set', 'client.request_timeout_secs=120', ...args]);
+  // Both clients wait up to 120 s for an answer (zeek-client's 20 s is short for a deploy of
+  // real nodes on eight hosts sharing two loaded CPUs).
+  const clientArgs = ['--controller', `127.0.0.1:${WS_PORT}`, '--set', 'client.request_timeout_secs=120'];
+  const cli = (args: string[], input?: string): Run => inController([process.execPath, CLI_JS, ...clientArgs, ...args], input);
+  const zc = (args: string[]): Run => inController([...zeekClient!, ...clientArgs, ...args]);
   const json = (r: Run, what: string): any => {
     assert.equal(r.status, 0, `${what}: exit ${r.status}\n${r.stderr}${r.stdout}`);
     return JSON.parse(r.stdout);
@@ -189,29 +226,46 @@ describe('our controller and Zeek 8.0.9\'s agents on eight sensor hosts in netwo
     if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
   });
 
-  const runs: Array<{ dial: boolean; title: string }> = [
-    { dial: false, title: 'Zeek\'s agents connect to our controller' },
-    { dial: true, title: 'our controller connects to Zeek\'s agents' },
+  /** Stops everything from the last run and starts afresh below root. */
+  const fresh = async (): Promise<void> => {
+    for (const h of hosts.all()) await hosts.killAll(h);
+    agents.clear();
+    controller = undefined;
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.mkdirSync(root);
+    ctlDir = path.join(root, 'controller');
+    fs.mkdirSync(ctlDir);
+  };
+
+  /** Until each sensor's agent listens on its address (dial), or all eight are at the controller. */
+  const agentsReady = async (dial: boolean): Promise<void> => {
+    if (dial) {
+      for (const s of hosts.sensors) {
+        await waitFor(`the agent listening on ${s.addr}:${AGENT_PORT}`, () => /LISTEN/.test(hosts.execSync(s, ['ss', '-ltnH', `sport = :${AGENT_PORT}`])), 90_000, 500);
+      }
+    } else {
+      await waitFor('eight agents at the controller', () => connected().length === SENSORS, 90_000, 1000);
+    }
+  };
+
+  // Which side is Zeek's: the agents (under our controller) or the controller (over our
+  // agents); and which side connects.
+  const runs: Array<{ zeekSide: 'agents' | 'controller'; dial: boolean; title: string }> = [
+    { zeekSide: 'agents', dial: false, title: 'Zeek\'s agents (real nodes) connect to our controller' },
+    { zeekSide: 'agents', dial: true, title: 'our controller connects to Zeek\'s agents (real nodes)' },
+    { zeekSide: 'controller', dial: false, title: 'our agents (real nodes) connect to Zeek\'s controller' },
+    { zeekSide: 'controller', dial: true, title: 'Zeek\'s controller connects to our agents (real nodes)' },
   ];
-  for (const { dial, title } of runs) {
+  for (const { zeekSide, dial, title } of runs) {
     describe(title, () => {
+      /** The controller's and agents' processes: zeek for Zeek's, our run.js for ours. */
+      const agentLooks = zeekSide === 'agents' ? /zeek/ : /run\.js agent/;
       before(async () => {
-        for (const h of hosts.all()) await hosts.killAll(h);
-        agents.clear();
-        fs.rmSync(root, { recursive: true, force: true });
-        fs.mkdirSync(root);
-        ctlDir = path.join(root, 'controller');
-        fs.mkdirSync(ctlDir);
-        startController();
-        for (const s of hosts.sensors) startZeekAgent(s, dial);
-        if (dial) {
-          // Each Zeek agent listens on its host's address once its Supervisor has started it.
-          for (const s of hosts.sensors) {
-            await waitFor(`Zeek's agent listening on ${s.addr}:${AGENT_PORT}`, () => /LISTEN/.test(hosts.execSync(s, ['ss', '-ltnH', `sport = :${AGENT_PORT}`])), 90_000, 500);
-          }
-        } else {
-          await waitFor('eight Zeek agents at our controller', () => connected().length === SENSORS, 90_000, 1000);
-        }
+        await fresh();
+        if (zeekSide === 'agents') startController();
+        else startZeekController();
+        for (const s of hosts.sensors) (zeekSide === 'agents' ? startZeekAgent : startOurAgent)(s, dial);
+        await agentsReady(dial);
       });
 
       it('deploy-config over TLS with certificates: real zeek nodes on every sensor, in that sensor\'s namespace', async () => {
@@ -226,45 +280,43 @@ describe('our controller and Zeek 8.0.9\'s agents on eight sensor hosts in netwo
           assert.ok(hosts.pids(sensorOf(key)).includes(pid), `${key} (pid ${pid}) runs in ${sensorOf(key).name}'s namespace`);
           assert.match(cmdline(pid), /zeek/, `${key} is a real zeek process`);
         }
-        // Each sensor's listed agent is Zeek's own, a zeek process in that namespace.
-        for (const [inst, ns] of Object.entries(nodes())) {
-          const agent = ns[inst];
-          assert.equal(agent?.mgmt_role, 'AGENT', `${inst} lists its agent`);
-          assert.match(cmdline(agent.pid!), /zeek/, `${inst}'s agent is a zeek process`);
-        }
-        // Every agent link is native Broker over TLS with a verified certificate, logged by our
-        // controller when the agents connect, by our controller's dialing side otherwise.
-        const log = controller!.out() + readLogs(ctlDir);
-        const verified = log.match(/native Broker peer \S+ over TLS with a verified certificate/g) ?? [];
-        if (!dial) assert.ok(verified.length >= SENSORS, log.slice(-3000));
+        assert.match(cmdline(controller!.child.pid!), zeekSide === 'controller' ? /zeek -j policy\/frameworks\/management\/controller/ : /run\.js controller/);
+        for (const s of hosts.sensors) assert.match(cmdline(agents.get(s.name)!.child.pid!), agentLooks, `${s.name}'s agent`);
       });
 
-      if (dial) {
-        it('Zeek\'s agents peer only with a certificate from the CA, as our controller\'s dialed links did', async () => {
-          // sensor-3's agent port, reached from the test through a forward into its namespace,
-          // with our native Broker peer: Broker's handshake completes with the CA and the client
-          // certificate, and fails with the CA alone and with anonymous TLS.
-          const s3 = hosts.sensors[2];
-          const fwd = await hosts.forward(s3, AGENT_PORT, s3.addr);
-          try {
-            const ca = fs.readFileSync(certs.caCert);
-            const peerWith = async (tls: boolean | BrokerTlsFiles): Promise<string> => {
-              try {
-                const peer = await NativePeer.connect('127.0.0.1', fwd.port, { tls, handshakeTimeoutMs: 15_000 });
-                await peer.unpeer(2000);
-                return 'peered';
-              } catch (err) {
-                return `refused: ${(err as Error).message}`;
-              }
-            };
-            assert.equal(await peerWith({ ca, cert: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey) }), 'peered');
-            assert.match(await peerWith({ ca }), /^refused: /);
-            assert.match(await peerWith(true), /^refused: /);
-          } finally {
-            await fwd.close();
-          }
-        });
-      }
+      it('the agent links are native Broker over TLS with certificates', async () => {
+        if (zeekSide === 'agents' ? !dial : dial) {
+          // Our side accepted them and logged each verified certificate: our controller
+          // (agents connecting) or each of our agents (Zeek's controller connecting).
+          const log = zeekSide === 'agents' ? controller!.out() + readLogs(ctlDir) : readLogs(root);
+          const verified = log.match(/native Broker peer \S+ over TLS with a verified certificate/g) ?? [];
+          assert.ok(verified.length >= SENSORS, log.slice(-3000));
+          return;
+        }
+        // Our side dialed: Zeek's listening side (sensor-3's agent, or the controller) takes a
+        // native Broker peering with the CA and the client certificate, and refuses one with
+        // the CA alone and one with anonymous TLS; reached from the test through a forward
+        // into that namespace, with our own native Broker peer.
+        const host = zeekSide === 'agents' ? hosts.sensors[2] : hosts.controller;
+        const fwd = await hosts.forward(host, zeekSide === 'agents' ? AGENT_PORT : CONTROLLER_PORT, host.addr);
+        try {
+          const ca = fs.readFileSync(certs.caCert);
+          const peerWith = async (tls: boolean | BrokerTlsFiles): Promise<string> => {
+            try {
+              const peer = await NativePeer.connect('127.0.0.1', fwd.port, { tls, handshakeTimeoutMs: 15_000 });
+              await peer.unpeer(2000);
+              return 'peered';
+            } catch (err) {
+              return `refused: ${(err as Error).message}`;
+            }
+          };
+          assert.equal(await peerWith({ ca, cert: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey) }), 'peered');
+          assert.match(await peerWith({ ca }), /^refused: /);
+          assert.match(await peerWith(true), /^refused: /);
+        } finally {
+          await fwd.close();
+        }
+      });
 
       it('the workers on sensors 2-8 peer across namespaces with the manager on sensor-1', async () => {
         const cfg = json(cli(['get-config', '--deployed', '--as-json']), 'get-config');
@@ -324,7 +376,7 @@ describe('our controller and Zeek 8.0.9\'s agents on eight sensor hosts in netwo
         assert.equal(planAgain.status, 0, planAgain.stdout + planAgain.stderr);
       });
 
-      it('zeek-client in the controller\'s namespace: get-nodes, get-id-value, deploy', async function () {
+      it('zeek-client in the controller\'s namespace: get-nodes, get-id-value, deploy-config, deploy', async function () {
         if (!zeekClient) {
           console.log('      skipped: no zeek-client here');
           this.skip();
@@ -346,8 +398,8 @@ describe('our controller and Zeek 8.0.9\'s agents on eight sensor hosts in netwo
           assert.notEqual(pid, theirs.get(k), `${k} was restarted by the deploy`);
           assert.ok(hosts.pids(sensorOf(k)).includes(pid), `${k} runs in ${sensorOf(k).name}`);
         }
-        // zeek-client's deploy of what is staged, already running: Zeek's agents leave their
-        // nodes alone (deploy_request with force=F) and name none in the result.
+        // zeek-client's deploy of what is staged, already running: as Zeek's agent does
+        // (deploy_request with force=F), every agent leaves its nodes alone and names none.
         const again = json(zc(['deploy']), 'zeek-client deploy');
         assert.deepEqual(again.errors, [], JSON.stringify(again));
         assert.equal(again.results.nodes, undefined, JSON.stringify(again));
