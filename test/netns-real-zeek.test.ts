@@ -226,7 +226,7 @@ describe('Zeek 8.0.9\'s own processes with ours on a controller host and eight s
   afterEach(function () {
     if (this.currentTest?.state !== 'failed') return;
     if (controller) console.log(`--- controller output:\n${controller.out().slice(-3000)}`);
-    for (const [n, a] of agents) console.log(`--- ${n} (Zeek's agent) output:\n${a.out().slice(-1500)}`);
+    for (const [n, a] of agents) console.log(`--- ${n}'s agent output:\n${a.out().slice(-1500)}`);
   });
 
   after(async () => {
@@ -283,7 +283,10 @@ describe('Zeek 8.0.9\'s own processes with ours on a controller host and eight s
         assert.deepEqual(out.errors, [], r.stdout);
         assert.deepEqual(Object.keys(out.results.nodes).sort(), expectedNodes().map((k) => k.split('/')[1]).sort());
         for (const [name, n] of Object.entries<any>(out.results.nodes)) assert.equal(n.success, true, `${name}: ${JSON.stringify(n)}`);
-        assert.deepEqual(connected(), hosts.sensors.map((s) => s.name).sort());
+        // get-instances as Zeek's controller and ours both put it: each sensor at its address on
+        // the bridge, with the agent's port when the controller dials it.
+        const instances = json(cli(['get-instances']), 'get-instances');
+        assert.deepEqual(instances, Object.fromEntries(hosts.sensors.map((s) => [s.name, dial ? { host: s.addr, port: AGENT_PORT } : { host: s.addr }])));
         const p = await allRunning(expectedNodes());
         for (const [key, pid] of p) {
           assert.ok(hosts.pids(sensorOf(key)).includes(pid), `${key} (pid ${pid}) runs in ${sensorOf(key).name}'s namespace`);
