@@ -21,7 +21,12 @@
 // nodes), then everything left in the namespaces is killed and the namespaces deleted, also
 // on failure and on SIGINT/SIGTERM.
 //
-// Usage: node dist/bench/netns-scale.js [--hosts 50] [--per-host 20] [--repeat 1] [--json]
+// Usage: node dist/bench/netns-scale.js [--hosts 50] [--per-host 20] [--repeat 1] [--cpu-prof DIR] [--json]
+//   --cpu-prof DIR  the controller, every Supervisor and agent (not the nodes) write a V8 CPU
+//                   profile into DIR/<host>/ when they exit (bench/cpu-profile-preload.ts,
+//                   through NODE_OPTIONS), and DIR/window.json the span measured (from the
+//                   stage request until all RUNNING) for bench/cpu-profile-top.ts; sampling
+//                   costs CPU: take figures from runs without it
 // Goal (issue 24): deploy and all RUNNING under 10 s on this 2-CPU machine.
 
 import { ChildProcess } from 'node:child_process';
@@ -115,7 +120,7 @@ export function scaleConfiguration(sensors: string[], perHost: number): Configur
 
 interface Started { host: NetnsHost; child: ChildProcess; out: () => string }
 
-async function runOnce(hostCount: number, perHost: number): Promise<ScaleFigures> {
+async function runOnce(hostCount: number, perHost: number, profileDir: string | undefined): Promise<ScaleFigures> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-scale-'));
   let hosts: Hosts | null = null;
   const started: Started[] = [];
@@ -125,7 +130,14 @@ async function runOnce(hostCount: number, perHost: number): Promise<ScaleFigures
     hosts = await createHosts(hostCount);
     const h = hosts;
     const start = (host: NetnsHost, args: string[]): Started => {
-      const child = h.exec(host, [process.execPath, RUN, ...args]);
+      let env: NodeJS.ProcessEnv | undefined;
+      if (profileDir) {
+        const dir = path.join(path.resolve(profileDir), host.name);
+        fs.mkdirSync(dir, { recursive: true });
+        const preload = path.join(__dirname, 'cpu-profile-preload.js');
+        env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), ZEEK_MGMT_BENCH_PROFILE_DIR: dir };
+      }
+      const child = h.exec(host, [process.execPath, RUN, ...args], env ? { env } : {});
       let out = '';
       const keep = (d: Buffer): void => void (out = (out + d).slice(-4000));
       child.stdout!.on('data', keep);
@@ -204,6 +216,8 @@ async function runOnce(hostCount: number, perHost: number): Promise<ScaleFigures
     }
     const busy1 = machineBusyMs();
     const cpu1 = cpuByKind(management);
+    // The span measured, on the clock V8's profiles use (CLOCK_MONOTONIC, µs), for bench/cpu-profile-top.ts --window.
+    if (profileDir) fs.writeFileSync(path.join(path.resolve(profileDir), 'window.json'), JSON.stringify({ startUs: Number(t0 / 1000n), endUs: Number(process.hrtime.bigint() / 1000n) }));
     const mem1 = memAvailableMB();
     if (allRunningMs === null) failure = `${failure ? `${failure}; ` : ''}get_nodes never showed all ${config.nodes.length} nodes RUNNING`;
     const cpu: Record<Kind, number> = {
@@ -244,7 +258,7 @@ async function runOnce(hostCount: number, perHost: number): Promise<ScaleFigures
 }
 
 async function main(): Promise<void> {
-  const o = readOptions({ hosts: 'count', 'per-host': 'count', repeat: 'count', json: 'flag' }, { hosts: 50, 'per-host': 20, repeat: 1 });
+  const o = readOptions({ hosts: 'count', 'per-host': 'count', repeat: 'count', 'cpu-prof': 'text', json: 'flag' }, { hosts: 50, 'per-host': 20, repeat: 1 });
   const skip = netnsSkipReason();
   if (skip) {
     console.log(`skipped: ${skip}`);
@@ -261,7 +275,7 @@ async function main(): Promise<void> {
     console.log(`${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GB, MemAvailable ${Math.round(have)} MB, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   }
   for (let i = 0; i < o.repeat; i++) {
-    const f = await runOnce(o.hosts, o['per-host']);
+    const f = await runOnce(o.hosts, o['per-host'], o['cpu-prof']);
     rows.push(f);
     if (!o.json) {
       const s = (ms: number): string => (ms / 1000).toFixed(1);

@@ -22,7 +22,11 @@
 // launch-description writer. The agent side is this tree's.
 //
 // Usage: node dist/bench/node-start.js [--dist DIR] [--rounds N] [--only snapshot,main,empty,bare]
-//                                      [--cluster N] [--flags "--jitless ..."] [--with-ca-certs] [--json]
+//                                      [--cluster N] [--parallel K] [--idle S] [--flags "--jitless ..."] [--with-ca-certs] [--json]
+//   --parallel K  K processes of a variant start at once in each round (default 1: one
+//              alone), to see what starting many side by side does to each one's CPU time
+//   --idle S   also reads how much CPU each process uses in the S seconds after its check-in
+//              (a node that has checked in should be idle; V8's own housekeeping is not)
 //   --flags    the node's V8 flags instead of the dist's EMULATED_NODE_FLAGS ("" for none), for
 //              snapshot, main and empty alike (the snapshot is built with them)
 
@@ -50,6 +54,8 @@ export interface StartFigures {
   wallMs: number;
   /** Minor page faults at check-in. */
   minflt: number;
+  /** With --idle S: CPU time (schedstat) used in the S seconds after the check-in, ms. */
+  idleCpuMs?: number;
 }
 
 /** CPU figures of a live process: schedstat over its threads (ns → ms), ticks, minor faults. */
@@ -117,7 +123,7 @@ function buildSnapshot(d: Dist, dir: string, env: NodeJS.ProcessEnv): string {
 }
 
 /** Starts one child and resolves at its check-in with the CPU it has used; the child is killed then. */
-function measure(child: ChildProcess, t0: bigint, checkedIn: Promise<void>, timeoutMs = 30000): Promise<StartFigures> {
+function measure(child: ChildProcess, t0: bigint, checkedIn: Promise<void>, idleMs: number, timeoutMs = 30000): Promise<StartFigures> {
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   child.stdout?.resume();
@@ -135,7 +141,16 @@ function measure(child: ChildProcess, t0: bigint, checkedIn: Promise<void>, time
     checkedIn.then(() => {
       const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
       try {
-        done(null, { ...processCpu(child.pid!), wallMs });
+        const fig: StartFigures = { ...processCpu(child.pid!), wallMs };
+        if (idleMs <= 0) return done(null, fig);
+        clearTimeout(timer);
+        setTimeout(() => {
+          try {
+            done(null, { ...fig, idleCpuMs: processCpu(child.pid!).cpuMs - fig.cpuMs });
+          } catch (err) {
+            done(err as Error);
+          }
+        }, idleMs);
       } catch (err) {
         done(err as Error);
       }
@@ -144,7 +159,7 @@ function measure(child: ChildProcess, t0: bigint, checkedIn: Promise<void>, time
 }
 
 async function main(): Promise<void> {
-  const o = readOptions({ dist: 'text', rounds: 'count', only: 'text', cluster: 'count', flags: 'text', 'with-ca-certs': 'flag', json: 'flag' }, { rounds: 20, cluster: 200 });
+  const o = readOptions({ dist: 'text', rounds: 'count', only: 'text', cluster: 'count', parallel: 'count', idle: 'seconds', flags: 'text', 'with-ca-certs': 'flag', json: 'flag' }, { rounds: 20, cluster: 200, parallel: 1 });
   if (process.platform !== 'linux') throw new Error('this bench reads /proc: Linux only');
   const d = loadDist(path.resolve(o.dist ?? THIS_DIST));
   if (o.flags !== undefined) d.flags = o.flags.split(/\s+/).filter(Boolean);
@@ -192,27 +207,33 @@ async function main(): Promise<void> {
       // Alternate the order too: which variant goes first changes every round.
       const order = variants.map((_, i) => variants[(i + round) % variants.length]);
       for (const v of order) {
-        const tag = `p${++seq}`;
-        let child: ChildProcess;
-        let checkedIn: Promise<void>;
-        const t0 = process.hrtime.bigint();
-        if (v === 'empty' || v === 'bare') {
-          checkedIn = new Promise((r) => probes.set(tag, r));
-          child = spawn(process.execPath, [...(v === 'empty' ? d.flags : []), emptyScript, tag], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-        } else {
-          const ndir = path.join(dir, `${node}-${tag}`);
-          fs.mkdirSync(ndir);
-          const spec = { name: node, directory: ndir, interface: 'lo', pcap_file: null, scripts: [], cluster, globals: g.globals, explicitGlobals: g.explicit, agent: { host: '127.0.0.1', port: agentPort } };
-          const file = d.writeSpec(spec);
-          checkedIn = new Promise((r) => hellos.set(node, r));
-          const args = v === 'snapshot' ? [...d.flags, '--snapshot-blob', blob!] : [...d.flags, '-r', d.parentWatch, d.main];
-          child = spawn(process.execPath, args, { cwd: ndir, env: { ...env, CLUSTER_NODE: node, ZEEK_MGMT_NODE_LAUNCH: file }, stdio: ['ignore', 'pipe', 'pipe'] });
-        }
-        children.add(child);
-        child.once('exit', () => children.delete(child));
-        rows[v].push(await measure(child, t0, checkedIn));
-        // Let the killed child go before the next starts, so nothing overlaps.
-        if (children.has(child)) await new Promise((r) => child.once('exit', r));
+        // --parallel K: K processes of this variant start at once (each its own node name).
+        const one = async (k: number): Promise<StartFigures> => {
+          const tag = `p${++seq}`;
+          const name = k === 0 ? node : `worker-${k + 1}`;
+          let child: ChildProcess;
+          let checkedIn: Promise<void>;
+          const t0 = process.hrtime.bigint();
+          if (v === 'empty' || v === 'bare') {
+            checkedIn = new Promise((r) => probes.set(tag, r));
+            child = spawn(process.execPath, [...(v === 'empty' ? d.flags : []), emptyScript, tag], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          } else {
+            const ndir = path.join(dir, `${name}-${tag}`);
+            fs.mkdirSync(ndir);
+            const spec = { name, directory: ndir, interface: 'lo', pcap_file: null, scripts: [], cluster, globals: g.globals, explicitGlobals: g.explicit, agent: { host: '127.0.0.1', port: agentPort } };
+            const file = d.writeSpec(spec);
+            checkedIn = new Promise((r) => hellos.set(name, r));
+            const args = v === 'snapshot' ? [...d.flags, '--snapshot-blob', blob!] : [...d.flags, '-r', d.parentWatch, d.main];
+            child = spawn(process.execPath, args, { cwd: ndir, env: { ...env, CLUSTER_NODE: name, ZEEK_MGMT_NODE_LAUNCH: file }, stdio: ['ignore', 'pipe', 'pipe'] });
+          }
+          children.add(child);
+          child.once('exit', () => children.delete(child));
+          const fig = await measure(child, t0, checkedIn, (o.idle ?? 0) * 1000);
+          // Let the killed child go before the next round starts, so rounds do not overlap.
+          if (children.has(child)) await new Promise((r) => child.once('exit', r));
+          return fig;
+        };
+        rows[v].push(...await Promise.all(Array.from({ length: o.parallel }, (_, k) => one(k))));
       }
     }
     const summary = Object.fromEntries(variants.map((v) => {
@@ -222,17 +243,18 @@ async function main(): Promise<void> {
         tickMs: median(xs.map((x) => x.tickMs)),
         wallMs: +median(xs.map((x) => x.wallMs)).toFixed(1),
         minflt: median(xs.map((x) => x.minflt)),
+        ...(o.idle !== undefined ? { idleCpuMs: +median(xs.map((x) => x.idleCpuMs ?? 0)).toFixed(1) } : {}),
       }];
     }));
-    const head = { dist: d.root, node: process.version, flags: d.flags, cluster: o.cluster, rounds: o.rounds, caCerts: !!env.NODE_EXTRA_CA_CERTS, loadAverage: os.loadavg().map((x) => +x.toFixed(2)) };
+    const head = { dist: d.root, parallel: o.parallel, node: process.version, flags: d.flags, cluster: o.cluster, rounds: o.rounds, caCerts: !!env.NODE_EXTRA_CA_CERTS, loadAverage: os.loadavg().map((x) => +x.toFixed(2)) };
     if (o.json) {
       console.log(JSON.stringify({ ...head, summary }, null, 1));
       return;
     }
-    console.log(`${head.dist}: node ${head.node}, flags ${head.flags.join(' ') || '(none)'}, ${head.cluster}-node layout, ${head.rounds} rounds, NODE_EXTRA_CA_CERTS ${head.caCerts ? 'kept' : 'dropped'}, load ${head.loadAverage.join(' ')}`);
-    console.log('variant    CPU ms median (p10-p90)   ticks ms   wall ms   minor faults');
+    console.log(`${head.dist}: node ${head.node}, flags ${head.flags.join(' ') || '(none)'}, ${head.cluster}-node layout, ${head.rounds} rounds of ${head.parallel} at once, NODE_EXTRA_CA_CERTS ${head.caCerts ? 'kept' : 'dropped'}, load ${head.loadAverage.join(' ')}`);
+    console.log(`variant    CPU ms median (p10-p90)   ticks ms   wall ms   minor faults${o.idle !== undefined ? `   CPU ms in the ${o.idle} s after` : ''}`);
     for (const [v, s] of Object.entries(summary)) {
-      console.log(`${v.padEnd(9)}  ${String(s.cpuMs.median).padStart(6)} (${s.cpuMs.p10}-${s.cpuMs.p90})`.padEnd(37) + `${String(s.tickMs).padStart(6)}   ${String(s.wallMs).padStart(7)}   ${String(s.minflt).padStart(12)}`);
+      console.log(`${v.padEnd(9)}  ${String(s.cpuMs.median).padStart(6)} (${s.cpuMs.p10}-${s.cpuMs.p90})`.padEnd(37) + `${String(s.tickMs).padStart(6)}   ${String(s.wallMs).padStart(7)}   ${String(s.minflt).padStart(12)}${'idleCpuMs' in s ? String(s.idleCpuMs).padStart(20) : ''}`);
     }
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
