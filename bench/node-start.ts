@@ -10,6 +10,11 @@
 //   empty      a Node.js process with the same flags running a script that only opens a
 //              TCP connection to this bench (the check-in of a process that does nothing)
 //   bare       the same script without the flags
+//   shared     a prototype of another process model, not what the Supervisor does: one
+//              process with the node's flags runs --parallel K emulated nodes (EmulatedNode
+//              of the dist's node.js, each with its own launch description, ports and agent
+//              link); its CPU until the last check-in, divided by K, is the row's figure.
+//              Not a node as management knows one (no pid, signals or exit of its own).
 // Every variant runs without NODE_EXTRA_CA_CERTS, as the Supervisor starts emulated nodes;
 // --with-ca-certs keeps this process's value for all of them.
 //
@@ -21,7 +26,7 @@
 // snapshot-entry.js (when it has one), its launcher's EMULATED_NODE_FLAGS and its
 // launch-description writer. The agent side is this tree's.
 //
-// Usage: node dist/bench/node-start.js [--dist DIR] [--rounds N] [--only snapshot,main,empty,bare]
+// Usage: node dist/bench/node-start.js [--dist DIR] [--rounds N] [--only snapshot,main,empty,bare,shared]
 //                                      [--cluster N] [--parallel K] [--idle S] [--flags "--jitless ..."] [--with-ca-certs] [--json]
 //   --parallel K  K processes of a variant start at once in each round (default 1: one
 //              alone), to see what starting many side by side does to each one's CPU time
@@ -42,7 +47,7 @@ import { freePorts } from '../provider/free-ports';
 import { readOptions } from './options';
 
 const THIS_DIST = path.resolve(__dirname, '..');
-const VARIANTS = ['snapshot', 'main', 'empty', 'bare'] as const;
+const VARIANTS = ['snapshot', 'main', 'empty', 'bare', 'shared'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 export interface StartFigures {
@@ -163,7 +168,7 @@ async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('this bench reads /proc: Linux only');
   const d = loadDist(path.resolve(o.dist ?? THIS_DIST));
   if (o.flags !== undefined) d.flags = o.flags.split(/\s+/).filter(Boolean);
-  const only = o.only !== undefined ? o.only.split(',') : [...VARIANTS];
+  const only = o.only !== undefined ? o.only.split(',') : VARIANTS.filter((v) => v !== 'shared');
   for (const v of only) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`--only: unknown variant '${v}'; variants: ${VARIANTS.join(', ')}`);
   const variants = only as Variant[];
   if (variants.includes('snapshot') && !d.snapshotEntry) throw new Error(`${d.root} has no snapshot-entry.js (a build before start-up snapshots): leave 'snapshot' out of --only`);
@@ -186,6 +191,12 @@ async function main(): Promise<void> {
       sock.on('error', () => undefined);
     });
     const probePort = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)));
+    const sharedScript = path.join(dir, 'shared.js');
+    fs.writeFileSync(sharedScript, [
+      `const { EmulatedNode } = require(${JSON.stringify(path.join(d.root, 'framework/node/emulated/node.js'))});`,
+      `const { readLaunchSpec } = require(${JSON.stringify(path.join(d.root, 'framework/node/launch-spec.js'))});`,
+      'for (const file of process.argv.slice(2)) { const n = new EmulatedNode(readLaunchSpec(file)); n.check(); void n.start(); }',
+    ].join('\n'));
     const emptyScript = path.join(dir, 'empty.js');
     fs.writeFileSync(emptyScript, `require('net').connect(${probePort}, '127.0.0.1', function () { this.write(process.argv[2]); });\n`);
 
@@ -201,7 +212,7 @@ async function main(): Promise<void> {
     const node = 'worker-1';
     const g = d.globals();
 
-    const rows: Record<Variant, StartFigures[]> = { snapshot: [], main: [], empty: [], bare: [] };
+    const rows: Record<Variant, StartFigures[]> = { snapshot: [], main: [], empty: [], bare: [], shared: [] };
     let seq = 0;
     for (let round = 0; round < o.rounds; round++) {
       // Alternate the order too: which variant goes first changes every round.
@@ -233,6 +244,27 @@ async function main(): Promise<void> {
           if (children.has(child)) await new Promise((r) => child.once('exit', r));
           return fig;
         };
+        if (v === 'shared') {
+          // One process, K nodes: each node's share of its CPU until the last check-in.
+          const files: string[] = [];
+          const ins: Array<Promise<void>> = [];
+          for (let k = 0; k < o.parallel; k++) {
+            const name = k === 0 ? node : `worker-${k + 1}`;
+            const ndir = path.join(dir, `${name}-s${++seq}`);
+            fs.mkdirSync(ndir);
+            files.push(d.writeSpec({ name, directory: ndir, interface: 'lo', pcap_file: null, scripts: [], cluster, globals: g.globals, explicitGlobals: g.explicit, agent: { host: '127.0.0.1', port: agentPort } }));
+            ins.push(new Promise((r) => hellos.set(name, r)));
+          }
+          const t0 = process.hrtime.bigint();
+          const child = spawn(process.execPath, [...d.flags, sharedScript, ...files], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          children.add(child);
+          child.once('exit', () => children.delete(child));
+          const fig = await measure(child, t0, Promise.all(ins).then(() => undefined), (o.idle ?? 0) * 1000);
+          if (children.has(child)) await new Promise((r) => child.once('exit', r));
+          const k = o.parallel;
+          rows[v].push({ ...fig, cpuMs: fig.cpuMs / k, tickMs: fig.tickMs / k, minflt: fig.minflt / k, ...(fig.idleCpuMs !== undefined ? { idleCpuMs: fig.idleCpuMs / k } : {}) });
+          continue;
+        }
         rows[v].push(...await Promise.all(Array.from({ length: o.parallel }, (_, k) => one(k))));
       }
     }
