@@ -8,8 +8,10 @@
 // and 8 agents. Every process is started fresh per scenario and stopped afterwards.
 //
 // It also reports the CPU time spent during the deploy by the emulated nodes, the
-// Supervisors and the agents, and how many nodes started from the start-up snapshot
-// (framework/supervisor/node-snapshot.ts).
+// Supervisors and the agents, how many nodes started from the start-up snapshot
+// (framework/supervisor/node-snapshot.ts), and how much CPU time the rest of the machine
+// used meanwhile ("others": on a machine shared with other work, what competed with the
+// deploy for the same CPUs; from /proc/stat less this scenario's processes).
 //
 // Usage: node dist/bench/deploy.js [--json] [--only mini,50x1,200x8] [--repeat N] [--no-snapshot] [--redeploy]
 //   --no-snapshot  runs with ZEEK_MGMT_NODE_SNAPSHOT=0: every node starts from main.js
@@ -27,6 +29,7 @@ import { instancesOf, nodeStatusesOf } from '../sdk/client/result-data';
 import { parseConfigurationIni } from '../sdk/config/configuration-from-ini';
 import { Configuration, Node } from '../sdk/model/schemas';
 import { freePorts } from '../provider/free-ports';
+import { cpuMs, cmdline, descendants, machineBusyMs } from './proc-cpu';
 import { statusKB } from './proc-status';
 import { readOptions } from './options';
 
@@ -44,6 +47,12 @@ interface Figures {
   agentDeployPeakMB: number; agentPeakMB: number; nodePeakMB: number; nodePrivateMB: number; nodeCpuMs: number;
   /** CPU time used while the deploy ran, in ms: all emulated nodes, all Supervisors (`zeek-mgmt run`), all agents, the controller. */
   deployCpuMs: { nodes: number; supervisors: number; agents: number; controller: number };
+  /**
+   * CPU time the whole machine was busy while the deploy ran, in ms, and of it what went to
+   * processes that are not this scenario's (this bench's own process included): on a shared
+   * machine, other users' work competing for the same CPUs.
+   */
+  machineCpuMs: number; othersCpuMs: number;
   /** Nodes started from the start-up snapshot. */
   fromSnapshot: number;
   /** With --redeploy: stage + deploy of the same nodes under a new id, until the response. */
@@ -60,44 +69,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'mini', nodes: 4, agents: 1, mini: true },
   ...[50, 100, 200].flatMap((n) => [1, 4, 8].map((a) => ({ name: `${n}x${a}`, nodes: n, agents: a }))),
 ];
-
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); }
-  };
-  walk(pid);
-  return out;
-}
-
-/** User + system CPU time of a process so far, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
 
 const stderrOf = new Map<ChildProcess, string>();
 let runEnv: NodeJS.ProcessEnv = process.env;
@@ -178,11 +149,13 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const controllerPids = managementPids.filter((p) => cmdline(p).includes('controller/main.js'));
     const cpu0 = { supervisors: cpuOf(supervisorPids), agents: cpuOf(agentPids), controller: cpuOf(controllerPids) };
     const loadAverage = os.loadavg()[0];
+    const busy0 = machineBusyMs();
     const t0 = process.hrtime.bigint();
     const staged = await client.stageConfiguration(config);
     if (!staged[0]?.success) throw new Error(`staging failed: ${JSON.stringify(staged)}`);
     const results = await client.deploy();
     const deployMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const busy1 = machineBusyMs();
     const agentPid = descendants(procs[1].pid!).find((p) => cmdline(p).includes('agent/main.js'));
     const agentDeployKB = agentPid ? statusKB(agentPid, 'VmHWM') : 0;
     const cpu1 = { supervisors: cpuOf(supervisorPids), agents: cpuOf(agentPids), controller: cpuOf(controllerPids) };
@@ -195,6 +168,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const statuses = (await client.getNodes()).flatMap((r) => nodeStatusesOf(r));
     const worker = statuses.find((x) => x.cluster_role === 'WORKER' && x.pid !== null);
     const nodePids = statuses.filter((x) => x.cluster_role !== 'NONE' && x.pid !== null).map((x) => x.pid!);
+    // The nodes' CPU is read after the get_nodes (they did not exist before the deploy and
+    // do next to nothing after checking in); the others' share is of the deploy only.
     const nodesCpu = cpuOf(nodePids);
     const nodeCpuMs = nodePids.length ? Math.round(nodesCpu / nodePids.length) : 0;
     const fromSnapshot = nodePids.filter((p) => cmdline(p).includes('--snapshot-blob')).length;
@@ -210,6 +185,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
       nodePrivateMB: mb(worker?.pid ? statusKB(worker.pid, 'RssAnon') : 0),
       nodeCpuMs,
       deployCpuMs: { nodes: nodesCpu, supervisors: cpu1.supervisors - cpu0.supervisors, agents: cpu1.agents - cpu0.agents, controller: cpu1.controller - cpu0.controller },
+      machineCpuMs: busy1 - busy0,
+      othersCpuMs: Math.max(0, busy1 - busy0 - nodesCpu - (cpu1.supervisors - cpu0.supervisors) - (cpu1.agents - cpu0.agents) - (cpu1.controller - cpu0.controller)),
       fromSnapshot,
       loadAverage,
       failure,
@@ -244,8 +221,8 @@ async function main(): Promise<void> {
   if (scenarios.length === 0) throw new Error(`--only matched no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const rows: Figures[] = [];
   if (!json) {
-    console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}; load = 1-minute load average when the deploy started; CPU s = CPU time during the deploy`);
-    console.log('scenario  nodes agents  deploy ms  ok   load  controller MB  supervisor MB  agent MB: deploy, get_nodes  node MB (private)  node CPU ms  snapshot  CPU s: nodes  supervisors  agents');
+    console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}; load = 1-minute load average when the deploy started; CPU s = CPU time during the deploy; others = the machine's busy CPU time during the deploy not spent by this scenario's processes (other users, this bench)`);
+    console.log('scenario  nodes agents  deploy ms  ok   load  controller MB  supervisor MB  agent MB: deploy, get_nodes  node MB (private)  node CPU ms  snapshot  CPU s: nodes  supervisors  agents  others');
   }
   for (const s of scenarios) {
     for (let i = 0; i < repeat; i++) {
@@ -254,7 +231,7 @@ async function main(): Promise<void> {
       if (!json) {
         const c = f.deployCpuMs;
         const secs = (ms: number): string => (ms / 1000).toFixed(1);
-        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.supervisorPeakMB).padStart(13)}  ${String(f.agentDeployPeakMB).padStart(14)}, ${String(f.agentPeakMB).padStart(9)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms, agent ${f.agentRedeployPeakMB} MB` : ''}${f.failure ? `  ${f.failure}` : ''}`);
+        console.log(`${f.scenario.padEnd(8)}  ${String(f.nodes).padStart(5)} ${String(f.agents).padStart(6)}  ${String(f.deployMs).padStart(9)}  ${f.ok ? 'yes' : 'NO '}  ${f.loadAverage.toFixed(1).padStart(4)}  ${String(f.controllerPeakMB).padStart(13)}  ${String(f.supervisorPeakMB).padStart(13)}  ${String(f.agentDeployPeakMB).padStart(14)}, ${String(f.agentPeakMB).padStart(9)}  ${String(f.nodePeakMB).padStart(7)} (${String(f.nodePrivateMB).padStart(4)})  ${String(f.nodeCpuMs).padStart(11)}  ${`${f.fromSnapshot}/${f.nodes}`.padStart(8)}  ${secs(c.nodes).padStart(12)}  ${secs(c.supervisors).padStart(11)}  ${secs(c.agents).padStart(6)}  ${secs(f.othersCpuMs).padStart(6)}${f.redeployMs !== undefined ? `  redeploy ${f.redeployMs} ms, agent ${f.agentRedeployPeakMB} MB` : ''}${f.failure ? `  ${f.failure}` : ''}`);
       }
     }
   }

@@ -519,8 +519,10 @@ export class Agent {
       return;
     }
     const nodesDir = this.settings.nodesDir();
-    // Every node gets the same layout: encoded once, not once per node.
+    // Every node gets the same layout: encoded once, not once per node, and sent to our
+    // own Supervisor once, before the creates that refer to it (supervisor-link.ts).
     const clusterData = clusterToData(cluster);
+    let layoutId: string | null = null;
     // CREATES_IN_FLIGHT at a time, in order; the next goes out as a response comes back.
     let next = 0;
     const createNext = (): void => {
@@ -541,7 +543,7 @@ export class Agent {
         cluster,
         runtime: this.options.runtime,
       });
-      void this.supervisor!.create(cfg, clusterData).then((res) => {
+      void this.supervisor!.create(cfg, clusterData, layoutId).then((res) => {
         if (res !== '') {
           const msg = `failed to create node ${node.name}: ${res}`;
           this.log('error', msg);
@@ -549,7 +551,13 @@ export class Agent {
         }
       }, (err) => this.log('error', `create ${node.name}: ${(err as Error).message}`)).finally(createNext);
     };
-    for (let i = 0; i < CREATES_IN_FLIGHT; i++) createNext();
+    void this.supervisor!.layout(clusterData).then((id) => {
+      layoutId = id;
+    }, (err) => {
+      this.log('warning', `the supervisor did not take the cluster layout (${(err as Error).message}); every create_request carries it`);
+    }).finally(() => {
+      for (let i = 0; i < CREATES_IN_FLIGHT; i++) createNext();
+    });
   }
 
   private notifyError(msg: string, node: string): void {

@@ -5,6 +5,11 @@
 // cluster layout once per node, is never held whole, and each node's cluster table in it
 // is reduced to the node's own entry, the only one the agent reads. The upgrade request
 // carries the Supervisor's secret (supervisor/control-secret.ts), without which it is refused.
+// With our own Supervisor (it announces SUPERVISOR_LAYOUTS_CAPABILITY in answer to the
+// hello sent on connecting), a deployment's cluster layout goes once (layout()) and each
+// create refers to it, and a status holds each node's own endpoint only: both are
+// ZeekMgmt::SupervisorControl requests, O(nodes) on this link instead of Zeek's O(nodes²).
+// A Supervisor that does not answer the hello gets Zeek's requests.
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -13,7 +18,7 @@ import { ZeekEvent } from '../../sdk/broker/event';
 import { DiagApi } from '../../sdk/model/events';
 import { ConnectError, EndpointClient } from '../../sdk/transport/endpoint-client';
 import { authorizationHeader, SECRET_FILE_ENV } from '../supervisor/control-secret';
-import { SupervisorControl } from '../supervisor/events';
+import { SUPERVISOR_LAYOUTS_CAPABILITY, SupervisorControl, ZeekMgmtSupervisorControl } from '../supervisor/events';
 import { NodeConfig, nodeConfigToData, statusFromData, SupervisorStatus } from '../supervisor/records';
 import { SupervisorMessageReader } from './supervisor-reader';
 
@@ -37,6 +42,9 @@ interface Pending {
 
 export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
   private readonly pending = new Map<string, Pending>();
+  /** The Supervisor takes layouts once and gives own-endpoint statuses (it said so in its hello_response). */
+  private layouts = false;
+  private layoutSeq = 0;
 
   private constructor(private readonly client: EndpointClient, readonly topicPrefix: string) {
     super();
@@ -46,6 +54,16 @@ export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
       this.pending.clear();
       this.emit('close');
     });
+    // Not awaited: until (unless) the answer comes, Zeek's requests are used.
+    this.request(ZeekMgmtSupervisorControl.hello_request, []).then((ev) => {
+      const caps = ev.args[1];
+      this.layouts = caps?.type === 'vector' && caps.value.some((c) => c.type === 'string' && c.value === SUPERVISOR_LAYOUTS_CAPABILITY);
+    }, () => undefined);
+  }
+
+  /** Whether the Supervisor takes a layout once for many creates (and gives own-endpoint statuses). */
+  get takesLayouts(): boolean {
+    return this.layouts;
   }
 
   /** Connects, retrying every retryMs until it succeeds or the signal aborts. */
@@ -96,13 +114,33 @@ export class SupervisorLink extends EventEmitter<SupervisorLinkEvents> {
 
   /** The Supervisor's status; each NodeConfig's `cluster` holds only that node's own endpoint (see supervisor-reader.ts). */
   async status(node = ''): Promise<SupervisorStatus> {
-    const ev = await this.request(SupervisorControl.status_request, [B.str(node)]);
+    const ev = await this.request(this.layouts ? ZeekMgmtSupervisorControl.status_request : SupervisorControl.status_request, [B.str(node)]);
     return statusFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]');
   }
 
-  /** '' on success, else the Supervisor's error. `cluster`: cfg.cluster already encoded (clusterToData), when shared by many nodes. */
-  async create(cfg: NodeConfig, cluster?: BrokerData): Promise<string> {
-    const ev = await this.request(SupervisorControl.create_request, [nodeConfigToData(cfg, cluster)]);
+  /**
+   * Sends a cluster layout (clusterToData of it) for creates to refer to; resolves with its
+   * id, or null when the Supervisor does not take layouts (create() then carries it each time).
+   */
+  async layout(cluster: BrokerData): Promise<string | null> {
+    if (!this.layouts) return null;
+    const id = `layout-${++this.layoutSeq}`;
+    const ev = await this.request(ZeekMgmtSupervisorControl.layout_request, [B.str(id), cluster]);
+    const r = ev.args[1];
+    if (r?.type !== 'string') throw new Error('malformed layout_response');
+    if (r.value !== '') throw new Error(r.value);
+    return id;
+  }
+
+  /**
+   * '' on success, else the Supervisor's error. `cluster`: cfg.cluster already encoded
+   * (clusterToData), when shared by many nodes; `layoutId`: a layout() that holds
+   * cfg.cluster, sent in its place.
+   */
+  async create(cfg: NodeConfig, cluster?: BrokerData, layoutId?: string | null): Promise<string> {
+    const ev = layoutId
+      ? await this.request(ZeekMgmtSupervisorControl.create_request, [nodeConfigToData(cfg, B.table([])), B.str(layoutId)])
+      : await this.request(SupervisorControl.create_request, [nodeConfigToData(cfg, cluster)]);
     const r = ev.args[1];
     return r?.type === 'string' ? r.value : 'malformed create_response';
   }

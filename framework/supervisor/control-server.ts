@@ -10,6 +10,9 @@
 // A status reply lists every node's NodeConfig with its whole cluster layout, as Zeek's
 // does (O(nodes²) text): it is built around the Supervisor's shared layout subtrees and
 // written as one frame in parts (EndpointServer's sendParts), never made whole.
+// Our own agent may instead send a deployment's layout once and create nodes referring to
+// it, and ask for statuses whose NodeConfigs hold only each node's own endpoint
+// (ZeekMgmt::SupervisorControl, events.ts), announced in hello_response.
 // Only the Supervisor's own agent is served: its upgrade request must carry the secret
 // (control-secret.ts); any other connection is refused before the upgrade, and logged.
 
@@ -19,8 +22,8 @@ import { KnownTexts } from '../../sdk/broker/json-encode';
 import { DiagApi, SupervisorApi } from '../../sdk/model/events';
 import { EndpointServer, LogFn } from '../../sdk/transport/endpoint-server';
 import { checkAuthorization, localConnectionOwner } from './control-secret';
-import { SupervisorControl } from './events';
-import { NodeConfig, nodeConfigFromData } from './records';
+import { SUPERVISOR_LAYOUTS_CAPABILITY, SupervisorControl, ZeekMgmtSupervisorControl } from './events';
+import { ClusterEndpoint, clusterFromData, NodeConfig, nodeConfigFromData } from './records';
 import { ownString } from './stored-node-configs';
 import { Supervisor } from './supervisor';
 
@@ -47,8 +50,13 @@ function stringArg(ev: ZeekEvent, i: number): string {
   return a.value;
 }
 
+/** Layouts kept for ZeekMgmt create_requests: the newest few (a deployment sends one, then its creates). */
+const LAYOUTS_KEPT = 8;
+
 export class SupervisorControlServer {
   readonly server: EndpointServer;
+  /** Layouts our agent sent (layout_request), by its id, oldest first. */
+  private readonly layouts = new Map<string, Record<string, ClusterEndpoint>>();
   private queue: Promise<void> = Promise.resolve();
   /** Destroys whose processes are still stopping. */
   private readonly stopping = new Set<Promise<boolean>>();
@@ -70,7 +78,16 @@ export class SupervisorControlServer {
         this.diagnostics(ev);
         return;
       }
-      const run = ev.name === SupervisorControl.create_request ? this.createHandler(ev) : () => this.handle(ev);
+      // Answered at once, in arrival order: creates that follow a layout find it.
+      if (ev.name === ZeekMgmtSupervisorControl.hello_request || ev.name === ZeekMgmtSupervisorControl.layout_request) {
+        try {
+          this.handleNow(ev);
+        } catch (err) {
+          options.log?.('error', `supervisor request ${ev.name} failed: ${(err as Error).message}`);
+        }
+        return;
+      }
+      const run = ev.name === SupervisorControl.create_request || ev.name === ZeekMgmtSupervisorControl.create_request ? this.createHandler(ev) : () => this.handle(ev);
       this.queue = this.queue.then(run).catch((err) => options.log?.('error', `supervisor request ${ev.name} failed: ${(err as Error).message}`));
     });
     supervisor.on('node-status', (name, pid) => {
@@ -123,7 +140,16 @@ export class SupervisorControlServer {
     }
     let cfg: NodeConfig | string;
     try {
-      cfg = this.supervisor.compact(nodeConfigFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]'));
+      const decoded = nodeConfigFromData(ev.args[1] ?? { type: 'none' }, '$.args[1]');
+      if (ev.name === ZeekMgmtSupervisorControl.create_request) {
+        // Ours: the NodeConfig comes without its cluster, which is the layout named.
+        const id = stringArg(ev, 2);
+        const layout = this.layouts.get(id);
+        if (layout === undefined) throw new Error(`unknown cluster layout '${id}'`);
+        if (Object.keys(decoded.cluster).length > 0) throw new Error('a create_request naming a layout must have an empty cluster table');
+        decoded.cluster = layout;
+      }
+      cfg = this.supervisor.compact(decoded);
     } catch (err) {
       cfg = `invalid node configuration: ${(err as Error).message}`;
     }
@@ -139,6 +165,27 @@ export class SupervisorControlServer {
     };
   }
 
+  /** Our agent's hello and layout requests, answered as they arrive. */
+  private handleNow(ev: ZeekEvent): void {
+    const reqid = stringArg(ev, 0);
+    const topic = (what: string): string => `${this.options.topicPrefix}/${what}_response/${reqid}`;
+    if (ev.name === ZeekMgmtSupervisorControl.hello_request) {
+      this.publish(topic('hello'), ZeekMgmtSupervisorControl.hello_response, [B.str(reqid), B.vec([B.str(SUPERVISOR_LAYOUTS_CAPABILITY)])]);
+      return;
+    }
+    let result = '';
+    try {
+      const id = ownString(stringArg(ev, 1));
+      const layout = this.supervisor.compactLayout(clusterFromData(ev.args[2] ?? { type: 'none' }, '$.args[2]'));
+      this.layouts.delete(id);
+      this.layouts.set(id, layout);
+      while (this.layouts.size > LAYOUTS_KEPT) this.layouts.delete(this.layouts.keys().next().value as string);
+    } catch (err) {
+      result = `invalid cluster layout: ${(err as Error).message}`;
+    }
+    this.publish(topic('layout'), ZeekMgmtSupervisorControl.layout_response, [B.str(reqid), B.str(result)]);
+  }
+
   private async handle(ev: ZeekEvent): Promise<void> {
     const str = (i: number): string => stringArg(ev, i);
     switch (ev.name) {
@@ -148,6 +195,11 @@ export class SupervisorControlServer {
         const reqid = str(0);
         const { data, known } = this.supervisor.statusData(str(1));
         this.respond('status', reqid, data, known);
+        return;
+      }
+      case ZeekMgmtSupervisorControl.status_request: {
+        // Ours: the same Status, each NodeConfig's cluster holding only the node's own endpoint.
+        this.respond('status', str(0), this.supervisor.ownEndpointStatusData(str(1)));
         return;
       }
       case SupervisorControl.destroy_request: {

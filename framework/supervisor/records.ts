@@ -175,6 +175,11 @@ export function clusterEndpointFromData(d: BrokerData, path = '$'): ClusterEndpo
   };
 }
 
+/** A Supervisor::NodeConfig$cluster table (name → ClusterEndpoint). */
+export function clusterFromData(d: BrokerData, path = '$'): Record<string, ClusterEndpoint> {
+  return table(d, 'cluster', path, clusterEndpointFromData);
+}
+
 export function nodeConfigFromData(d: BrokerData, path = '$'): NodeConfig {
   const f = vec(d, 'Supervisor::NodeConfig', 1, path);
   const bare = f[6] ?? NONE;

@@ -63,7 +63,7 @@ export class StoredNodeConfigs {
    */
   compact(cfg: NodeConfig): NodeConfig {
     if (this.compacted.has(cfg)) return cfg;
-    const cluster = this.byCluster.has(cfg.cluster) ? cfg.cluster : this.sharedOrCopy(cfg.cluster);
+    const cluster = this.compactLayout(cfg.cluster);
     const env: Record<string, string> = {};
     for (const k of Object.keys(cfg.env)) env[ownString(k)] = ownString(cfg.env[k]);
     const out: NodeConfig = {
@@ -83,6 +83,15 @@ export class StoredNodeConfigs {
     };
     this.compacted.add(out);
     return out;
+  }
+
+  /**
+   * A cluster layout in the form compact() gives NodeConfigs: the shared one when a node
+   * holds an equal layout, a frozen copy of its own otherwise, or `cluster` itself when it
+   * is already one of those (a layout the agent sent once for many creates).
+   */
+  compactLayout(cluster: Record<string, ClusterEndpoint>): Record<string, ClusterEndpoint> {
+    return this.byCluster.has(cluster) || this.keys.has(cluster) ? cluster : this.sharedOrCopy(cluster);
   }
 
   /**

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { BrokerData } from '../../sdk/broker/data';
 import { NodeDiagnostics, NodeExit } from '../../sdk/model/diagnostics';
 import { OutputLines } from './output-lines';
-import { NodeConfig, statusToData, SupervisedNodeStatus, SupervisorStatus } from './records';
+import { ClusterEndpoint, clusterToData, NodeConfig, nodeConfigToData, statusToData, SupervisedNodeStatus, SupervisorStatus } from './records';
 import { StoredNodeConfigs } from './stored-node-configs';
 
 export interface LaunchCommand {
@@ -362,6 +362,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   statusData(name = ''): { data: BrokerData; known: Map<BrokerData, string> } {
     return { data: statusToData(this.status(name), (cfg) => this.configs.toData(cfg)), known: this.configs.knownTexts() };
+  }
+
+  /**
+   * statusData for our own agent (ZeekMgmt::SupervisorControl::status_request): each
+   * NodeConfig's cluster table holds only the node's own endpoint, O(nodes) in all.
+   */
+  ownEndpointStatusData(name = ''): BrokerData {
+    return statusToData(this.status(name), (cfg) => {
+      const own = cfg.cluster[cfg.name];
+      return nodeConfigToData(cfg, clusterToData(own ? { [cfg.name]: own } : {}));
+    });
+  }
+
+  /** A cluster layout as compact() keeps it (see StoredNodeConfigs.compactLayout). */
+  compactLayout(cluster: Record<string, ClusterEndpoint>): Record<string, ClusterEndpoint> {
+    return this.configs.compactLayout(cluster);
   }
 
   /** How many distinct cluster layouts the Supervisor holds (for tests and diagnostics). */
