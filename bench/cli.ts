@@ -32,12 +32,12 @@
 //
 // Usage: npm run bench:cli [-- --runs N] [--warmup N] [--also 'NAME=COMMAND;...'] [--json]
 
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePorts } from '../provider/free-ports';
 import { findZeek, findZeekClient } from '../test/helpers/real-zeek';
+import { startCluster, stopCluster } from './cli-cluster';
 import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -166,51 +166,6 @@ function packagesLoaded(args: string[]): string[] {
   }
 }
 
-interface Cluster { proc: ChildProcess; dir: string; controller: string; agent: string }
-
-async function startCluster(): Promise<Cluster> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-bench-cli-'));
-  const [ws, ctl, agent, sup] = [await freePorts(), await freePorts(), await freePorts(), await freePorts()];
-  const proc = spawn(process.execPath, [CLI, 'run', `Broker::default_port=${sup}/tcp`], {
-    cwd: dir,
-    env: env({
-      ZEEK_MANAGEMENT_STATE_DIR: dir,
-      ZEEK_CONTROLLER_WEBSOCKET_PORT: String(ws),
-      ZEEK_CONTROLLER_PORT: String(ctl),
-      ZEEK_AGENT_PORT: String(agent),
-      ZEEK_CONTROLLER_ADDR: '127.0.0.1',
-      ZEEK_CONTROLLER_WEBSOCKET_ADDR: '127.0.0.1',
-    }),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const controller = `127.0.0.1:${ws}`;
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`zeek-mgmt run exited with ${proc.exitCode}: ${err}`);
-    const r = spawnSync(process.execPath, [CLI, '--controller', controller, '--set', 'client.peering_attempts=1', '-q', 'get-instances'], { env: env(), encoding: 'utf8' });
-    if (r.status === 0) {
-      const names = Object.keys(JSON.parse(r.stdout) as object);
-      if (names.length > 0) return { proc, dir, controller, agent: names[0] };
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGTERM');
-      throw new Error(`zeek-mgmt run did not get ready within 20 s: ${err}`);
-    }
-    await new Promise((r2) => setTimeout(r2, 200));
-  }
-}
-
-async function stopCluster(c: Cluster): Promise<void> {
-  if (c.proc.exitCode === null && c.proc.signalCode === null) {
-    const exited = new Promise<void>((resolve) => c.proc.once('exit', () => resolve()));
-    process.kill(c.proc.pid as number, 'SIGTERM');
-    await exited;
-  }
-  fs.rmSync(c.dir, { recursive: true, force: true });
-}
-
 interface VariantResult {
   node_extra_ca_certs: string | null;
   node_empty_ms: Timing;
@@ -257,7 +212,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const cluster = await startCluster();
+  const cluster = await startCluster(CLI, env);
   let online: Map<string, Timing>;
   let getInstancesPackages: string[];
   try {
