@@ -26,6 +26,7 @@ import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['zeek-mgmt']);
+const FLOOR = path.resolve(__dirname, 'cli-floor-client.js');
 
 /** The probe, loaded before the program; writes `PHASES {...}` to stderr at exit. */
 const PROBE = String.raw`
@@ -78,10 +79,11 @@ function phasesOf(spawnedAt: number, reapedAt: number, r: ProbeReport, file: str
     main: 'node\'s bootstrap and pre-execution, until the --require\'d probe',
     'bootstrap complete': 'the probe; node marks its bootstrap complete',
     [`read ${path.basename(file)}`]: 'node resolves the program, checks its package scope, reads it',
+    'read cli-floor-client.js': 'node resolves the program, checks its package scope, reads it',
     'read bundle-get-instances.js': 'the bin: --version check, NODE_EXTRA_CA_CERTS hand-back, picks the bundle',
     'read bundle.js': 'the bin: --version check, NODE_EXTRA_CA_CERTS hand-back, picks the bundle',
     'read zeek-client.cfg': 'the code cache read, the bundle compiled from it, the CLI until its settings file',
-    'connect called': 'settings, the command\'s and the client\'s modules, until net.connect',
+    'connect called': file === FLOOR ? 'the floor client\'s code until net.connect (loading node:net)' : 'settings, the command\'s and the client\'s modules, until net.connect',
     connected: 'the code after net.connect, the event loop\'s first turn, until the TCP connection',
     'got 101': 'the upgrade request and the controller\'s 101',
     'got ack': 'the subscriptions and the controller\'s ack',
@@ -148,13 +150,16 @@ async function main(): Promise<void> {
   };
   const cluster = await startCluster(CLI, env);
   const emptyRuns: Run[] = [];
+  const floorRuns: Run[] = [];
   const cliRuns: Run[] = [];
   try {
     for (let i = 0; i < o.warmup + o.runs; i++) {
       const e = runOnce([process.execPath, empty], probe, empty);
+      const f = runOnce([process.execPath, FLOOR, cluster.controller], probe, FLOOR);
       const c = runOnce([CLI, '--controller', cluster.controller, 'get-instances'], probe, CLI);
       if (i >= o.warmup) {
         emptyRuns.push(e);
+        floorRuns.push(f);
         cliRuns.push(c);
       }
     }
@@ -168,6 +173,7 @@ async function main(): Promise<void> {
     cpus: os.cpus().length,
     load_average: [loadAtStart, os.loadavg()[0]],
     empty: summarise(emptyRuns),
+    floor: summarise(floorRuns),
     get_instances: summarise(cliRuns),
   };
   if (o.json) {
@@ -175,17 +181,21 @@ async function main(): Promise<void> {
     return;
   }
   const lines = [
-    `cold get-instances, phase by phase: medians of ${o.runs} runs, alternating with an empty node process (node ${process.version}, ${report.cpus} CPUs, load ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end; without NODE_EXTRA_CA_CERTS, as the bin's launcher starts node)`,
+    `cold get-instances, phase by phase: medians of ${o.runs} runs, alternating with an empty node process and the bare node client of bench/cli-floor-client.ts (node ${process.version}, ${report.cpus} CPUs, load ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end; without NODE_EXTRA_CA_CERTS, as the bin's launcher starts node)`,
     '',
-    `${'phase'.padEnd(88)} ${'empty'.padStart(7)} ${'get-instances'.padStart(13)}`,
+    `${'phase'.padEnd(88)} ${'empty'.padStart(7)} ${'floor'.padStart(7)} ${'get-instances'.padStart(13)}`,
   ];
   const emptyByPhase = new Map(report.empty.map((p) => [p.phase, p.ms]));
+  const floorByPhase = new Map(report.floor.map((p) => [p.phase, p.ms]));
+  const cell = (v: number | undefined, w: number): string => (v === undefined ? '' : v.toFixed(2)).padStart(w);
+  const shown = new Set<string>();
   for (const p of report.get_instances) {
-    const e = emptyByPhase.get(p.phase);
-    lines.push(`${p.phase.padEnd(88)} ${(e === undefined ? '' : e.toFixed(2)).padStart(7)} ${p.ms.toFixed(2).padStart(13)}`);
+    shown.add(p.phase);
+    lines.push(`${p.phase.padEnd(88)} ${cell(emptyByPhase.get(p.phase), 7)} ${cell(floorByPhase.get(p.phase), 7)} ${cell(p.ms, 13)}`);
   }
+  for (const p of report.floor) if (!shown.has(p.phase)) lines.push(`${p.phase.padEnd(88)} ${cell(emptyByPhase.get(p.phase), 7)} ${cell(p.ms, 7)}`);
   const total = (xs: Array<{ endsAt: number }>): number => xs[xs.length - 1].endsAt;
-  lines.push(`${'from spawn until reaped (median)'.padEnd(88)} ${total(report.empty).toFixed(2).padStart(7)} ${total(report.get_instances).toFixed(2).padStart(13)}`, '');
+  lines.push(`${'from spawn until reaped (median)'.padEnd(88)} ${cell(total(report.empty), 7)} ${cell(total(report.floor), 7)} ${cell(total(report.get_instances), 13)}`, '');
   process.stdout.write(lines.join('\n'));
 }
 

@@ -43,6 +43,8 @@ import { readOptions } from './options';
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['zeek-mgmt']);
 const UNBUNDLED = path.resolve(__dirname, '../cli/main.js');
+/** A bare node client of the same conversation (bench/cli-floor-client.ts): the floor for any node CLI. */
+const FLOOR = path.resolve(__dirname, 'cli-floor-client.js');
 const TARGETS = { version: 80, getInstances: 150, ratioToZeekClient: 0.35 };
 const HEAVY = ['ws', 'zod', 'lossless-json'];
 
@@ -174,6 +176,9 @@ interface VariantResult {
   get_instances_through_node_ms: Timing;
   get_instances_unbundled_ms: Timing;
   zeek_client_get_instances_ms: Timing | null;
+  /** The bare node client (bench/cli-floor-client.ts), without NODE_EXTRA_CA_CERTS, and with its request sent behind the subscription. */
+  floor_ms: Timing;
+  floor_pipelined_ms: Timing;
   /** --also's contenders, by name. */
   also: Record<string, Timing>;
   ratio_to_zeek_client: number | null;
@@ -227,6 +232,9 @@ async function main(): Promise<void> {
       if (!ok) throw new Error(`${who} get-instances failed (exit ${code}): ${stdout} ${stderr}`);
     };
     const args = ['--controller', cluster.controller, 'get-instances'];
+    const checkFloor = (stdout: string, stderr: string, code: number | null): void => {
+      if (code !== 0 || !stdout.includes(`"${cluster.agent}"`)) throw new Error(`the floor client failed (exit ${code}): ${stdout} ${stderr}`);
+    };
     // The empty node process runs in the same rounds as get-instances, so that the two see the same load.
     online = alternate(variants.flatMap((withCa) => [
       { name: `empty ${label(withCa)}`, argv: [process.execPath, empty], withExtraCaCerts: withCa, check: () => undefined },
@@ -234,6 +242,8 @@ async function main(): Promise<void> {
       ...('argv' in zc ? [{ name: `zeek-client ${label(withCa)}`, argv: [...zc.argv, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-client') }] : []),
       { name: `node bin ${label(withCa)}`, argv: [process.execPath, CLI, ...args], withExtraCaCerts: withCa, check: checkInstances('node dist/cli/zeek-mgmt.js') },
       { name: `unbundled ${label(withCa)}`, argv: [process.execPath, UNBUNDLED, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt (unbundled)') },
+      { name: `floor ${label(withCa)}`, argv: [process.execPath, FLOOR, ...args], withExtraCaCerts: false, check: checkFloor },
+      { name: `floor pipelined ${label(withCa)}`, argv: [process.execPath, FLOOR, '--pipelined', ...args], withExtraCaCerts: false, check: checkFloor },
       ...extras.map((x) => ({ name: `${x.name} ${label(withCa)}`, argv: [...x.argv, ...args], env: x.env, withExtraCaCerts: withCa, check: checkInstances(x.name) })),
     ]), o);
   } finally {
@@ -255,6 +265,8 @@ async function main(): Promise<void> {
       get_instances_through_node_ms: online.get(`node bin ${l}`)!,
       get_instances_unbundled_ms: online.get(`unbundled ${l}`)!,
       zeek_client_get_instances_ms: zcT,
+      floor_ms: online.get(`floor ${l}`)!,
+      floor_pipelined_ms: online.get(`floor pipelined ${l}`)!,
       also: Object.fromEntries(extras.map((x) => [x.name, online.get(`${x.name} ${l}`)!])),
       ratio_to_zeek_client: ratio,
       ratio_within_target: ratio === null ? null : ratio <= TARGETS.ratioToZeekClient,
@@ -294,6 +306,8 @@ async function main(): Promise<void> {
     lines.push(row('zeek-mgmt get-instances', r.get_instances_ms, TARGETS.getInstances));
     lines.push(row('zeek-mgmt get-instances, via node', r.get_instances_through_node_ms));
     lines.push(row('zeek-mgmt get-instances, unbundled', r.get_instances_unbundled_ms));
+    lines.push(row('floor: bare node client', r.floor_ms));
+    lines.push(row('floor, request behind subscription', r.floor_pipelined_ms));
     for (const [name, t] of Object.entries(r.also)) lines.push(row(`${name} get-instances`, t));
     if (r.zeek_client_get_instances_ms) lines.push(row('zeek-client get-instances', r.zeek_client_get_instances_ms));
     lines.push(r.ratio_to_zeek_client === null
