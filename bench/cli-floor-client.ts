@@ -88,6 +88,12 @@ socket.on('data', (d: Buffer) => {
     socket.write(pipelined ? Buffer.concat([subscription, request]) : subscription);
   }
   for (let f = nextFrame(); f !== null; f = nextFrame()) {
+    // Zeek 8's WebSocket server (ixwebsocket) pings its clients: answered, and read past.
+    if (f.opcode === 0x9) {
+      socket.write(frame(f.payload.toString('utf8'), 0xa));
+      continue;
+    }
+    if (f.opcode === 0xa) continue;
     const text = f.payload.toString('utf8');
     if (phase === 'ack') {
       if (!text.includes('"type":"ack"')) fail(`expected the ack, got ${text}`);
