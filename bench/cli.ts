@@ -6,7 +6,7 @@
 //                                controller and agent), target: median under 150 ms
 //
 //   zeek-mgmt get-instances vs. zeek-client get-instances, against the same controller,
-//                                run alternately: target: zeek-mgmt's median at most 0.5x
+//                                run alternately: target: zeek-mgmt's median at most 0.35x
 //                                zeek-client's. zeek-client is what findZeekClient() finds
 //                                (test/helpers/real-zeek.ts): env ZEEK_CLIENT (e.g.
 //                                "/usr/bin/python3 /path/to/zeek-client/zeek-client"), the PATH,
@@ -22,27 +22,69 @@
 // zod and lossless-json and that every get-instances run prints the agent, so a fast but
 // broken CLI cannot pass.
 //
-// Usage: npm run bench:cli [-- --runs N] [--warmup N] [--json]
+// Every contender's CPU time is measured next to its wall time (user + system, of the
+// process and what it waited for, from this process's /proc/self/stat cutime and cstime
+// before and after each run): less disturbed than wall time by other work on the machine.
+// `--also 'NAME=COMMAND;...'` adds get-instances contenders for comparing levers in one
+// run: COMMAND is split at spaces, may start with VAR=VALUE assignments (VAR= unsets it),
+// and gets the controller's arguments appended, e.g.
+//   --also 'flagged=XDG_CACHE_HOME=/tmp/c2 node --some-flag dist/cli/zeek-mgmt.js'
+//
+// Usage: npm run bench:cli [-- --runs N] [--warmup N] [--also 'NAME=COMMAND;...'] [--json]
 
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePorts } from '../provider/free-ports';
 import { findZeek, findZeekClient } from '../test/helpers/real-zeek';
+import { startCluster, stopCluster } from './cli-cluster';
 import { readOptions } from './options';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['zeek-mgmt']);
 const UNBUNDLED = path.resolve(__dirname, '../cli/main.js');
-const TARGETS = { version: 80, getInstances: 150, ratioToZeekClient: 0.5 };
+/** A bare node client of the same conversation (bench/cli-floor-client.ts): the floor for any node CLI. */
+const FLOOR = path.resolve(__dirname, 'cli-floor-client.js');
+const TARGETS = { version: 80, getInstances: 150, ratioToZeekClient: 0.35 };
 const HEAVY = ['ws', 'zod', 'lossless-json'];
 
-interface Options { runs: number; warmup: number; json: boolean }
+interface Options { runs: number; warmup: number; json: boolean; also: string | undefined }
 
 function options(): Options {
-  return readOptions({ runs: 'count', warmup: 'count', json: 'flag' }, { runs: 20, warmup: 3 });
+  return readOptions({ runs: 'count', warmup: 'count', json: 'flag', also: 'text' }, { runs: 20, warmup: 3 });
 }
+
+interface ExtraContender { name: string; argv: string[]; env: Record<string, string | undefined> }
+
+/** `--also`'s contenders: `NAME=[VAR=VALUE ...] COMMAND ARGS...`, separated by `;`. */
+function extraContenders(spec: string | undefined): ExtraContender[] {
+  if (spec === undefined) return [];
+  return spec.split(';').map((s) => s.trim()).filter((s) => s !== '').map((entry) => {
+    const eq = entry.indexOf('=');
+    const name = eq > 0 ? entry.slice(0, eq).trim() : '';
+    if (!/^[\w.+-]+$/.test(name)) throw new Error(`--also: ${JSON.stringify(entry)} is not NAME=COMMAND (NAME of letters, digits, . + - _)`);
+    const words = entry.slice(eq + 1).trim().split(/\s+/).filter((w) => w !== '');
+    const env: Record<string, string | undefined> = {};
+    while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+      const w = words.shift()!;
+      const i = w.indexOf('=');
+      env[w.slice(0, i)] = w.slice(i + 1) === '' ? undefined : w.slice(i + 1);
+    }
+    if (words.length === 0) throw new Error(`--also: ${name} has no command`);
+    return { name, argv: words, env };
+  });
+}
+
+/** CPU time (ms) of this process's children that have been waited for: /proc/self/stat's cutime + cstime. */
+function childrenCpuMs(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  // Fields after the command name (which is in parentheses and may hold spaces): cutime and cstime are fields 16 and 17.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * (1000 / CLOCK_TICKS);
+}
+
+/** The kernel's USER_HZ, in which /proc reports CPU times (100 on Linux, whatever the kernel's tick). */
+const CLOCK_TICKS = 100;
 
 function env(extra: Record<string, string> = {}, withExtraCaCerts = true): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, ...extra };
@@ -59,27 +101,53 @@ function zeekClient(): { argv: string[] } | { skipped: string } {
   return { argv };
 }
 
-interface Contender { name: string; argv: string[]; withExtraCaCerts: boolean; check: (stdout: string, stderr: string, code: number | null) => void }
+interface Contender {
+  name: string;
+  argv: string[];
+  withExtraCaCerts: boolean;
+  check: (stdout: string, stderr: string, code: number | null) => void;
+  /** Environment changes of this contender (undefined: unset). */
+  env?: Record<string, string | undefined>;
+}
 
 /** Runs the contenders in turn, `warmup` rounds and then `runs` timed rounds, so that a
  * change in the machine's load falls on all of them alike. */
 function alternate(contenders: Contender[], o: Options): Map<string, Timing> {
   const walls = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const cpu = new Map<string, number>(contenders.map((c) => [c.name, 0]));
   for (let i = 0; i < o.warmup + o.runs; i++) {
     for (const c of contenders) {
+      const e = env({}, c.withExtraCaCerts);
+      for (const [k, v] of Object.entries(c.env ?? {})) {
+        if (v === undefined) delete e[k];
+        else e[k] = v;
+      }
+      const cpu0 = childrenCpuMs();
       const t0 = process.hrtime.bigint();
-      const r = spawnSync(c.argv[0], c.argv.slice(1), { env: env({}, c.withExtraCaCerts), encoding: 'utf8' });
+      const r = spawnSync(c.argv[0], c.argv.slice(1), { env: e, encoding: 'utf8' });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const cpuMs = childrenCpuMs() - cpu0;
       c.check(r.stdout, r.stderr, r.status);
-      if (i >= o.warmup) walls.get(c.name)!.push(ms);
+      if (i >= o.warmup) {
+        walls.get(c.name)!.push(ms);
+        cpu.set(c.name, cpu.get(c.name)! + cpuMs);
+      }
     }
   }
-  return new Map([...walls].map(([name, xs]) => [name, stats(xs)]));
+  return new Map([...walls].map(([name, xs]) => [name, { ...stats(xs), cpuMean: cpu.get(name)! / xs.length }]));
 }
 
-interface Timing { median: number; p90: number; min: number; max: number; runs: number }
+interface Timing {
+  median: number;
+  p90: number;
+  min: number;
+  max: number;
+  runs: number;
+  /** Mean CPU time per run (user + system; /proc counts it in 10 ms ticks, so only the mean over many runs is exact to a fraction of a millisecond). */
+  cpuMean: number;
+}
 
-function stats(xs: number[]): Timing {
+function stats(xs: number[]): Omit<Timing, 'cpuMean'> {
   const s = [...xs].sort((a, b) => a - b);
   const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
   const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -100,51 +168,6 @@ function packagesLoaded(args: string[]): string[] {
   }
 }
 
-interface Cluster { proc: ChildProcess; dir: string; controller: string; agent: string }
-
-async function startCluster(): Promise<Cluster> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zeek-mgmt-bench-cli-'));
-  const [ws, ctl, agent, sup] = [await freePorts(), await freePorts(), await freePorts(), await freePorts()];
-  const proc = spawn(process.execPath, [CLI, 'run', `Broker::default_port=${sup}/tcp`], {
-    cwd: dir,
-    env: env({
-      ZEEK_MANAGEMENT_STATE_DIR: dir,
-      ZEEK_CONTROLLER_WEBSOCKET_PORT: String(ws),
-      ZEEK_CONTROLLER_PORT: String(ctl),
-      ZEEK_AGENT_PORT: String(agent),
-      ZEEK_CONTROLLER_ADDR: '127.0.0.1',
-      ZEEK_CONTROLLER_WEBSOCKET_ADDR: '127.0.0.1',
-    }),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const controller = `127.0.0.1:${ws}`;
-  const deadline = Date.now() + 20000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`zeek-mgmt run exited with ${proc.exitCode}: ${err}`);
-    const r = spawnSync(process.execPath, [CLI, '--controller', controller, '--set', 'client.peering_attempts=1', '-q', 'get-instances'], { env: env(), encoding: 'utf8' });
-    if (r.status === 0) {
-      const names = Object.keys(JSON.parse(r.stdout) as object);
-      if (names.length > 0) return { proc, dir, controller, agent: names[0] };
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGTERM');
-      throw new Error(`zeek-mgmt run did not get ready within 20 s: ${err}`);
-    }
-    await new Promise((r2) => setTimeout(r2, 200));
-  }
-}
-
-async function stopCluster(c: Cluster): Promise<void> {
-  if (c.proc.exitCode === null && c.proc.signalCode === null) {
-    const exited = new Promise<void>((resolve) => c.proc.once('exit', () => resolve()));
-    process.kill(c.proc.pid as number, 'SIGTERM');
-    await exited;
-  }
-  fs.rmSync(c.dir, { recursive: true, force: true });
-}
-
 interface VariantResult {
   node_extra_ca_certs: string | null;
   node_empty_ms: Timing;
@@ -153,6 +176,11 @@ interface VariantResult {
   get_instances_through_node_ms: Timing;
   get_instances_unbundled_ms: Timing;
   zeek_client_get_instances_ms: Timing | null;
+  /** The bare node client (bench/cli-floor-client.ts), without NODE_EXTRA_CA_CERTS, and with its request sent behind the subscription. */
+  floor_ms: Timing;
+  floor_pipelined_ms: Timing;
+  /** --also's contenders, by name. */
+  also: Record<string, Timing>;
   ratio_to_zeek_client: number | null;
   ratio_within_target: boolean | null;
   version_within_target: boolean;
@@ -161,9 +189,11 @@ interface VariantResult {
 
 async function main(): Promise<void> {
   const o = options();
+  const loadAtStart = os.loadavg().map((x) => Number(x.toFixed(2)));
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm run build first`);
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
   const zc = zeekClient();
+  const extras = extraContenders(o.also);
 
   const versionPackages = packagesLoaded(['--version']);
   const heavyAtVersion = versionPackages.filter((p) => HEAVY.includes(p));
@@ -179,15 +209,15 @@ async function main(): Promise<void> {
     const checkVersion = (stdout: string, stderr: string, code: number | null): void => {
       if (code !== 0 || stdout !== `${version}\n`) throw new Error(`--version printed ${JSON.stringify(stdout)} ${stderr} (exit ${code})`);
     };
-    offline = alternate(variants.flatMap((withCa) => [
-      { name: `empty ${label(withCa)}`, argv: [process.execPath, empty], withExtraCaCerts: withCa, check: () => undefined },
-      { name: `version ${label(withCa)}`, argv: [CLI, '--version'], withExtraCaCerts: withCa, check: checkVersion },
-    ]), o);
-  } finally {
+    offline = alternate(variants.map((withCa) => (
+      { name: `version ${label(withCa)}`, argv: [CLI, '--version'], withExtraCaCerts: withCa, check: checkVersion }
+    )), o);
+  } catch (err) {
     fs.rmSync(empty, { force: true });
+    throw err;
   }
 
-  const cluster = await startCluster();
+  const cluster = await startCluster(CLI, env);
   let online: Map<string, Timing>;
   let getInstancesPackages: string[];
   try {
@@ -202,13 +232,22 @@ async function main(): Promise<void> {
       if (!ok) throw new Error(`${who} get-instances failed (exit ${code}): ${stdout} ${stderr}`);
     };
     const args = ['--controller', cluster.controller, 'get-instances'];
+    const checkFloor = (stdout: string, stderr: string, code: number | null): void => {
+      if (code !== 0 || !stdout.includes(`"${cluster.agent}"`)) throw new Error(`the floor client failed (exit ${code}): ${stdout} ${stderr}`);
+    };
+    // The empty node process runs in the same rounds as get-instances, so that the two see the same load.
     online = alternate(variants.flatMap((withCa) => [
+      { name: `empty ${label(withCa)}`, argv: [process.execPath, empty], withExtraCaCerts: withCa, check: () => undefined },
       { name: `bin ${label(withCa)}`, argv: [CLI, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt') },
       ...('argv' in zc ? [{ name: `zeek-client ${label(withCa)}`, argv: [...zc.argv, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-client') }] : []),
       { name: `node bin ${label(withCa)}`, argv: [process.execPath, CLI, ...args], withExtraCaCerts: withCa, check: checkInstances('node dist/cli/zeek-mgmt.js') },
       { name: `unbundled ${label(withCa)}`, argv: [process.execPath, UNBUNDLED, ...args], withExtraCaCerts: withCa, check: checkInstances('zeek-mgmt (unbundled)') },
+      { name: `floor ${label(withCa)}`, argv: [process.execPath, FLOOR, ...args], withExtraCaCerts: false, check: checkFloor },
+      { name: `floor pipelined ${label(withCa)}`, argv: [process.execPath, FLOOR, '--pipelined', ...args], withExtraCaCerts: false, check: checkFloor },
+      ...extras.map((x) => ({ name: `${x.name} ${label(withCa)}`, argv: [...x.argv, ...args], env: x.env, withExtraCaCerts: withCa, check: checkInstances(x.name) })),
     ]), o);
   } finally {
+    fs.rmSync(empty, { force: true });
     await stopCluster(cluster);
   }
 
@@ -220,12 +259,15 @@ async function main(): Promise<void> {
     const v = offline.get(`version ${l}`)!;
     return {
       node_extra_ca_certs: withCa ? process.env.NODE_EXTRA_CA_CERTS ?? null : null,
-      node_empty_ms: offline.get(`empty ${l}`)!,
+      node_empty_ms: online.get(`empty ${l}`)!,
       version_ms: v,
       get_instances_ms: gi,
       get_instances_through_node_ms: online.get(`node bin ${l}`)!,
       get_instances_unbundled_ms: online.get(`unbundled ${l}`)!,
       zeek_client_get_instances_ms: zcT,
+      floor_ms: online.get(`floor ${l}`)!,
+      floor_pipelined_ms: online.get(`floor pipelined ${l}`)!,
+      also: Object.fromEntries(extras.map((x) => [x.name, online.get(`${x.name} ${l}`)!])),
       ratio_to_zeek_client: ratio,
       ratio_within_target: ratio === null ? null : ratio <= TARGETS.ratioToZeekClient,
       version_within_target: v.median < TARGETS.version,
@@ -241,6 +283,7 @@ async function main(): Promise<void> {
     version_packages: versionPackages,
     get_instances_packages: getInstancesPackages,
     targets: TARGETS,
+    load_average_at_start: loadAtStart,
     load_average: os.loadavg().map((x) => Number(x.toFixed(2))),
     cpus: os.cpus().length,
     node: process.version,
@@ -250,9 +293,10 @@ async function main(): Promise<void> {
     return;
   }
   const row = (name: string, t: Timing, target?: number): string =>
-    `  ${name.padEnd(34)} median ${t.median.toFixed(1).padStart(6)} ms  p90 ${t.p90.toFixed(1).padStart(6)} ms  min ${t.min.toFixed(1).padStart(6)} ms${target ? `  target < ${target} ms: ${t.median < target ? 'met' : 'MISSED'}` : ''}`;
+    `  ${name.padEnd(34)} median ${t.median.toFixed(1).padStart(6)} ms  p90 ${t.p90.toFixed(1).padStart(6)} ms  min ${t.min.toFixed(1).padStart(6)} ms  cpu ${t.cpuMean.toFixed(1).padStart(6)} ms${target ? `  target < ${target} ms: ${t.median < target ? 'met' : 'MISSED'}` : ''}`;
   const lines = [
-    `zeek-mgmt CLI cold start, ${o.runs} runs each after ${o.warmup} warm-up runs, alternating (node ${process.version}, ${os.cpus().length} CPUs, load ${result.load_average.join(' ')})`,
+    `zeek-mgmt CLI cold start, ${o.runs} runs each after ${o.warmup} warm-up runs, alternating (node ${process.version}, ${os.cpus().length} CPUs, load ${loadAtStart.join(' ')} at the start, ${result.load_average.join(' ')} at the end)`,
+    'median, p90 and min of wall time; cpu: mean CPU time per run (user + system)',
     `zeek-mgmt: ${result.cli}; zeek-client: ${result.zeek_client ?? `skipped: ${result.zeek_client_skipped}`}`,
   ];
   for (const r of results) {
@@ -262,10 +306,13 @@ async function main(): Promise<void> {
     lines.push(row('zeek-mgmt get-instances', r.get_instances_ms, TARGETS.getInstances));
     lines.push(row('zeek-mgmt get-instances, via node', r.get_instances_through_node_ms));
     lines.push(row('zeek-mgmt get-instances, unbundled', r.get_instances_unbundled_ms));
+    lines.push(row('floor: bare node client', r.floor_ms));
+    lines.push(row('floor, request behind subscription', r.floor_pipelined_ms));
+    for (const [name, t] of Object.entries(r.also)) lines.push(row(`${name} get-instances`, t));
     if (r.zeek_client_get_instances_ms) lines.push(row('zeek-client get-instances', r.zeek_client_get_instances_ms));
     lines.push(r.ratio_to_zeek_client === null
       ? `  ratio to zeek-client: skipped (${result.zeek_client_skipped})`
-      : `  ratio to zeek-client (medians): ${r.ratio_to_zeek_client.toFixed(2)}  target <= ${TARGETS.ratioToZeekClient}: ${r.ratio_within_target ? 'met' : 'MISSED'}`);
+      : `  ratio to zeek-client (medians): ${r.ratio_to_zeek_client.toFixed(2)}  target <= ${TARGETS.ratioToZeekClient}: ${r.ratio_within_target ? 'met' : 'MISSED'}; CPU time: ${(r.get_instances_ms.cpuMean / r.zeek_client_get_instances_ms!.cpuMean).toFixed(2)}`);
     // The bin's launcher starts node without NODE_EXTRA_CA_CERTS: its floor is an empty node process without it.
     const floor = (r.node_extra_ca_certs ? results.find((x) => !x.node_extra_ca_certs)?.node_empty_ms : undefined) ?? r.node_empty_ms;
     const floorName = floor === r.node_empty_ms ? 'an empty node process' : 'an empty node process without NODE_EXTRA_CA_CERTS (the launcher starts node without it)';

@@ -3,7 +3,7 @@
 // capath/passphrase, [client] peering_attempts, peering_retry_delay_secs and
 // request_timeout_secs. Failures are logged as one error line and yield null.
 
-import type { ControllerClient } from '../sdk/client/controller-client';
+import type { ControllerClient, FirstRequest } from '../sdk/client/controller-client';
 import type { ClientTlsSettings } from '../sdk/transport/tls';
 import type { CommandContext } from './command';
 import { SettingsError } from './settings';
@@ -46,8 +46,12 @@ export function controllerTarget(ctx: CommandContext): ControllerTarget | null {
   return { host, port, remote };
 }
 
-/** zeek-client's create_controller(): configure, connect, peer. Null (after an error line) on failure. */
-export async function connectController(ctx: CommandContext): Promise<ControllerClient | null> {
+/**
+ * zeek-client's create_controller(): configure, connect, peer. Null (after an error line) on
+ * failure. `first`: the command's one read request, sent with the handshake
+ * (ControllerClientOptions.first).
+ */
+export async function connectController(ctx: CommandContext, first?: FirstRequest): Promise<ControllerClient | null> {
   const { settings, log } = ctx;
   const target = controllerTarget(ctx);
   if (target === null) return null;
@@ -98,6 +102,7 @@ export async function connectController(ctx: CommandContext): Promise<Controller
       peeringRetryDelaySecs: retryDelay,
       requestTimeoutSecs: requestTimeout,
       appName: 'zeek-mgmt',
+      first,
       retryable: refusalRetried(ctx) ? retriesLikeZeekClient : (err) => !isRefusal(err) && retriesLikeZeekClient(err),
       onRetry: (_n, err) => log.debug(`${/ECONNREFUSED/.test(String((err as NodeJS.ErrnoException).code ?? err.message)) ? 'connection refused' : `connection attempt failed (${err.message})`} for controller ${remote}`),
     });

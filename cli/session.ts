@@ -2,7 +2,7 @@
 // line), run the requests, always close. A request that gets no answer logs
 // zeek-client's "no response received: ..." and makes the command exit 1.
 
-import type { ControllerClient } from '../sdk/client/controller-client';
+import type { ControllerClient, FirstRequest } from '../sdk/client/controller-client';
 import type { CommandContext } from './command';
 import { connectController, controllerTarget, noResponseReason } from './connection';
 
@@ -20,10 +20,14 @@ export interface Session {
   request<T>(fn: (c: ControllerClient) => Promise<T>): Promise<T>;
 }
 
-export async function withController(ctx: CommandContext, body: (s: Session) => Promise<number>): Promise<number> {
+/**
+ * `first`: a read request the body makes first, sent with the handshake, a round trip
+ * sooner (ControllerClientOptions.first); the body asks for it as usual.
+ */
+export async function withController(ctx: CommandContext, body: (s: Session) => Promise<number>, first?: FirstRequest): Promise<number> {
   const target = controllerTarget(ctx);
   if (target === null) return 1;
-  const client = await connectController(ctx);
+  const client = await connectController(ctx, first);
   if (client === null) return 1;
   const session: Session = {
     client,

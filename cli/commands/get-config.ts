@@ -42,5 +42,5 @@ export function run(ctx: CommandContext): Promise<number> {
       ctx.io.stdout.write(text);
     }
     return 0;
-  });
+  }, { method: 'getConfiguration', deployed });
 }

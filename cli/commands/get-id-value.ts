@@ -15,5 +15,5 @@ export function run(ctx: CommandContext): Promise<number> {
     const json = idValueReport(results, (text) => parseLossless(text));
     printJson(ctx, json);
     return json.errors.length === 0 ? 0 : 1;
-  });
+  }, { method: 'getIdValue', id, nodes });
 }

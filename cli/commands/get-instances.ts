@@ -26,5 +26,5 @@ export function run(ctx: CommandContext): Promise<number> {
     }
     printJson(ctx, instancesReport(instances));
     return 0;
-  });
+  }, { method: 'getInstances' });
 }

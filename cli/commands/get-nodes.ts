@@ -13,5 +13,5 @@ export function run(ctx: CommandContext): Promise<number> {
     for (const p of problems) ctx.log.error(p);
     printJson(ctx, json);
     return json.errors.length === 0 ? 0 : 1;
-  });
+  }, { method: 'getNodes' });
 }

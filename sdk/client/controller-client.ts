@@ -5,7 +5,7 @@
 import { randomUUID } from '../transport/random';
 import { B, BrokerData } from '../broker/data';
 import { ShapeError } from '../broker/errors';
-import { ZeekEvent } from '../broker/event';
+import { eventToData, ZeekEvent } from '../broker/event';
 import { ControllerApi, DiagApi, SiteApi } from '../model/events';
 import { configurationToData, Result, resultFromData, resultVecFromData } from '../model/records';
 import { Configuration } from '../model/schemas';
@@ -28,7 +28,35 @@ export interface ControllerClientOptions {
   appName?: string;
   onRetry?: EndpointClientOptions['onRetry'];
   retryable?: EndpointClientOptions['retryable'];
+  /**
+   * A request that changes nothing, sent with the handshake, right behind the
+   * subscriptions (EndpointClientOptions.earlyMessages): the first call of its method with
+   * the same arguments takes its response instead of sending it again. A round trip less
+   * for a command that asks one thing.
+   */
+  first?: FirstRequest;
 }
+
+/** The requests that may go out with the handshake (ControllerClientOptions.first): those that only read. */
+export type FirstRequest =
+  | { method: 'getInstances' }
+  | { method: 'getNodes' }
+  | { method: 'getConfiguration'; deployed: boolean }
+  | { method: 'getIdValue'; id: string; nodes: string[] };
+
+interface RequestSpec { request: string; response: string; args: BrokerData[] }
+
+function requestOf(f: FirstRequest): RequestSpec {
+  switch (f.method) {
+    case 'getInstances': return { request: ControllerApi.get_instances_request, response: ControllerApi.get_instances_response, args: [] };
+    case 'getNodes': return { request: ControllerApi.get_nodes_request, response: ControllerApi.get_nodes_response, args: [] };
+    case 'getConfiguration': return { request: ControllerApi.get_configuration_request, response: ControllerApi.get_configuration_response, args: [B.bool(f.deployed)] };
+    case 'getIdValue': return { request: ControllerApi.get_id_value_request, response: ControllerApi.get_id_value_response, args: [B.str(f.id), B.set(f.nodes.map(B.str))] };
+  }
+}
+
+/** Which call a FirstRequest stands for: method and arguments. */
+const firstKey = (f: FirstRequest): string => JSON.stringify(f);
 
 /**
  * zeek-client's rule for connection attempts: try again after a refused connection or a
@@ -61,6 +89,8 @@ interface Pending {
 export class ControllerClient {
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<(ev: ZeekEvent, topic: string) => void>();
+  /** The response to the request sent with the handshake, until its method is called. */
+  private first: { key: string; response: Promise<ZeekEvent> } | undefined;
   readonly requestTimeoutMs: number;
   readonly topic: string;
 
@@ -78,6 +108,8 @@ export class ControllerClient {
   }
 
   static async connect(opts: ControllerClientOptions = {}): Promise<ControllerClient> {
+    const topic = opts.topic ?? TOPICS.controller;
+    const first = opts.first ? { ...requestOf(opts.first), reqid: randomUUID() } : undefined;
     const conn = await EndpointClient.connect({
       host: opts.host ?? CONTROLLER_DEFAULTS.host,
       port: opts.port ?? CONTROLLER_DEFAULTS.port,
@@ -88,8 +120,18 @@ export class ControllerClient {
       appName: opts.appName ?? 'zeek-mgmt',
       onRetry: opts.onRetry,
       retryable: opts.retryable,
+      earlyMessages: first ? [{ topic, data: eventToData({ name: first.request, args: [B.str(first.reqid), ...first.args] }) }] : undefined,
     });
-    return new ControllerClient(conn, opts);
+    const client = new ControllerClient(conn, opts);
+    if (first && opts.first) {
+      // Registered before any message is handed on (EndpointClient holds what came with
+      // the ack until connect()'s caller has run), so the response cannot be missed.
+      const response = client.awaitResponse(first.request, first.response, first.reqid, client.requestTimeoutMs);
+      // Not taken (the command ended first): its rejection at close is nobody's error.
+      response.catch(() => undefined);
+      client.first = { key: firstKey(opts.first), response };
+    }
+    return client;
   }
 
   /** Every event received, matched to a transaction or not (for `monitor`). */
@@ -112,21 +154,40 @@ export class ControllerClient {
   /** Publishes a request (reqid first) and resolves with the matching response event. */
   transact(request: string, response: string, args: BrokerData[], opts: { reqid?: string; timeoutMs?: number } = {}): Promise<ZeekEvent> {
     const reqid = opts.reqid ?? randomUUID();
-    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
+    const answer = this.awaitResponse(request, response, reqid, opts.timeoutMs ?? this.requestTimeoutMs);
+    try {
+      this.connection.publishEvent(this.topic, { name: request, args: [B.str(reqid), ...args] });
+    } catch (err) {
+      const p = this.pending.get(reqid);
+      if (p) {
+        clearTimeout(p.timer);
+        this.pending.delete(reqid);
+        p.reject(err as Error);
+      }
+    }
+    return answer;
+  }
+
+  /** The response to a request with this reqid, once it comes (or a RequestTimeoutError). */
+  private awaitResponse(request: string, response: string, reqid: string, timeoutMs: number): Promise<ZeekEvent> {
     return new Promise<ZeekEvent>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(reqid);
         reject(new RequestTimeoutError(`no response to ${request} within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       this.pending.set(reqid, { response, resolve, reject, timer });
-      try {
-        this.connection.publishEvent(this.topic, { name: request, args: [B.str(reqid), ...args] });
-      } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(reqid);
-        reject(err as Error);
-      }
     });
+  }
+
+  /** A read request's response: the one sent with the handshake if that was this call, else a new transaction. */
+  private read(f: FirstRequest): Promise<ZeekEvent> {
+    if (this.first !== undefined && this.first.key === firstKey(f)) {
+      const { response } = this.first;
+      this.first = undefined;
+      return response;
+    }
+    const spec = requestOf(f);
+    return this.transact(spec.request, spec.response, spec.args);
   }
 
   /** Publishes an event that has no response. */
@@ -145,7 +206,7 @@ export class ControllerClient {
   }
 
   getInstances(): Promise<Result> {
-    return this.single(ControllerApi.get_instances_request, ControllerApi.get_instances_response, []);
+    return this.read({ method: 'getInstances' }).then((ev) => resultFromData(argAt(ev, 1), '$.args[1]'));
   }
 
   stageConfiguration(config: Configuration): Promise<Result[]> {
@@ -153,7 +214,7 @@ export class ControllerClient {
   }
 
   getConfiguration(deployed: boolean): Promise<Result> {
-    return this.single(ControllerApi.get_configuration_request, ControllerApi.get_configuration_response, [B.bool(deployed)]);
+    return this.read({ method: 'getConfiguration', deployed }).then((ev) => resultFromData(argAt(ev, 1), '$.args[1]'));
   }
 
   deploy(): Promise<Result[]> {
@@ -161,11 +222,11 @@ export class ControllerClient {
   }
 
   getNodes(): Promise<Result[]> {
-    return this.multi(ControllerApi.get_nodes_request, ControllerApi.get_nodes_response, []);
+    return this.read({ method: 'getNodes' }).then((ev) => resultVecFromData(argAt(ev, 1), '$.args[1]'));
   }
 
   getIdValue(id: string, nodes: string[] = []): Promise<Result[]> {
-    return this.multi(ControllerApi.get_id_value_request, ControllerApi.get_id_value_response, [B.str(id), B.set(nodes.map(B.str))]);
+    return this.read({ method: 'getIdValue', id, nodes }).then((ev) => resultVecFromData(argAt(ev, 1), '$.args[1]'));
   }
 
   restart(nodes: string[] = []): Promise<Result[]> {

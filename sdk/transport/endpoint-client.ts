@@ -54,6 +54,17 @@ export interface EndpointClientOptions {
    * reader hands back as text).
    */
   streamingReader?: { open: () => MessageReader; maxMessageBytes: number };
+  /**
+   * Data messages sent right behind the subscriptions, in the same write, instead of after
+   * the ack: a round trip less. A Broker endpoint holds a client's messages that come
+   * before its subscriptions are in place and handles them afterwards (Zeek 8's WebSocket
+   * server, src/cluster/websocket/WebSocket.cc, queues them until it has sent the ack;
+   * Broker's own json_client hands its core the subscriptions and the client's input
+   * together), and EndpointServer handles a connection's frames in order; so the answer
+   * to a request sent this way comes on the subscribed topics as usual. They go out again
+   * with every connection attempt: only for requests that change nothing.
+   */
+  earlyMessages?: Array<{ topic: string; data: BrokerData }>;
 }
 
 export class ConnectError extends Error {
@@ -148,7 +159,8 @@ export class EndpointClient extends EventEmitter<EndpointClientEvents> {
       let upgraded = false;
       ws.once('open', () => {
         upgraded = true;
-        ws.sendText(encodeSubscriptions(options.topics));
+        const early = options.earlyMessages ?? [];
+        ws.sendTexts([encodeSubscriptions(options.topics), ...early.map((m) => encodeDataMessage(m.topic, m.data))]);
       });
       ws.on('error', (err) => fail(err));
       // A server that closes without answering the upgrade request may not speak plain

@@ -528,6 +528,17 @@ export class ClientWebSocket extends EventEmitter<ClientWebSocketEvents> {
     }
   }
 
+  /** Sends text messages, in one write to the socket. Throws while connecting; once closing or closed, the texts are dropped. */
+  sendTexts(texts: readonly string[]): void {
+    if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    this.socket.cork();
+    try {
+      for (const text of texts) this.sendText(text);
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
   /** Sends a text message. Throws while connecting; once closing or closed, the text is dropped. */
   sendText(text: string): void {
     if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
