@@ -12,6 +12,7 @@ import { makeTestCerts, TestCerts } from './helpers/certs';
 import { createHosts, Hosts, NetnsHost, netnsSkipReason } from './helpers/netns';
 import { findZeek, findZeekClient } from './helpers/real-zeek';
 import { REPO, RUN_JS, tempDir, waitFor } from './run-support';
+import { textBelow } from './helpers/file-tree';
 
 const CLI_JS = path.join(REPO, 'dist/cli/zeek-mgmt.js');
 const SENSORS = 8;
@@ -19,19 +20,6 @@ const CONTROLLER_PORT = 2150;
 const WS_PORT = 2149;
 const AGENT_PORT = 2151;
 
-/** Every file below dir, read, as one text. */
-function readTree(dir: string): string {
-  let text = '';
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && fs.statSync(p).size < 1 << 20) text += fs.readFileSync(p, 'utf8');
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return text;
-}
 
 interface Proc {
   child: ChildProcess;
@@ -173,7 +161,7 @@ describe('a controller and eight sensors in network namespaces (issue 24)', func
         // Every agent's link is a native Broker peering over TLS (with the certificates above;
         // test/broker-tls-certificates.test.ts shows a peer without them refused), logged by
         // the side that accepted it: the controller when agents connect, each agent otherwise.
-        const logs = readTree(dial ? dirs[0] : ctlDir);
+        const logs = textBelow(dial ? dirs[0] : ctlDir);
         const peerings = logs.match(/native Broker peer [0-9a-f-]{36} over (TLS|TCP)/g) ?? [];
         assert.ok(peerings.length >= SENSORS, logs.slice(-2000));
         assert.deepEqual([...new Set(peerings.map((p) => p.split(' ').pop()))], ['TLS']);

@@ -24,6 +24,7 @@ import { makeTestCerts, TestCerts } from './helpers/certs';
 import { createHosts, Hosts, NetnsHost, netnsSkipReason } from './helpers/netns';
 import { findZeek, findZeekClient } from './helpers/real-zeek';
 import { REPO, RUN_JS, tempDir, waitFor } from './run-support';
+import { textBelow } from './helpers/file-tree';
 
 const CLI_JS = path.join(REPO, 'dist/cli/zeek-mgmt.js');
 const SENSORS = 8;
@@ -308,7 +309,7 @@ describe('Zeek 8.0.9\'s own processes with ours on a controller host and eight s
         if (zeekSide === 'agents' ? !dial : dial) {
           // Our side accepted them and logged each verified certificate: our controller
           // (agents connecting) or each of our agents (Zeek's controller connecting).
-          const log = zeekSide === 'agents' ? controller!.out() + readLogs(ctlDir) : readLogs(root);
+          const log = zeekSide === 'agents' ? controller!.out() + textBelow(ctlDir) : textBelow(root);
           const verified = log.match(/native Broker peer \S+ over TLS with a verified certificate/g) ?? [];
           assert.ok(verified.length >= SENSORS, log.slice(-3000));
           return;
@@ -429,16 +430,3 @@ describe('Zeek 8.0.9\'s own processes with ours on a controller host and eight s
   }
 });
 
-/** The text of every regular file below dir under 1 MiB (the controller's logs). */
-function readLogs(dir: string): string {
-  let text = '';
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && fs.statSync(p).size < 1 << 20) text += fs.readFileSync(p, 'utf8');
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return text;
-}

@@ -16,3 +16,17 @@ export function fileTree(dir: string): string[] {
   if (fs.existsSync(dir)) walk(dir, '');
   return out.sort();
 }
+
+/** The text of every regular file below dir under 1 MiB, concatenated (logs a run wrote); '' when dir does not exist. */
+export function textBelow(dir: string): string {
+  let text = '';
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && fs.statSync(p).size < 1 << 20) text += fs.readFileSync(p, 'utf8');
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return text;
+}
