@@ -11,60 +11,33 @@ import { B, BrokerData } from '../../sdk/broker/data';
 import { DiagnosticsFormatError, nodeDiagnosticsFromJson } from '../../sdk/model/diagnostics';
 import { DIAG_CAPABILITY, DiagApi } from '../../sdk/model/events';
 import { makeResult, Result, resultFromData } from '../../sdk/model/records';
+import { AgentCalls } from './agent-calls';
 import { AgentLink } from './agents';
 import { ManagementLog } from './log';
 import { short } from './strings';
 
-interface PendingCall {
-  instance: string;
-  link: AgentLink;
-  resolve: (r: Result) => void;
-  timer: NodeJS.Timeout;
-}
-
 export class ControllerDiagnostics {
-  /** Instances whose agent announced the diagnostics capability, with the link it came over. */
-  private readonly capable = new Map<string, AgentLink>();
-  private readonly calls = new Map<string, PendingCall>();
-  private seq = 0;
+  private readonly calls: AgentCalls<BrokerData>;
 
-  constructor(
-    private readonly log: ManagementLog,
-    private readonly timeoutMs: number,
-    private readonly linkFor: (instance: string) => AgentLink | undefined,
-  ) {}
+  constructor(log: ManagementLog, timeoutMs: number, private readonly linkFor: (instance: string) => AgentLink | undefined) {
+    this.calls = new AgentCalls<BrokerData>(DIAG_CAPABILITY, 'diagnostics', 'diag', log, timeoutMs, linkFor);
+  }
 
   capabilities(instance: string, caps: string[], link: AgentLink): void {
-    if (caps.includes(DIAG_CAPABILITY)) this.capable.set(instance, link);
-    else this.capable.delete(instance);
+    this.calls.capabilities(instance, caps, link);
   }
 
   isCapable(instance: string): boolean {
-    const link = this.capable.get(instance);
-    return link !== undefined && link === this.linkFor(instance);
+    return this.calls.isCapable(instance);
   }
 
   linkLost(link: AgentLink): void {
-    for (const [name, l] of this.capable) if (l === link) this.capable.delete(name);
-    for (const [id, c] of this.calls) {
-      if (c.link !== link) continue;
-      this.calls.delete(id);
-      clearTimeout(c.timer);
-      c.resolve(failure(c.instance, `lost the connection to instance '${c.instance}' before it answered`));
-    }
+    this.calls.linkLost(link);
   }
 
   /** An agent's get_node_diagnostics_response: counts only for a call that went to that instance over that link. */
   agentResponse(reqid: string, result: BrokerData, link: AgentLink): void {
-    const c = this.calls.get(reqid);
-    if (!c) return;
-    if (c.link !== link) {
-      this.log.warning(`ignoring diagnostics response ${short(reqid)} from ${link.describe()}: the request went to instance ${c.instance}`);
-      return;
-    }
-    this.calls.delete(reqid);
-    clearTimeout(c.timer);
-    c.resolve(checked(c.instance, result));
+    this.calls.response(reqid, result, link);
   }
 
   /** One Result per instance: success with data the JSON text of its nodes' diagnostics, or an error naming it. Never rejects. */
@@ -78,20 +51,15 @@ export class ControllerDiagnostics {
     if (!this.isCapable(instance)) {
       return Promise.resolve(failure(instance, `instance '${instance}' does not report node diagnostics: its agent does not announce ${DIAG_CAPABILITY} (a Zeek agent?)`));
     }
-    const reqid = `diag-${++this.seq}-${Date.now().toString(36)}`;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.calls.delete(reqid);
-        resolve(failure(instance, `instance '${instance}' did not answer ${DiagApi.agent_diagnostics_request} within ${this.timeoutMs / 1000} s`));
-      }, this.timeoutMs);
-      this.calls.set(reqid, { instance, link, timer, resolve });
-      link.send(`zeek/management/agent/${instance}`, { name: DiagApi.agent_diagnostics_request, args: [B.str(reqid), B.set(nodes.map(B.str))] });
+    return this.calls.send(instance, link, DiagApi.agent_diagnostics_request, [B.set(nodes.map(B.str))]).then((end) => {
+      if ('answer' in end) return checked(instance, end.answer);
+      if (end.kind === 'lost') return failure(instance, `lost the connection to instance '${instance}' before it answered`);
+      return failure(instance, `instance '${instance}' did not answer ${DiagApi.agent_diagnostics_request} within ${end.seconds} s`);
     });
   }
 
   close(): void {
-    for (const c of this.calls.values()) clearTimeout(c.timer);
-    this.calls.clear();
+    this.calls.close();
   }
 }
 

@@ -15,16 +15,10 @@ import { configurationToData, makeResult, Result } from '../../sdk/model/records
 import { Configuration } from '../../sdk/model/schemas';
 import { chunkPacked, packSite, SiteAssembler, SiteError, SiteFiles } from '../../sdk/site/site';
 import { SiteStore } from '../site/store';
+import { AgentCalls } from './agent-calls';
 import { AgentLink } from './agents';
 import { ManagementLog } from './log';
 import { short } from './strings';
-
-interface PendingAgentCall {
-  instance: string;
-  link: AgentLink;
-  resolve: (args: BrokerData[] | Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 export interface SitePrepareOutcome {
   ok: boolean;
@@ -34,11 +28,8 @@ export interface SitePrepareOutcome {
 
 export class ControllerSites {
   readonly store: SiteStore;
-  /** Instances whose agent announced the site capability, with the link it came over. */
-  private readonly capable = new Map<string, AgentLink>();
   private readonly assembling = new Map<string, SiteAssembler>();
-  private readonly calls = new Map<string, PendingAgentCall>();
-  private seq = 0;
+  private readonly calls: AgentCalls<BrokerData[]>;
 
   constructor(
     stateDir: string,
@@ -48,55 +39,35 @@ export class ControllerSites {
     private readonly linkFor: (instance: string) => AgentLink | undefined,
   ) {
     this.store = new SiteStore(path.join(stateDir, 'controller', 'sites'), keep);
+    this.calls = new AgentCalls<BrokerData[]>(SITE_CAPABILITY, 'site', 'site', log, timeoutMs, linkFor);
   }
 
   // ---- agents ------------------------------------------------------------------------
 
   capabilities(instance: string, caps: string[], link: AgentLink): void {
-    if (caps.includes(SITE_CAPABILITY)) this.capable.set(instance, link);
-    else this.capable.delete(instance);
+    this.calls.capabilities(instance, caps, link);
   }
 
   isCapable(instance: string): boolean {
-    const link = this.capable.get(instance);
-    return link !== undefined && link === this.linkFor(instance);
+    return this.calls.isCapable(instance);
   }
 
   linkLost(link: AgentLink): void {
-    for (const [name, l] of this.capable) if (l === link) this.capable.delete(name);
-    for (const [id, c] of this.calls) {
-      if (c.link !== link) continue;
-      this.calls.delete(id);
-      clearTimeout(c.timer);
-      c.resolve(new Error(`lost the connection to instance '${c.instance}'`));
-    }
+    this.calls.linkLost(link);
   }
 
   /** A response from an agent: counts only for a call that went to that instance over that link. */
   agentResponse(reqid: string, args: BrokerData[], link: AgentLink): void {
-    const c = this.calls.get(reqid);
-    if (!c) return;
-    if (c.link !== link) {
-      this.log.warning(`ignoring site response ${short(reqid)} from ${link.describe()}: the request went to instance ${c.instance}`);
-      return;
-    }
-    this.calls.delete(reqid);
-    clearTimeout(c.timer);
-    c.resolve(args);
+    this.calls.response(reqid, args, link);
   }
 
-  private call(instance: string, event: string, args: BrokerData[]): Promise<BrokerData[]> {
+  private async call(instance: string, event: string, args: BrokerData[]): Promise<BrokerData[]> {
     const link = this.linkFor(instance);
-    if (!link) return Promise.reject(new Error(`instance '${instance}' is not connected`));
-    const reqid = `site-${++this.seq}-${Date.now().toString(36)}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.calls.delete(reqid);
-        reject(new Error(`instance '${instance}' did not answer ${event} within ${this.timeoutMs / 1000} s`));
-      }, this.timeoutMs);
-      this.calls.set(reqid, { instance, link, timer, resolve: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
-      link.send(`zeek/management/agent/${instance}`, { name: event, args: [B.str(reqid), ...args] });
-    });
+    if (!link) throw new Error(`instance '${instance}' is not connected`);
+    const end = await this.calls.send(instance, link, event, args);
+    if ('answer' in end) return end.answer;
+    if (end.kind === 'lost') throw new Error(`lost the connection to instance '${instance}'`);
+    throw new Error(`instance '${instance}' did not answer ${event} within ${end.seconds} s`);
   }
 
   // ---- clients -----------------------------------------------------------------------
@@ -206,8 +177,7 @@ export class ControllerSites {
   }
 
   close(): void {
-    for (const c of this.calls.values()) clearTimeout(c.timer);
-    this.calls.clear();
+    this.calls.close();
   }
 }
 
