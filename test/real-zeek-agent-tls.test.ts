@@ -47,6 +47,12 @@ describe('Zeek\'s agent peering with our controller over TLS with certificates (
     }));
   });
 
+  after(async () => {
+    await foreign?.stop();
+    await stopZeekAgentUnderOurs(s, started);
+    for (const c of [certs, otherCa]) if (c) fs.rmSync(c.dir, { recursive: true, force: true });
+  });
+
   it('checked in over verified TLS', () => {
     assert.ok(ctl.logEntries().some((e) => /agent port: native Broker peer \S+ over TLS with a verified certificate/.test(e.message)));
   });
