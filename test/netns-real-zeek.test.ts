@@ -23,14 +23,11 @@ import { BrokerTlsFiles } from '../sdk/broker/native/tls';
 import { makeTestCerts, TestCerts } from './helpers/certs';
 import { createHosts, Hosts, NetnsHost, netnsSkipReason } from './helpers/netns';
 import { findZeek, findZeekClient } from './helpers/real-zeek';
-import { REPO, RUN_JS, tempDir, waitFor } from './run-support';
+import { RUN_JS, tempDir, waitFor } from './run-support';
 import { textBelow } from './helpers/file-tree';
+import { AGENT_PORT, CLI_JS, clusterIni as clusterIniWith, CONTROLLER_PORT, WS_PORT } from './helpers/netns-mgmt';
 
-const CLI_JS = path.join(REPO, 'dist/cli/zeek-mgmt.js');
 const SENSORS = 8;
-const CONTROLLER_PORT = 2150;
-const WS_PORT = 2149;
-const AGENT_PORT = 2151;
 
 interface Proc {
   child: ChildProcess;
@@ -57,11 +54,7 @@ interface NodeRow {
  * every sensor; [instances] with host:port when the controller dials the agents.
  */
 function clusterIni(hosts: Hosts, dial: boolean, extra = ''): string {
-  const lines = ['[instances]'];
-  for (const s of hosts.sensors) lines.push(dial ? `${s.name} = ${s.addr}:${AGENT_PORT}` : s.name);
-  lines.push('', '[manager]', 'instance = sensor-1', 'role = manager', '', '[proxy-1]', 'instance = sensor-1', 'role = proxy', '', '[logger-1]', 'instance = sensor-2', 'role = logger');
-  hosts.sensors.forEach((s, i) => lines.push('', `[worker-${i + 1}]`, `instance = ${s.name}`, 'role = worker', 'interface = lo'));
-  return `${lines.join('\n')}\n${extra}`;
+  return clusterIniWith(hosts, { dialPorts: dial ? new Map(hosts.sensors.map((s) => [s.name, { host: s.addr, port: AGENT_PORT }])) : undefined, extra });
 }
 
 /** Whether the process runs the zeek executable itself (not, say, node with "zeek" in an argument). */
